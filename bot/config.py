@@ -1,0 +1,195 @@
+"""Settings: environment variables, an optional `.env`, and an optional TOML file.
+
+Precedence, highest first: explicit arguments, environment, `.env`, the TOML file
+named by `--config` or `SUPPORTBOT_CONFIG`, then defaults. Secrets are `SecretStr`
+so they never show in a repr, a log line or a validation error.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+CONFIG_ENV = "SUPPORTBOT_CONFIG"
+
+
+def _setting(env: str, default: Any = None, **kwargs: Any) -> Any:
+    """A field read from `env` (any case) or from its lower-case name in TOML."""
+    short = env.lower().removeprefix("supportbot_")
+    return Field(default, validation_alias=AliasChoices(env, short), **kwargs)
+
+
+class SettingsError(Exception):
+    """Raised when a setting has a wrong value; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob of supportbot, validated once at startup."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+        case_sensitive=False,
+    )
+    # Set by load_settings() before construction; a class-level slot, not a global
+    # the app reads: only the TOML source consults it.
+    _toml_path: ClassVar[Path | None] = None
+
+    # --- DeepSeek -------------------------------------------------------------
+    deepseek_api_key: SecretStr | None = _setting("DEEPSEEK_API_KEY")
+    deepseek_base_url: str = _setting("DEEPSEEK_BASE_URL", "https://api.deepseek.com")
+    triage_model: str = _setting("SUPPORTBOT_TRIAGE_MODEL", "deepseek-chat")
+    reasoner_model: str = _setting("SUPPORTBOT_REASONER_MODEL", "deepseek-reasoner")
+    llm_timeout_seconds: float = _setting("SUPPORTBOT_LLM_TIMEOUT_SECONDS", 60.0, gt=0)
+    llm_deadline_seconds: float = _setting("SUPPORTBOT_LLM_DEADLINE_SECONDS", 120.0, gt=0)
+    llm_max_attempts: int = _setting("SUPPORTBOT_LLM_MAX_ATTEMPTS", 3, ge=1, le=3)
+    llm_retry_after_cap_seconds: float = _setting(
+        "SUPPORTBOT_LLM_RETRY_AFTER_CAP_SECONDS", 20.0, ge=0
+    )
+    prices_file: Path | None = _setting("SUPPORTBOT_PRICES_FILE")
+
+    # --- Storage --------------------------------------------------------------
+    database_url: str = _setting(
+        "DATABASE_URL", "sqlite+aiosqlite:///supportbot.db", repr=False
+    )
+
+    # --- Slack ----------------------------------------------------------------
+    slack_bot_token: SecretStr | None = _setting("SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = _setting("SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = _setting("SLACK_SIGNING_SECRET")
+    slack_api_url: str = _setting("SLACK_API_URL", "https://slack.com/api/")
+
+    # --- Discord --------------------------------------------------------------
+    discord_bot_token: SecretStr | None = _setting("DISCORD_BOT_TOKEN")
+    discord_api_url: str = _setting("DISCORD_API_URL", "https://discord.com/api/v10")
+    discord_gateway_url: str = _setting("DISCORD_GATEWAY_URL", "wss://gateway.discord.gg")
+
+    # --- Behaviour ------------------------------------------------------------
+    log_level: str = _setting("SUPPORTBOT_LOG_LEVEL", "INFO")
+    daily_budget_usd: Decimal | None = _setting("SUPPORTBOT_DAILY_BUDGET_USD", None, ge=0)
+
+    @field_validator("deepseek_base_url", "slack_api_url", "discord_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return value
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("a ws:// or wss:// URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "an async SQLAlchemy URL: sqlite+aiosqlite:///path.db or "
+                "postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Add the TOML file below the environment and `.env`."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if cls._toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_path))
+        return tuple(sources)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets `field` (for messages to operators)."""
+        alias = cls.model_fields[field].validation_alias
+        assert isinstance(alias, AliasChoices)
+        return str(alias.choices[0])
+
+    def masked(self) -> dict[str, str]:
+        """Effective settings by environment name, secrets masked, for `supportbot config`."""
+        shown: dict[str, str] = {}
+        for field in type(self).model_fields:
+            value = getattr(self, field)
+            if isinstance(value, SecretStr):
+                text = "********  (set)"
+            elif field == "database_url":
+                text = mask_url_password(value)
+            else:
+                text = "" if value is None else str(value)
+            shown[self.env_name(field)] = text
+        return shown
+
+
+def mask_url_password(url: str) -> str:
+    """Replace the password in a URL with `***` so it can be printed."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in creds:
+        return url
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def _explain(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = Settings.env_name(field) if field in Settings.model_fields else field
+        expected = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: expected {expected}" if item["type"] == "value_error"
+                     else f"{name}: {expected}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build validated settings.
+
+    Args:
+        config_file: a TOML file; defaults to `$SUPPORTBOT_CONFIG` when set.
+        **overrides: explicit values by field name (used by tests and the CLI).
+
+    Raises:
+        SettingsError: a setting is wrong; the message names it and what it expects,
+            and never repeats the value.
+    """
+    path = config_file or os.environ.get(CONFIG_ENV)
+    if path is not None and not Path(path).is_file():
+        raise SettingsError(f"{CONFIG_ENV}: expected a readable TOML file, none at {path}")
+    Settings._toml_path = Path(path) if path else None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+    finally:
+        Settings._toml_path = None

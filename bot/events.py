@@ -1,0 +1,209 @@
+"""The common event model: what adapters hand to the core, and what the core hands back.
+
+Incoming events are frozen, keyword-only pydantic models carrying where they came
+from and a platform-unique `event_id` for de-duplication. Outgoing replies are
+neutral instructions (`PostReply`, `UpdateCard`, `Notify`, `Ephemeral`) that each
+adapter renders in its platform's own form. Raw platform payloads never cross this
+line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActionInvoked",
+    "Actor",
+    "CardRef",
+    "CommandInvoked",
+    "Ephemeral",
+    "Event",
+    "MessageDeleted",
+    "MessageEdited",
+    "MessagePosted",
+    "Notify",
+    "Place",
+    "Platform",
+    "PostReply",
+    "Reply",
+    "TicketCard",
+    "UpdateCard",
+    "dump",
+]
+
+
+class Platform(StrEnum):
+    """Where an event came from."""
+
+    SLACK = "slack"
+    DISCORD = "discord"
+    CONSOLE = "console"
+
+
+class _Frozen(BaseModel):
+    """Base of every event and reply: immutable, keyword-only (as every pydantic model is)
+    and strict about unknown fields, so a typo in an adapter fails loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(_Frozen):
+    """A person (or bot) on a platform."""
+
+    platform: Platform
+    user_id: str
+    display_name: str = ""
+    is_bot: bool = False
+
+
+class Place(_Frozen):
+    """A conversation: workspace (Slack team / Discord guild), channel and thread."""
+
+    platform: Platform
+    workspace_id: str
+    channel_id: str
+    thread_id: str | None = None
+    """Slack `thread_ts` or Discord thread id; None at the top level of a channel."""
+
+
+class MessagePosted(_Frozen):
+    """A message someone posted, with the bot's mention already removed from `text`."""
+
+    kind: Literal["message_posted"] = "message_posted"
+    event_id: str
+    place: Place
+    message_id: str
+    author: Actor
+    text: str
+    mentions_bot: bool = False
+    posted_at: datetime
+    attachments: tuple[str, ...] = ()
+    """File names or URLs only; never the file content."""
+
+
+class MessageEdited(_Frozen):
+    """A stored message's text changed."""
+
+    kind: Literal["message_edited"] = "message_edited"
+    event_id: str
+    place: Place
+    message_id: str
+    new_text: str
+
+
+class MessageDeleted(_Frozen):
+    """A message was deleted; its stored text must be erased."""
+
+    kind: Literal["message_deleted"] = "message_deleted"
+    event_id: str
+    place: Place
+    message_id: str
+
+
+class CommandInvoked(_Frozen):
+    """A slash command: `/support summary`, `/support costs 7d`..."""
+
+    kind: Literal["command_invoked"] = "command_invoked"
+    event_id: str
+    place: Place
+    actor: Actor
+    name: Literal["summary", "escalations", "costs", "ticket", "forget-me", "help"]
+    args: tuple[str, ...] = ()
+    reply_handle: str | None = None
+    """Opaque to the core: a Slack response_url, a Discord interaction token..."""
+
+
+class ActionInvoked(_Frozen):
+    """A lead pressed a button (or picked from a select) on a ticket card."""
+
+    kind: Literal["action_invoked"] = "action_invoked"
+    event_id: str
+    place: Place
+    actor: Actor
+    action: Literal["claim", "resolve", "reopen", "reclassify", "ask-reasoner"]
+    ticket_id: int
+    value: str | None = None
+    reply_handle: str | None = None
+
+
+Event = Annotated[
+    MessagePosted | MessageEdited | MessageDeleted | CommandInvoked | ActionInvoked,
+    Field(discriminator="kind"),
+]
+"""Any incoming event; `kind` tells them apart when stored in the inbox."""
+
+
+# --- Outgoing -----------------------------------------------------------------
+
+
+class TicketCard(_Frozen):
+    """What a ticket looks like on a card: Block Kit on Slack, an embed on Discord."""
+
+    ticket_id: int
+    status: str
+    category: str | None = None
+    urgency: str | None = None
+    summary: str = ""
+    assignee_id: str | None = None
+    actions: tuple[str, ...] = ()
+    """Buttons to offer, e.g. ("claim", "resolve", "reclassify", "ask-reasoner")."""
+
+
+class CardRef(_Frozen):
+    """Where an already-posted card lives, so it can be updated in place."""
+
+    place: Place
+    message_id: str
+
+
+class PostReply(_Frozen):
+    """Post text and/or a card in a place (usually a ticket's thread)."""
+
+    kind: Literal["post_reply"] = "post_reply"
+    place: Place
+    text: str | None = None
+    card: TicketCard | None = None
+    key: str = ""
+    """Idempotency key: the same key is never posted twice."""
+
+
+class UpdateCard(_Frozen):
+    """Re-render a card that was posted earlier."""
+
+    kind: Literal["update_card"] = "update_card"
+    ref: CardRef
+    card: TicketCard
+
+
+class Notify(_Frozen):
+    """A notice for the leads (escalations, SLA reminders, budget alerts)."""
+
+    kind: Literal["notify"] = "notify"
+    place: Place
+    text: str
+    ping_leads: bool = False
+    card: TicketCard | None = None
+    key: str = ""
+
+
+class Ephemeral(_Frozen):
+    """A message only `actor` sees (refusals, command answers)."""
+
+    kind: Literal["ephemeral"] = "ephemeral"
+    actor: Actor
+    place: Place
+    text: str
+    reply_handle: str | None = None
+
+
+Reply = Annotated[PostReply | UpdateCard | Notify | Ephemeral, Field(discriminator="kind")]
+"""Any outgoing instruction."""
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """JSON-safe dict of an event or reply (for the inbox and the outbox)."""
+    return model.model_dump(mode="json")

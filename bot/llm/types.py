@@ -1,0 +1,84 @@
+"""Plain data passed between the DeepSeek client, its callers and the cost ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+__all__ = ["AttemptRecord", "CallContext", "CallRecorder", "ChatResult", "Usage"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallContext:
+    """Why a call is made; stored with every attempt in `llm_calls`."""
+
+    purpose: str  # triage | correction | answer | reasoner | summary | doctor | eval
+    ticket_id: int | None = None
+    workspace_id: str | None = None
+    user_id: str | None = None
+    prompt_version: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Usage:
+    """Tokens as DeepSeek bills them. Reasoning tokens are part of completion tokens."""
+
+    cache_hit_tokens: int = 0
+    cache_miss_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Hit plus miss: every input token."""
+        return self.cache_hit_tokens + self.cache_miss_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            cache_hit_tokens=self.cache_hit_tokens + other.cache_hit_tokens,
+            cache_miss_tokens=self.cache_miss_tokens + other.cache_miss_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatResult:
+    """A successful chat completion."""
+
+    content: str
+    reasoning_content: str | None
+    finish_reason: str | None
+    usage: Usage
+    model: str
+    request_id: str | None
+    latency_ms: int
+    cost_usd: Decimal
+    attempts: int = 1
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttemptRecord:
+    """One HTTP attempt, successful or not, as written to the ledger."""
+
+    context: CallContext
+    model: str
+    status: str  # "ok", "http_429", "http_500", "timeout", "connection_error", ...
+    error: str | None
+    usage: Usage
+    cost_usd: Decimal
+    latency_ms: int
+    attempt: int
+    request_id: str | None
+    started_at: datetime
+
+
+class CallRecorder(Protocol):
+    """Where the client writes every attempt (the `llm_calls` table in production)."""
+
+    async def record(self, attempt: AttemptRecord) -> None:
+        """Persist one attempt."""
+        ...
