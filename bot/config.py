@@ -8,13 +8,13 @@ so they never show in a repr, a log line or a validation error.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -78,15 +78,46 @@ class Settings(BaseSettings):
     discord_api_url: str = _setting("DISCORD_API_URL", "https://discord.com/api/v10")
     discord_gateway_url: str = _setting("DISCORD_GATEWAY_URL", "wss://gateway.discord.gg")
 
+    # --- Triage and answers ---------------------------------------------------
+    reasoner_confidence_threshold: float = _setting(
+        "SUPPORTBOT_REASONER_CONFIDENCE_THRESHOLD", 0.6, ge=0, le=1
+    )
+    triage_max_tokens: int = _setting("SUPPORTBOT_TRIAGE_MAX_TOKENS", 400, ge=50, le=8000)
+    answer_max_tokens: int = _setting("SUPPORTBOT_ANSWER_MAX_TOKENS", 800, ge=50, le=8000)
+    max_message_chars: int = _setting("SUPPORTBOT_MAX_MESSAGE_CHARS", 4000, ge=100)
+    human_brief: bool = _setting("SUPPORTBOT_HUMAN_BRIEF", False)
+    summary_every_messages: int = _setting("SUPPORTBOT_SUMMARY_EVERY_MESSAGES", 5, ge=1)
+
+    # --- Leads and SLAs ------------------------------------------------------
+    lead_user_ids: Annotated[list[str], NoDecode] = _setting("SUPPORTBOT_LEAD_USER_IDS", [])
+    lead_role_ids: Annotated[list[str], NoDecode] = _setting("SUPPORTBOT_LEAD_ROLE_IDS", [])
+    slack_leads_channel: str | None = _setting("SLACK_LEADS_CHANNEL")
+    discord_leads_channel: str | None = _setting("DISCORD_LEADS_CHANNEL")
+    sla_high_minutes: int = _setting("SUPPORTBOT_SLA_HIGH_MINUTES", 15, ge=1)
+    sla_medium_minutes: int = _setting("SUPPORTBOT_SLA_MEDIUM_MINUTES", 120, ge=1)
+    sla_low_business_days: int = _setting("SUPPORTBOT_SLA_LOW_BUSINESS_DAYS", 1, ge=1)
+
+    # --- Pipeline -------------------------------------------------------------
+    worker_concurrency: int = _setting("SUPPORTBOT_WORKER_CONCURRENCY", 16, ge=1, le=256)
+    inbox_max_attempts: int = _setting("SUPPORTBOT_INBOX_MAX_ATTEMPTS", 5, ge=1)
+    inbox_lease_seconds: float = _setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
+    inbox_retry_base_seconds: float = _setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)
+
     # --- Behaviour ------------------------------------------------------------
     log_level: str = _setting("SUPPORTBOT_LOG_LEVEL", "INFO")
-    daily_budget_usd: Decimal | None = _setting("SUPPORTBOT_DAILY_BUDGET_USD", None, ge=0)
 
     @field_validator("deepseek_base_url", "slack_api_url", "discord_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("an http:// or https:// URL")
+        return value
+
+    @field_validator("lead_user_ids", "lead_role_ids", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("discord_gateway_url")
@@ -99,6 +130,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
+        # Accept the plain URLs people copy from their hosting panel.
+        for plain, driver in (("postgres://", "postgresql+asyncpg://"),
+                              ("postgresql://", "postgresql+asyncpg://"),
+                              ("sqlite://", "sqlite+aiosqlite://")):
+            if value.startswith(plain):
+                value = driver + value.removeprefix(plain)
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
                 "an async SQLAlchemy URL: sqlite+aiosqlite:///path.db or "
@@ -143,6 +180,8 @@ class Settings(BaseSettings):
             value = getattr(self, field)
             if isinstance(value, SecretStr):
                 text = "********  (set)"
+            elif isinstance(value, list):
+                text = ", ".join(value)
             elif field == "database_url":
                 text = mask_url_password(value)
             else:

@@ -58,6 +58,9 @@ class Actor(_Frozen):
     user_id: str
     display_name: str = ""
     is_bot: bool = False
+    roles: tuple[str, ...] = ()
+    """Platform roles or groups the adapter knows of (Discord role ids, Slack user
+    group ids); the core checks them against the configured lead roles."""
 
 
 class Place(_Frozen):

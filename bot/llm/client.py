@@ -1,0 +1,334 @@
+"""The async DeepSeek client: chat completions with retries, typed errors and a ledger.
+
+One retry loop lives here (tenacity): 429, 500, 503, timeouts and connection errors
+are retried with exponential backoff and full jitter, or after the server's
+Retry-After (capped); everything else fails at once with a typed error. One overall
+deadline bounds the whole call. Every HTTP attempt, failed ones too, is handed to
+the `CallRecorder` with its usage and cost, because failed attempts cost time and
+sometimes money.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Self
+
+import httpx
+from pydantic import SecretStr
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from bot.config import Settings
+from bot.llm.errors import (
+    LLMConnectionError,
+    LLMError,
+    LLMNotConfigured,
+    LLMTimeout,
+    error_for_status,
+)
+from bot.llm.pricing import PriceTable
+from bot.llm.types import AttemptRecord, CallContext, CallRecorder, ChatResult, Usage
+from bot.llm.wire import (
+    Balance,
+    BalanceInfo,
+    chat_body,
+    decode_object,
+    error_message,
+    parse_balance,
+    parse_completion,
+    parse_models,
+    retry_after_seconds,
+)
+
+__all__ = ["Balance", "BalanceInfo", "DeepSeekClient"]
+
+logger = logging.getLogger(__name__)
+_MIN_ATTEMPT_SECONDS = 0.01
+
+
+class DeepSeekClient:
+    """Talks to DeepSeek's OpenAI-compatible API; one instance per process."""
+
+    def __init__(
+        self,
+        *,
+        api_key: SecretStr | None,
+        base_url: str,
+        prices: PriceTable,
+        recorder: CallRecorder | None = None,
+        timeout: float = 60.0,
+        deadline: float = 120.0,
+        max_attempts: int = 3,
+        retry_after_cap: float = 20.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._prices = prices
+        self._recorder = recorder
+        self._timeout = timeout
+        self._deadline = deadline
+        self._max_attempts = max_attempts
+        self._retry_after_cap = retry_after_cap
+        self._backoff = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        recorder: CallRecorder | None = None,
+        prices: PriceTable | None = None,
+    ) -> DeepSeekClient:
+        """A client configured from validated settings (prices from `prices_file` if set)."""
+        return cls(
+            api_key=settings.deepseek_api_key,
+            base_url=settings.deepseek_base_url,
+            prices=prices or PriceTable.load(settings.prices_file),
+            recorder=recorder,
+            timeout=settings.llm_timeout_seconds,
+            deadline=settings.llm_deadline_seconds,
+            max_attempts=settings.llm_max_attempts,
+            retry_after_cap=settings.llm_retry_after_cap_seconds,
+        )
+
+    def __repr__(self) -> str:
+        configured = self._key is not None
+        return f"DeepSeekClient(base_url={self._base_url!r}, api_key_set={configured})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool, unless the caller passed its own client."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    # --- public calls ----------------------------------------------------------
+    async def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        model: str,
+        context: CallContext,
+        json_mode: bool = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        extra_body: dict[str, Any] | None = None,
+    ) -> ChatResult:
+        """One chat completion, retried on transient failures, every attempt recorded.
+
+        Args:
+            messages: OpenAI-style messages; any `reasoning_content` key is dropped,
+                since DeepSeek must not get its reasoning back.
+            model: the model name (a setting: DeepSeek renames models).
+            context: why the call is made; stored with every attempt.
+            json_mode: ask for a JSON object (`response_format`); the prompt must
+                contain the word "json".
+            max_tokens: output limit, sent only when given.
+            temperature: sampling temperature, sent only when given.
+            extra_body: further body keys passed through, e.g. `thinking`.
+
+        Raises:
+            LLMNotConfigured: no API key; nothing was sent.
+            LLMError: the typed error of the last attempt once retries are spent, the
+                deadline is near, or the error is not retryable.
+        """
+        key = self._require_key()
+        body = chat_body(
+            messages,
+            model=model,
+            json_mode=json_mode,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            extra_body=extra_body,
+        )
+        deadline_at = time.monotonic() + self._deadline
+        async for attempt in self._retrying():
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                return await self._chat_attempt(body, key, context, number, deadline_at)
+        raise AssertionError("unreachable: tenacity returns or re-raises")
+
+    async def list_models(self) -> list[str]:
+        """The model ids the account can use (`GET /models`)."""
+        return parse_models(await self._get_json("/models"))
+
+    async def balance(self) -> Balance:
+        """The account balance (`GET /user/balance`)."""
+        return parse_balance(await self._get_json("/user/balance"))
+
+    # --- retry policy ------------------------------------------------------------
+    def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            retry=retry_if_exception(lambda exc: isinstance(exc, LLMError) and exc.retryable),
+            # Stop when attempts are spent or the next wait would end past the deadline.
+            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(self._deadline),
+            wait=self._wait,
+            before_sleep=_log_retry,
+            reraise=True,  # callers catch our typed errors, never tenacity's RetryError
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, LLMError) and error.retry_after is not None:
+            return min(error.retry_after, self._retry_after_cap)
+        return float(self._backoff(state))
+
+    def _attempt_budget(self, deadline_at: float) -> float:
+        return max(min(self._timeout, deadline_at - time.monotonic()), _MIN_ATTEMPT_SECONDS)
+
+    def _require_key(self) -> SecretStr:
+        if self._key is None or not self._key.get_secret_value():
+            raise LLMNotConfigured("no DeepSeek API key: set DEEPSEEK_API_KEY")
+        return self._key
+
+    # --- one attempt -------------------------------------------------------------
+    async def _chat_attempt(
+        self,
+        body: dict[str, Any],
+        key: SecretStr,
+        context: CallContext,
+        number: int,
+        deadline_at: float,
+    ) -> ChatResult:
+        started_at, clock = datetime.now(UTC), time.monotonic()
+        response: httpx.Response | None = None
+        try:
+            response = await self._send("POST", "/chat/completions", key, deadline_at, body)
+            result = self._chat_result(response, body["model"], started_at, clock, number)
+        except LLMError as exc:
+            rid = response.headers.get("x-request-id") if response is not None else None
+            logger.warning(
+                "llm.call.failed purpose=%s model=%s attempt=%d kind=%s",
+                context.purpose, body["model"], number, exc.kind,
+            )  # fmt: skip
+            await self._record(
+                context, body["model"], number, started_at, clock, error=exc, request_id=rid
+            )
+            raise
+        logger.info(
+            "llm.call.ok purpose=%s model=%s attempt=%d cost_usd=%s latency_ms=%d",
+            context.purpose, body["model"], number, result.cost_usd, result.latency_ms,
+        )  # fmt: skip
+        await self._record(context, body["model"], number, started_at, clock, result=result)
+        return result
+
+    def _chat_result(
+        self, response: httpx.Response, model: str, started_at: datetime, clock: float, number: int
+    ) -> ChatResult:
+        data = self._json_body(response)
+        parsed = parse_completion(data)
+        return ChatResult(
+            content=parsed.content,
+            reasoning_content=parsed.reasoning_content,
+            finish_reason=parsed.finish_reason,
+            usage=parsed.usage,
+            model=parsed.model or model,
+            request_id=parsed.request_id or response.headers.get("x-request-id"),
+            latency_ms=_ms_since(clock),
+            # Priced by the requested model, the name the ledger row carries too.
+            cost_usd=self._prices.cost(model, parsed.usage, started_at),
+            attempts=number,
+            raw=data,
+        )
+
+    async def _record(
+        self,
+        context: CallContext,
+        model: str,
+        number: int,
+        started_at: datetime,
+        clock: float,
+        *,
+        result: ChatResult | None = None,
+        error: LLMError | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        if self._recorder is None:
+            return
+        record = AttemptRecord(
+            context=context,
+            model=model,
+            status="ok" if error is None else error.kind,
+            error=None if error is None else str(error),
+            usage=result.usage if result else Usage(),
+            cost_usd=result.cost_usd if result else Decimal(0),
+            latency_ms=result.latency_ms if result else _ms_since(clock),
+            attempt=number,
+            request_id=result.request_id if result else request_id,
+            started_at=started_at,
+        )
+        try:
+            await self._recorder.record(record)
+        except Exception:
+            # The answer matters more than the ledger: log loudly and carry on.
+            logger.exception("llm.ledger.failed purpose=%s attempt=%d", context.purpose, number)
+
+    # --- HTTP --------------------------------------------------------------------
+    async def _get_json(self, path: str) -> Any:
+        key = self._require_key()
+        deadline_at = time.monotonic() + self._deadline
+        async for attempt in self._retrying():
+            with attempt:
+                return self._json_body(await self._send("GET", path, key, deadline_at))
+        raise AssertionError("unreachable: tenacity returns or re-raises")
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        key: SecretStr,
+        deadline_at: float,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        budget = self._attempt_budget(deadline_at)
+        headers = {"Authorization": f"Bearer {key.get_secret_value()}"}
+        try:
+            # httpx's timeout is per read; keep-alive lines would reset it, so the
+            # whole attempt also runs under one wall-clock budget.
+            async with asyncio.timeout(budget):
+                return await self._http.request(
+                    method, self._base_url + path, json=body, headers=headers, timeout=budget
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise LLMTimeout(f"DeepSeek gave no complete answer within {budget:.2f} s") from exc
+        except httpx.TransportError as exc:
+            raise LLMConnectionError(f"cannot reach DeepSeek: {type(exc).__name__}") from exc
+
+    def _json_body(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code == httpx.codes.OK:
+            return decode_object(response.text)
+        secret = self._key.get_secret_value() if self._key is not None else None
+        message = error_message(response.text, secret)
+        raise error_for_status(response.status_code, message, retry_after_seconds(response.headers))
+
+
+def _ms_since(clock: float) -> int:
+    return int((time.monotonic() - clock) * 1000)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    kind = error.kind if isinstance(error, LLMError) else type(error).__name__
+    sleep = state.next_action.sleep if state.next_action else 0.0
+    logger.info(
+        "llm.call.retrying attempt=%d kind=%s wait_s=%.2f", state.attempt_number, kind, sleep
+    )
