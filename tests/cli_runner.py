@@ -29,7 +29,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 async def run_cli(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None,
-                  timeout: float = 60.0) -> Outcome:
+                  within: float = 60.0) -> Outcome:
     """Run `python -m bot.cli ARGS` and wait for it (the event loop keeps serving fakes)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
@@ -37,7 +37,7 @@ async def run_cli(*args: str, cwd: Path, env: dict[str, str], stdin: str | None 
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(
-        proc.communicate(stdin.encode() if stdin is not None else None), timeout
+        proc.communicate(stdin.encode() if stdin is not None else None), within
     )
     assert proc.returncode is not None
     return Outcome(proc.returncode, out.decode(), err.decode())
