@@ -34,8 +34,12 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="TOML settings file (or set SUPPORTBOT_CONFIG).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="TOML settings file (or set SUPPORTBOT_CONFIG).",
+)
 @click.pass_context
 def cli(ctx: click.Context, config_file: str | None) -> None:
     """supportbot: AI triage and tickets for Slack and Discord, with the cost of every call."""
@@ -135,10 +139,16 @@ def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) 
 
 def _print_costs(report: dict[str, Any]) -> None:
     total = report["total"]
-    click.echo(f"Spend since {report['since'][:16].replace('T', ' ')} UTC: "
-               f"${total['cost_usd']} over {total['calls']} call(s), {total['failed']} failed")
-    for title, key in (("day", "by_day"), ("model", "by_model"),
-                       ("purpose", "by_purpose"), ("workspace", "by_workspace")):
+    click.echo(
+        f"Spend since {report['since'][:16].replace('T', ' ')} UTC: "
+        f"${total['cost_usd']} over {total['calls']} call(s), {total['failed']} failed"
+    )
+    for title, key in (
+        ("day", "by_day"),
+        ("model", "by_model"),
+        ("purpose", "by_purpose"),
+        ("workspace", "by_workspace"),
+    ):
         rows = report[key]
         if not rows:
             continue
@@ -146,9 +156,20 @@ def _print_costs(report: dict[str, Any]) -> None:
         width = max(len(name) for name in rows)
         for name, bucket in rows.items():
             tokens_in = bucket["cache_hit_tokens"] + bucket["cache_miss_tokens"]
-            click.echo(f"  {name.ljust(width)}  ${bucket['cost_usd']:<14} "
-                       f"{bucket['calls']:>6} calls  {tokens_in:>9} in"
-                       f"  {bucket['completion_tokens']:>8} out")
+            click.echo(
+                f"  {name.ljust(width)}  ${bucket['cost_usd']:<14} "
+                f"{bucket['calls']:>6} calls  {tokens_in:>9} in"
+                f"  {bucket['completion_tokens']:>8} out"
+            )
+
+
+def _register_support_commands() -> None:
+    from bot.cli_support import register
+
+    register(cli, _settings)
+
+
+_register_support_commands()
 
 
 def main() -> None:

@@ -63,9 +63,7 @@ class Settings(BaseSettings):
     prices_file: Path | None = _setting("SUPPORTBOT_PRICES_FILE")
 
     # --- Storage --------------------------------------------------------------
-    database_url: str = _setting(
-        "DATABASE_URL", "sqlite+aiosqlite:///supportbot.db", repr=False
-    )
+    database_url: str = _setting("DATABASE_URL", "sqlite+aiosqlite:///supportbot.db", repr=False)
 
     # --- Slack ----------------------------------------------------------------
     slack_bot_token: SecretStr | None = _setting("SLACK_BOT_TOKEN")
@@ -131,9 +129,11 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         # Accept the plain URLs people copy from their hosting panel.
-        for plain, driver in (("postgres://", "postgresql+asyncpg://"),
-                              ("postgresql://", "postgresql+asyncpg://"),
-                              ("sqlite://", "sqlite+aiosqlite://")):
+        for plain, driver in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
             if value.startswith(plain):
                 value = driver + value.removeprefix(plain)
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -206,8 +206,11 @@ def _explain(error: ValidationError) -> str:
         field = str(item["loc"][0]) if item["loc"] else ""
         name = Settings.env_name(field) if field in Settings.model_fields else field
         expected = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{name}: expected {expected}" if item["type"] == "value_error"
-                     else f"{name}: {expected}")
+        lines.append(
+            f"{name}: expected {expected}"
+            if item["type"] == "value_error"
+            else f"{name}: {expected}"
+        )
     return "invalid settings:\n  " + "\n  ".join(lines)
 
 

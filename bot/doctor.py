@@ -47,29 +47,46 @@ async def check_database(settings: Settings) -> Check:
     is_file = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
     # Connecting would create an empty SQLite file; doctor only looks.
     if is_file and not Path(str(url.database)).exists():  # noqa: ASYNC240 - one stat call
-        return Check("database", False, f"SQLite file {url.database} does not exist yet",
-                     "run `supportbot db upgrade` (the bot also creates it on start)")
+        return Check(
+            "database",
+            False,
+            f"SQLite file {url.database} does not exist yet",
+            "run `supportbot db upgrade` (the bot also creates it on start)",
+        )
     database = Database(settings.database_url)
     try:
         revision = await current_revision(database)
     except Exception as exc:  # any driver error means "not reachable"
-        return Check("database", False, f"not reachable ({type(exc).__name__})",
-                     "check DATABASE_URL and that the server is running")
+        return Check(
+            "database",
+            False,
+            f"not reachable ({type(exc).__name__})",
+            "check DATABASE_URL and that the server is running",
+        )
     finally:
         await database.dispose()
     head = head_revision()
     if revision != head:
-        return Check("database", False, f"schema at {revision or 'nothing'}, newest is {head}",
-                     "run `supportbot db upgrade`")
+        return Check(
+            "database",
+            False,
+            f"schema at {revision or 'nothing'}, newest is {head}",
+            "run `supportbot db upgrade`",
+        )
     return Check("database", True, f"reachable, schema at {head}")
 
 
 async def check_deepseek(settings: Settings) -> list[Check]:
     """The key works, both configured models exist, and the balance is usable."""
     if settings.deepseek_api_key is None:
-        return [Check("deepseek", False,
-                      "DEEPSEEK_API_KEY is not set; triage runs offline on rules",
-                      "create a key at https://platform.deepseek.com and set DEEPSEEK_API_KEY")]
+        return [
+            Check(
+                "deepseek",
+                False,
+                "DEEPSEEK_API_KEY is not set; triage runs offline on rules",
+                "create a key at https://platform.deepseek.com and set DEEPSEEK_API_KEY",
+            )
+        ]
     async with DeepSeekClient.from_settings(settings) as client:
         try:
             models = await client.list_models()
@@ -77,19 +94,32 @@ async def check_deepseek(settings: Settings) -> list[Check]:
         except LLMError as exc:
             return [Check("deepseek", False, str(exc), _llm_hint(exc))]
     checks = []
-    for setting, model in (("SUPPORTBOT_TRIAGE_MODEL", settings.triage_model),
-                           ("SUPPORTBOT_REASONER_MODEL", settings.reasoner_model)):
+    for setting, model in (
+        ("SUPPORTBOT_TRIAGE_MODEL", settings.triage_model),
+        ("SUPPORTBOT_REASONER_MODEL", settings.reasoner_model),
+    ):
         if model in models:
             checks.append(Check(f"deepseek model {model}", True, "available"))
         else:
-            checks.append(Check(f"deepseek model {model}", False,
-                                f"not offered; available: {', '.join(models) or 'none'}",
-                                f"set {setting} to one of the available models"))
+            checks.append(
+                Check(
+                    f"deepseek model {model}",
+                    False,
+                    f"not offered; available: {', '.join(models) or 'none'}",
+                    f"set {setting} to one of the available models",
+                )
+            )
     if balance.is_available:
         checks.append(Check("deepseek balance", True, "available"))
     else:
-        checks.append(Check("deepseek balance", False, "the account cannot pay for calls",
-                            "top up at https://platform.deepseek.com"))
+        checks.append(
+            Check(
+                "deepseek balance",
+                False,
+                "the account cannot pay for calls",
+                "top up at https://platform.deepseek.com",
+            )
+        )
     return checks
 
 
@@ -104,41 +134,66 @@ def _llm_hint(exc: LLMError) -> str:
 async def check_slack(settings: Settings) -> Check:
     """The Slack bot token passes `auth.test`."""
     if settings.slack_bot_token is None:
-        return Check("slack", None, "SLACK_BOT_TOKEN not set; Slack adapter off",
-                     "see README: Slack set-up")
+        return Check(
+            "slack", None, "SLACK_BOT_TOKEN not set; Slack adapter off", "see README: Slack set-up"
+        )
     url = settings.slack_api_url.rstrip("/") + "/auth.test"
     headers = {"Authorization": f"Bearer {settings.slack_bot_token.get_secret_value()}"}
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             body = (await http.post(url, headers=headers)).json()
     except (httpx.HTTPError, ValueError) as exc:
-        return Check("slack", False, f"auth.test failed ({type(exc).__name__})",
-                     "check SLACK_API_URL and the network")
+        return Check(
+            "slack",
+            False,
+            f"auth.test failed ({type(exc).__name__})",
+            "check SLACK_API_URL and the network",
+        )
     if not body.get("ok"):
-        return Check("slack", False, f"auth.test says {body.get('error', 'not ok')}",
-                     "reinstall the app and copy the Bot User OAuth Token (xoxb-...)")
+        return Check(
+            "slack",
+            False,
+            f"auth.test says {body.get('error', 'not ok')}",
+            "reinstall the app and copy the Bot User OAuth Token (xoxb-...)",
+        )
     return Check("slack", True, f"signed in as {body.get('user')} in {body.get('team')}")
 
 
 async def check_discord(settings: Settings) -> Check:
     """The Discord bot token can log in (`GET /users/@me`)."""
     if settings.discord_bot_token is None:
-        return Check("discord", None, "DISCORD_BOT_TOKEN not set; Discord adapter off",
-                     "see README: Discord set-up")
+        return Check(
+            "discord",
+            None,
+            "DISCORD_BOT_TOKEN not set; Discord adapter off",
+            "see README: Discord set-up",
+        )
     url = settings.discord_api_url.rstrip("/") + "/users/@me"
     headers = {"Authorization": f"Bot {settings.discord_bot_token.get_secret_value()}"}
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             response = await http.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        return Check("discord", False, f"login failed ({type(exc).__name__})",
-                     "check DISCORD_API_URL and the network")
+        return Check(
+            "discord",
+            False,
+            f"login failed ({type(exc).__name__})",
+            "check DISCORD_API_URL and the network",
+        )
     if response.status_code == 401:
-        return Check("discord", False, "the token was refused (401)",
-                     "reset the token in the Developer Portal, Bot tab, and set DISCORD_BOT_TOKEN")
+        return Check(
+            "discord",
+            False,
+            "the token was refused (401)",
+            "reset the token in the Developer Portal, Bot tab, and set DISCORD_BOT_TOKEN",
+        )
     if response.status_code != 200:
-        return Check("discord", False, f"login answered HTTP {response.status_code}",
-                     "try again later; check Discord's status page")
+        return Check(
+            "discord",
+            False,
+            f"login answered HTTP {response.status_code}",
+            "try again later; check Discord's status page",
+        )
     return Check("discord", True, f"logged in as {response.json().get('username')}")
 
 
@@ -154,7 +209,11 @@ async def run_checks(settings: Settings, checks: tuple[CheckFn, ...] = CHECKS) -
         try:
             outcome = await check(settings)
         except Exception as exc:
-            outcome = Check(name, False, f"check crashed: {type(exc).__name__}",
-                            "run with SUPPORTBOT_LOG_LEVEL=DEBUG and report it")
+            outcome = Check(
+                name,
+                False,
+                f"check crashed: {type(exc).__name__}",
+                "run with SUPPORTBOT_LOG_LEVEL=DEBUG and report it",
+            )
         results.extend(outcome if isinstance(outcome, list) else [outcome])
     return results

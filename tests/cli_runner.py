@@ -28,12 +28,19 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-async def run_cli(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None,
-                  within: float = 60.0) -> Outcome:
+async def run_cli(
+    *args: str, cwd: Path, env: dict[str, str], stdin: str | None = None, within: float = 60.0
+) -> Outcome:
     """Run `python -m bot.cli ARGS` and wait for it (the event loop keeps serving fakes)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(

@@ -53,8 +53,11 @@ async def test_doctor_passes_against_the_fake_and_names_missing_models(
 async def test_doctor_with_a_wrong_key_says_so_without_leaking_it(
     tmp_path: Path, fake_deepseek: FakeDeepSeek
 ) -> None:
-    env = clean_env(DEEPSEEK_API_KEY=CANARY, DEEPSEEK_BASE_URL=fake_deepseek.base_url,
-                    SUPPORTBOT_LOG_LEVEL="DEBUG")
+    env = clean_env(
+        DEEPSEEK_API_KEY=CANARY,
+        DEEPSEEK_BASE_URL=fake_deepseek.base_url,
+        SUPPORTBOT_LOG_LEVEL="DEBUG",
+    )
     outcome = await run_cli("doctor", cwd=tmp_path, env=env)
     assert outcome.code == 1
     assert "DEEPSEEK_API_KEY is wrong" in outcome.stdout
@@ -63,9 +66,14 @@ async def test_doctor_with_a_wrong_key_says_so_without_leaking_it(
 
 
 async def test_config_masks_every_secret(tmp_path: Path) -> None:
-    env = clean_env(DEEPSEEK_API_KEY=CANARY, SLACK_BOT_TOKEN=CANARY, DISCORD_BOT_TOKEN=CANARY,
-                    SLACK_SIGNING_SECRET=CANARY, SUPPORTBOT_LOG_LEVEL="DEBUG",
-                    DATABASE_URL=f"postgresql+asyncpg://bot:{CANARY}@127.0.0.1/x")
+    env = clean_env(
+        DEEPSEEK_API_KEY=CANARY,
+        SLACK_BOT_TOKEN=CANARY,
+        DISCORD_BOT_TOKEN=CANARY,
+        SLACK_SIGNING_SECRET=CANARY,
+        SUPPORTBOT_LOG_LEVEL="DEBUG",
+        DATABASE_URL=f"postgresql+asyncpg://bot:{CANARY}@127.0.0.1/x",
+    )
     outcome = await run_cli("config", cwd=tmp_path, env=env)
     assert outcome.code == 0
     assert CANARY not in outcome.stdout + outcome.stderr
@@ -74,8 +82,9 @@ async def test_config_masks_every_secret(tmp_path: Path) -> None:
 
 
 async def test_config_error_names_the_setting(tmp_path: Path) -> None:
-    outcome = await run_cli("config", cwd=tmp_path,
-                            env=clean_env(SUPPORTBOT_LLM_MAX_ATTEMPTS="many"))
+    outcome = await run_cli(
+        "config", cwd=tmp_path, env=clean_env(SUPPORTBOT_LLM_MAX_ATTEMPTS="many")
+    )
     assert outcome.code == 1
     assert "SUPPORTBOT_LLM_MAX_ATTEMPTS" in outcome.stderr
     assert "Traceback" not in outcome.stderr
@@ -95,16 +104,25 @@ async def test_costs_adds_up_the_ledger_by_model_purpose_day_and_workspace(
         ("deepseek-reasoner", "reasoner", "0.0100", timedelta(days=2)),
         ("deepseek-chat", "triage", "9.9999", timedelta(days=30)),  # outside 7d
     ]:
-        await recorder.record(AttemptRecord(
-            context=CallContext(purpose=purpose, workspace_id="T1"), model=model, status="ok",
-            error=None, usage=Usage(cache_miss_tokens=100, completion_tokens=10),
-            cost_usd=Decimal(cost), latency_ms=5, attempt=1, request_id=None,
-            started_at=now - age,
-        ))
+        await recorder.record(
+            AttemptRecord(
+                context=CallContext(purpose=purpose, workspace_id="T1"),
+                model=model,
+                status="ok",
+                error=None,
+                usage=Usage(cache_miss_tokens=100, completion_tokens=10),
+                cost_usd=Decimal(cost),
+                latency_ms=5,
+                attempt=1,
+                request_id=None,
+                started_at=now - age,
+            )
+        )
     await database.dispose()
 
-    outcome = await run_cli("costs", "--since", "7d", "--json", cwd=tmp_path,
-                            env=clean_env(DATABASE_URL=url))
+    outcome = await run_cli(
+        "costs", "--since", "7d", "--json", cwd=tmp_path, env=clean_env(DATABASE_URL=url)
+    )
     assert outcome.code == 0, outcome.stderr
     report = json.loads(outcome.stdout)
     assert Decimal(report["total"]["cost_usd"]) == Decimal("0.0130")

@@ -13,8 +13,15 @@ CANARY = "sk-CANARY-7f3e9b2c41d8"
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "DATABASE_URL", "SUPPORTBOT_CONFIG",
-                 "SUPPORTBOT_TRIAGE_MODEL", "SUPPORTBOT_LLM_MAX_ATTEMPTS", "SLACK_BOT_TOKEN"):
+    for name in (
+        "DEEPSEEK_API_KEY",
+        "DEEPSEEK_BASE_URL",
+        "DATABASE_URL",
+        "SUPPORTBOT_CONFIG",
+        "SUPPORTBOT_TRIAGE_MODEL",
+        "SUPPORTBOT_LLM_MAX_ATTEMPTS",
+        "SLACK_BOT_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
 

@@ -106,6 +106,7 @@ class FakeDeepSeek:
         self.balance_available = balance_available
         # Gives the content when the script is empty; None makes that a 500.
         self.responder: Callable[[dict[str, Any]], str] | None = None
+        self.responder_delay = 0.0  # seconds each responder answer waits, for slow-model tests
         self.requests: list[RecordedRequest] = []
         self.base_url = ""
         self._script: deque[_Reply | _Failure] = deque()
@@ -226,7 +227,7 @@ class FakeDeepSeek:
         if self._script:
             return self._script.popleft()
         if self.responder is not None:
-            return _Reply(self.responder(body))
+            return _Reply(self.responder(body), delay=self.responder_delay)
         return None
 
     def _completion(self, body: dict[str, Any], reply: _Reply) -> dict[str, Any]:

@@ -17,8 +17,16 @@ from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.models import Base, LlmCall
 from tests.conftest import PG_ENV, create_pg_database, drop_pg_database
 
-TABLES = {"inbox", "tickets", "messages", "triage_runs", "llm_calls", "summaries",
-          "audit_log", "job_runs"}
+TABLES = {
+    "inbox",
+    "tickets",
+    "messages",
+    "triage_runs",
+    "llm_calls",
+    "summaries",
+    "audit_log",
+    "job_runs",
+}
 
 
 async def _tables(database: Database) -> set[str]:
@@ -77,12 +85,18 @@ async def test_ledger_keeps_exact_cost_and_context(db: Database) -> None:
     started = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     await recorder.record(
         AttemptRecord(
-            context=CallContext(purpose="triage", workspace_id="T1", user_id="U1",
-                                prompt_version="triage.v1"),
-            model="deepseek-chat", status="ok", error=None,
+            context=CallContext(
+                purpose="triage", workspace_id="T1", user_id="U1", prompt_version="triage.v1"
+            ),
+            model="deepseek-chat",
+            status="ok",
+            error=None,
             usage=Usage(cache_hit_tokens=64, cache_miss_tokens=100, completion_tokens=30),
-            cost_usd=Decimal("0.0000452920"), latency_ms=120, attempt=1,
-            request_id="req-1", started_at=started,
+            cost_usd=Decimal("0.0000452920"),
+            latency_ms=120,
+            attempt=1,
+            request_id="req-1",
+            started_at=started,
         )
     )
     async with db.sessions() as session:

@@ -1,0 +1,204 @@
+"""The terminal channel: try the whole support flow with no platform account.
+
+Each line you type is a message to the bot. The first opens a ticket and you stay in
+its thread until `/new`. Cards, answers, escalations and command answers print the
+way Slack and Discord show them; the terminal user is a support lead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shlex
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TextIO
+
+from adapters.base import Intake
+from bot.events import (
+    ActionInvoked,
+    Actor,
+    CommandInvoked,
+    Event,
+    MessagePosted,
+    Place,
+    Platform,
+    Reply,
+    TicketCard,
+)
+
+__all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card"]
+
+WORKSPACE, CHANNEL = "local", "terminal"
+COMMANDS = {"summary", "escalations", "costs", "ticket", "forget-me", "help"}
+ACTIONS = {
+    "claim": "claim",
+    "resolve": "resolve",
+    "reopen": "reopen",
+    "reclassify": "reclassify",
+    "ask": "ask-reasoner",
+}
+BUTTONS = {
+    "claim": "Claim",
+    "resolve": "Resolve",
+    "reopen": "Reopen",
+    "reclassify": "Reclassify",
+    "ask-reasoner": "Ask reasoner",
+}
+HELP = """Type a message to open a ticket; later lines go into its thread.
+  /new                  start a new ticket with your next message
+  /summary /escalations /costs [7d] /ticket N /forget-me /help
+  /claim N  /resolve N  /reopen N  /reclassify N category[:urgency]  /ask N
+  /quit                 leave (Ctrl-D works too)"""
+
+
+def render_card(card: TicketCard) -> list[str]:
+    """A ticket card as a boxed block of text."""
+    head = f"Ticket #{card.ticket_id} · {card.status}"
+    lines = [f"{card.urgency or '?'} urgency · {card.category or 'untriaged'}"]
+    if card.summary:
+        lines.append(card.summary)
+    if card.assignee_id:
+        lines.append(f"assignee: {card.assignee_id}")
+    if card.actions:
+        lines.append(" ".join(f"[{BUTTONS.get(a, a)}]" for a in card.actions))
+    width = max(len(head), *(len(line) for line in lines)) + 2
+    return [
+        f"┌─ {head} " + "─" * (width - len(head) - 1),
+        *(f"│ {line}" for line in lines),
+        "└" + "─" * (width + 2),
+    ]
+
+
+class ConsoleOutlet:
+    """Prints replies; message ids are local counters."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._ids = itertools.count(1)
+
+    def _print(self, lines: list[str], prefix: str = "  ") -> None:
+        for line in lines:
+            print(f"{prefix}{line}", file=self._out)
+        self._out.flush()
+
+    async def deliver(self, reply: Reply) -> str | None:
+        """Print one reply the way a chat would show it."""
+        message_id = f"console-out-{next(self._ids)}"
+        if reply.kind == "post_reply":
+            if reply.card is not None:
+                self._print(render_card(reply.card))
+            if reply.text:
+                self._print(_bot_lines(reply.text))
+        elif reply.kind == "notify":
+            ping = "@leads " if reply.ping_leads else ""
+            self._print([f"[#{reply.place.channel_id}] {ping}{reply.text}"])
+            if reply.card is not None:
+                self._print(render_card(reply.card), prefix="  [#leads] ")
+        elif reply.kind == "ephemeral":
+            self._print(["(only you can see this)", *reply.text.splitlines()])
+        else:
+            card, where = reply.card, reply.ref.place.channel_id
+            who = f", assignee {card.assignee_id}" if card.assignee_id else ""
+            self._print([f"(card #{card.ticket_id} in #{where} updated: {card.status}{who})"])
+            return reply.ref.message_id
+        return message_id
+
+
+def _bot_lines(text: str) -> list[str]:
+    lines = text.splitlines() or [""]
+    return [f"bot: {lines[0]}", *(f"     {line}" for line in lines[1:])]
+
+
+class ConsoleChannel:
+    """Reads lines, turns them into events, and waits for each to be handled."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        wait: Callable[[str], Awaitable[object]],
+        *,
+        read_line: Callable[[], str] | None = None,
+        out: TextIO = sys.stdout,
+        user: str = "you",
+    ) -> None:
+        self._intake = intake
+        self._wait = wait
+        self._read_line = read_line or sys.stdin.readline
+        self._out = out
+        self._actor = Actor(platform=Platform.CONSOLE, user_id=user, display_name=user)
+        self._thread: str | None = None
+
+    def _place(self) -> Place:
+        return Place(
+            platform=Platform.CONSOLE,
+            workspace_id=WORKSPACE,
+            channel_id=CHANNEL,
+            thread_id=self._thread,
+        )
+
+    async def run(self) -> None:
+        """Read until EOF or /quit."""
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, self._read_line)
+            if not line or line.strip() in ("/quit", "/exit"):
+                return
+            event = self._event(line.rstrip("\n"))
+            if event is not None:
+                await self._intake.submit(event)
+                await self._wait(event.event_id)
+
+    def _event(self, line: str) -> Event | None:
+        if not line.startswith("/"):
+            return self._message(line)
+        try:
+            words = shlex.split(line[1:])
+        except ValueError:
+            words = line[1:].split()
+        name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if name == "new":
+            self._thread = None
+            self._say("Your next message opens a new ticket.")
+            return None
+        if name in COMMANDS:
+            return CommandInvoked(
+                event_id=_id(), place=self._place(), actor=self._actor, name=name, args=tuple(args)
+            )  # type: ignore[arg-type]
+        if name in ACTIONS and args and args[0].lstrip("#").isdigit():
+            return ActionInvoked(
+                event_id=_id(),
+                place=self._place(),
+                actor=self._actor,
+                action=ACTIONS[name],  # type: ignore[arg-type]
+                ticket_id=int(args[0].lstrip("#")),
+                value=" ".join(args[1:]) or None,
+            )
+        self._say(HELP)
+        return None
+
+    def _message(self, text: str) -> MessagePosted:
+        message_id = f"{time.time():.6f}"
+        event = MessagePosted(
+            event_id=_id(),
+            place=self._place(),
+            message_id=message_id,
+            author=self._actor,
+            text=text,
+            mentions_bot=True,
+            posted_at=datetime.now(UTC),
+        )
+        if self._thread is None:
+            self._thread = message_id  # the ticket's thread hangs off this message
+        return event
+
+    def _say(self, text: str) -> None:
+        print(text, file=self._out)
+        self._out.flush()
+
+
+def _id() -> str:
+    return f"console-{uuid.uuid4().hex}"

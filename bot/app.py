@@ -1,0 +1,166 @@
+"""The one place that wires supportbot together.
+
+settings -> database -> ledger -> DeepSeek client -> triage -> writer -> outbox,
+inbox -> command desk -> service -> worker. Adapters attach their outlets to the
+outbox and hand events to `service.submit()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from bot.answers import Writer
+from bot.commands import CommandDesk
+from bot.config import Settings
+from bot.events import Platform
+from bot.inbox import Inbox, InboxWorker
+from bot.llm.client import DeepSeekClient
+from bot.llm.pricing import PriceTable
+from bot.outbox import Outbox, Outlet
+from bot.service import ServiceOptions, SupportService
+from bot.store.db import Database
+from bot.store.ledger import SqlCallRecorder
+from bot.store.migrate import upgrade
+from bot.store.models import utcnow
+from bot.summaries import Summaries
+from triage.classify import Classifier
+from triage.prompts import PromptBook
+
+__all__ = ["SupportApp"]
+
+log = logging.getLogger(__name__)
+
+CONSOLE_LEADS_CHANNEL = "leads"
+
+
+class SupportApp:
+    """Everything a running bot needs, built from settings, with a start and a stop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        database: Database | None = None,
+        prompts: PromptBook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database or Database(settings.database_url)
+        sessions = self.database.sessions
+        self.recorder = SqlCallRecorder(sessions)
+        self.llm: DeepSeekClient | None = None
+        if settings.deepseek_api_key is not None:
+            self.llm = DeepSeekClient.from_settings(
+                settings, recorder=self.recorder, prices=PriceTable.load(settings.prices_file)
+            )
+        self.prompts = prompts or PromptBook()
+        self.classifier = Classifier(
+            llm=self.llm,
+            model=settings.triage_model,
+            prompts=self.prompts,
+            max_tokens=settings.triage_max_tokens,
+            max_input_chars=settings.max_message_chars,
+        )
+        self.writer = Writer(
+            llm=self.llm,
+            prompts=self.prompts,
+            chat_model=settings.triage_model,
+            reasoner_model=settings.reasoner_model,
+            max_tokens=settings.answer_max_tokens,
+            max_input_chars=settings.max_message_chars * 3,
+        )
+        self.outbox = Outbox(sessions)
+        self.inbox = Inbox(
+            sessions,
+            lease_seconds=settings.inbox_lease_seconds,
+            max_attempts=settings.inbox_max_attempts,
+            retry_base_seconds=settings.inbox_retry_base_seconds,
+            clock=clock,
+        )
+        self.summaries = Summaries(
+            sessions, self.writer, every_messages=settings.summary_every_messages, clock=clock
+        )
+        self.desk = CommandDesk(
+            sessions=sessions,
+            outbox=self.outbox,
+            summaries=self.summaries,
+            writer=self.writer,
+            lead_user_ids=settings.lead_user_ids,
+            lead_role_ids=settings.lead_role_ids,
+            clock=clock,
+        )
+        self.service = SupportService(
+            sessions=sessions,
+            inbox=self.inbox,
+            outbox=self.outbox,
+            classifier=self.classifier,
+            writer=self.writer,
+            desk=self.desk,
+            summaries=self.summaries,
+            options=_options(settings),
+            clock=clock,
+        )
+        self.worker = InboxWorker(
+            self.inbox, self.service.process, concurrency=settings.worker_concurrency
+        )
+        self._worker_task: asyncio.Task[None] | None = None
+
+    @property
+    def offline(self) -> bool:
+        """True when no API key is set and triage runs on the offline rules."""
+        return self.llm is None
+
+    def attach(self, platform: Platform, outlet: Outlet) -> None:
+        """Let an adapter deliver the replies for its platform."""
+        self.outbox.attach(platform, outlet)
+
+    async def start(self) -> None:
+        """Migrate the database, then start draining the inbox (pending rows included)."""
+        await upgrade(self.database)
+        self._worker_task = asyncio.create_task(self.worker.run(), name="inbox-worker")
+        log.info("app.started offline=%s", self.offline)
+
+    async def stop(self) -> None:
+        """Stop the worker (unfinished rows go back to the inbox) and close connections."""
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+            self._worker_task = None
+        if self.llm is not None:
+            await self.llm.aclose()
+        await self.database.dispose()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+def _options(settings: Settings) -> ServiceOptions:
+    channels = {Platform.CONSOLE.value: CONSOLE_LEADS_CHANNEL}
+    if settings.slack_leads_channel:
+        channels[Platform.SLACK.value] = settings.slack_leads_channel
+    if settings.discord_leads_channel:
+        channels[Platform.DISCORD.value] = settings.discord_leads_channel
+    return ServiceOptions(
+        confidence_threshold=settings.reasoner_confidence_threshold,
+        human_brief=settings.human_brief,
+        leads_channels=channels,
+        sla_high_minutes=settings.sla_high_minutes,
+        sla_medium_minutes=settings.sla_medium_minutes,
+        sla_low_business_days=settings.sla_low_business_days,
+    )

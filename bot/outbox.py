@@ -1,0 +1,146 @@
+"""Replies the bot owes, written down before they are sent.
+
+Every reply gets a key derived from what caused it (`ticket:7:card`,
+`msg:slack:1712.0001:answer`). Enqueueing an existing key is a no-op, so when an
+event is processed again after a crash, nothing is posted twice. Delivery goes
+through the `Outlet` each adapter registers for its platform.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.events import CardRef, Place, Platform, Reply, dump
+from bot.store.models import OutboxItem, utcnow
+
+__all__ = ["DeliveryFailed", "Outbox", "Outlet"]
+
+log = logging.getLogger(__name__)
+_REPLY = TypeAdapter(Reply)
+
+
+class Outlet(Protocol):
+    """What an adapter offers the core: render and send one neutral reply."""
+
+    async def deliver(self, reply: Reply) -> str | None:
+        """Send `reply`; return the platform id of the message posted, if any."""
+        ...
+
+
+class DeliveryFailed(Exception):
+    """A reply could not be sent; the event will be retried and only unsent replies resent."""
+
+
+class Outbox:
+    """The `outbox` table plus the outlets that empty it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._outlets: dict[Platform, Outlet] = {}
+
+    def attach(self, platform: Platform, outlet: Outlet) -> None:
+        """Register the adapter that delivers replies for `platform`."""
+        self._outlets[platform] = outlet
+
+    async def add(
+        self,
+        session: AsyncSession,
+        key: str,
+        reply: Reply,
+        *,
+        ticket_id: int | None = None,
+        is_card: bool = False,
+    ) -> bool:
+        """Write `reply` under `key` in the caller's transaction; False if the key exists."""
+        if await session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None:
+            return False
+        place = reply.ref.place if reply.kind == "update_card" else reply.place
+        session.add(
+            OutboxItem(
+                key=key,
+                platform=place.platform.value,
+                ticket_id=ticket_id,
+                kind=reply.kind,
+                payload=dump(reply),
+                is_card=is_card,
+            )
+        )
+        await session.flush()
+        return True
+
+    async def has(self, key: str) -> bool:
+        """True when a reply under `key` was already written (sent or not)."""
+        async with self._sessions() as session:
+            return (
+                await session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None
+            )
+
+    async def card_refs(self, ticket_id: int) -> list[CardRef]:
+        """Every card posted for a ticket (its thread card, the leads' card)."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxItem)
+                    .where(
+                        OutboxItem.ticket_id == ticket_id,
+                        OutboxItem.is_card.is_(True),
+                        OutboxItem.status == "sent",
+                    )
+                    .order_by(OutboxItem.id)
+                )
+            ).all()
+        refs = []
+        for row in rows:
+            reply = _REPLY.validate_python(row.payload)
+            if reply.kind in ("post_reply", "notify") and row.sent_message_id:
+                refs.append(CardRef(place=reply.place, message_id=row.sent_message_id))
+        return refs
+
+    async def flush(self, keys: list[str]) -> None:
+        """Send the still-unsent replies among `keys`, in the order they were written.
+
+        Raises:
+            DeliveryFailed: an outlet failed; the rest stay pending for the retry.
+        """
+        if not keys:
+            return
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxItem)
+                    .where(OutboxItem.key.in_(keys), OutboxItem.status == "pending")
+                    .order_by(OutboxItem.id)
+                )
+            ).all()
+        for row in rows:
+            await self._send(row)
+
+    async def _send(self, row: OutboxItem) -> None:
+        reply = _REPLY.validate_python(row.payload)
+        outlet = self._outlets.get(Platform(row.platform))
+        if outlet is None:
+            raise DeliveryFailed(f"no adapter is running for {row.platform}")
+        try:
+            message_id = await outlet.deliver(reply)
+        except Exception as exc:
+            async with self._sessions.begin() as session:
+                item = await session.get_one(OutboxItem, row.id)
+                item.attempts += 1
+                item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("reply.failed key=%s error=%s", row.key, type(exc).__name__)
+            raise DeliveryFailed(f"{row.key}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+        async with self._sessions.begin() as session:
+            item = await session.get_one(OutboxItem, row.id)
+            item.status, item.sent_at, item.sent_message_id = "sent", utcnow(), message_id
+            item.attempts += 1
+        log.info("reply.sent key=%s kind=%s", row.key, row.kind)
+
+
+def thread_of(place: Place, thread_id: str) -> Place:
+    """The same conversation, inside thread `thread_id`."""
+    return place.model_copy(update={"thread_id": thread_id})

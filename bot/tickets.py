@@ -1,0 +1,188 @@
+"""Ticket storage helpers shared by the pipeline and the commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.answers import ThreadLine, TicketFacts
+from bot.events import Place, TicketCard
+from bot.policy import TicketStatus
+from bot.store.models import AuditEntry, Message, Summary, Ticket
+
+__all__ = [
+    "add_message",
+    "audit",
+    "card_for",
+    "facts_of",
+    "find_ticket",
+    "get_or_open_ticket",
+    "latest_summary",
+    "thread_lines",
+]
+
+ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
+    TicketStatus.OPEN: ("claim", "resolve", "reclassify", "ask-reasoner"),
+    TicketStatus.ESCALATED: ("claim", "resolve", "reclassify", "ask-reasoner"),
+    TicketStatus.CLAIMED: ("resolve", "reclassify", "ask-reasoner"),
+    TicketStatus.RESOLVED: ("reopen",),
+    TicketStatus.CLOSED: ("reopen",),
+}
+
+
+def card_for(ticket: Ticket) -> TicketCard:
+    """The card a ticket shows, with the buttons that make sense in its state."""
+    return TicketCard(
+        ticket_id=ticket.id,
+        status=ticket.status,
+        category=ticket.category,
+        urgency=ticket.urgency,
+        summary=ticket.summary or "",
+        assignee_id=ticket.assignee_id,
+        actions=ACTIONS_BY_STATUS.get(ticket.status, ()),
+    )
+
+
+def facts_of(ticket: Ticket) -> TicketFacts:
+    """What prompts are told about a ticket."""
+    return TicketFacts(
+        ticket_id=ticket.id,
+        category=ticket.category,
+        urgency=ticket.urgency,
+        summary=ticket.summary,
+    )
+
+
+def place_of(ticket: Ticket) -> Place:
+    """The ticket's thread."""
+    return Place(
+        platform=ticket.platform,
+        workspace_id=ticket.workspace_id,
+        channel_id=ticket.channel_id,
+        thread_id=ticket.thread_id,
+    )
+
+
+async def find_ticket(session: AsyncSession, place: Place, thread_id: str) -> Ticket | None:
+    """The ticket living in `thread_id` of `place`'s channel, if any."""
+    return await session.scalar(
+        select(Ticket).where(
+            Ticket.platform == place.platform.value,
+            Ticket.workspace_id == place.workspace_id,
+            Ticket.channel_id == place.channel_id,
+            Ticket.thread_id == thread_id,
+        )
+    )
+
+
+async def get_or_open_ticket(
+    session: AsyncSession,
+    place: Place,
+    thread_id: str,
+    requester_id: str,
+    root_message_id: str,
+    now: datetime,
+) -> tuple[Ticket, bool]:
+    """The thread's ticket, opened if needed. True when this call opened it.
+
+    The unique key on (platform, workspace, channel, thread) makes a racing second
+    opener fail; it then reads the winner's row, so one thread has one ticket.
+    """
+    ticket = await find_ticket(session, place, thread_id)
+    if ticket is not None:
+        return ticket, False
+    ticket = Ticket(
+        platform=place.platform.value,
+        workspace_id=place.workspace_id,
+        channel_id=place.channel_id,
+        thread_id=thread_id,
+        requester_id=requester_id,
+        root_message_id=root_message_id,
+        status=TicketStatus.OPEN,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(ticket)
+    except IntegrityError:
+        existing = await find_ticket(session, place, thread_id)
+        assert existing is not None
+        return existing, False
+    return ticket, True
+
+
+async def add_message(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    message_id: str,
+    author_id: str,
+    text: str | None,
+    is_bot: bool,
+    posted_at: datetime,
+    reasoning: str | None = None,
+) -> bool:
+    """Store a thread message once; False when it was stored before."""
+    exists = await session.scalar(
+        select(Message.id).where(Message.ticket_id == ticket.id, Message.message_id == message_id)
+    )
+    if exists is not None:
+        return False
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            message_id=message_id,
+            author_id=author_id,
+            text=text,
+            is_bot=is_bot,
+            posted_at=posted_at,
+            reasoning=reasoning,
+        )
+    )
+    if not is_bot:
+        ticket.messages_since_summary += 1
+        ticket.last_activity_at = posted_at
+    await session.flush()
+    return True
+
+
+async def thread_lines(
+    session: AsyncSession, ticket: Ticket, requester_id: str, limit: int = 50
+) -> list[ThreadLine]:
+    """The newest `limit` messages of a ticket, oldest first, erased ones left out."""
+    rows = (
+        await session.scalars(
+            select(Message)
+            .where(Message.ticket_id == ticket.id, Message.text.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    lines = []
+    for row in reversed(rows):
+        author = "bot" if row.is_bot else ("user" if row.author_id == requester_id else "agent")
+        lines.append(ThreadLine(author=author, text=row.text or ""))
+    return lines
+
+
+async def latest_summary(session: AsyncSession, ticket_id: int) -> Summary | None:
+    """The newest rolling summary that still has text."""
+    return await session.scalar(
+        select(Summary)
+        .where(Summary.ticket_id == ticket_id, Summary.text.is_not(None))
+        .order_by(Summary.id.desc())
+        .limit(1)
+    )
+
+
+def audit(
+    session: AsyncSession, *, actor: str, action: str, target: str, at: datetime, **detail: Any
+) -> None:
+    """Add an audit row: who, what, which ticket, when. Never message content."""
+    session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail, at=at))

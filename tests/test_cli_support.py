@@ -1,0 +1,106 @@
+"""`supportbot chat`, `triage`, `tickets` and `eval` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli_runner import clean_env, run_cli
+from tests.conftest import FAKE_KEY
+from tests.core.harness import responder, triage_json
+from tests.fakes.deepseek import FakeDeepSeek
+
+SCRIPT = """I was charged twice for my subscription this month
+Also the invoice has the wrong VAT number
+/summary
+/escalations
+/claim 1
+/ticket 1
+/quit
+"""
+
+
+async def test_chat_offline_shows_the_card_escalation_and_summary(tmp_path: Path) -> None:
+    outcome = await run_cli("chat", cwd=tmp_path, env=clean_env(), stdin=SCRIPT)
+    assert outcome.code == 0, outcome.stderr
+    out = outcome.stdout
+    assert "triage runs offline on rules" in out
+    assert "Ticket #1 · escalated" in out
+    assert "billing" in out
+    assert "[Claim]" in out
+    assert "[#leads]" in out
+    assert "Ticket #1 (escalated) summary:" in out
+    assert "Open escalations (1)" in out
+    assert "updated: claimed" in out
+    assert "Traceback" not in outcome.stderr
+
+
+async def test_chat_with_the_model_answers_in_the_thread(
+    tmp_path: Path, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder(answer="- Asks how to export data\n- No reply yet")
+    env = clean_env(DEEPSEEK_API_KEY=FAKE_KEY, DEEPSEEK_BASE_URL=fake_deepseek.base_url)
+    outcome = await run_cli(
+        "chat", cwd=tmp_path, env=env, stdin="How do I export my data?\n/summary\n"
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert "offline" not in outcome.stdout
+    assert "Ticket #1 · open" in outcome.stdout
+    assert "bot: - Asks how to export data" in outcome.stdout  # the answer, in the thread
+    assert "Ticket #1 (open) summary:" in outcome.stdout
+
+    listing = await run_cli("tickets", "--json", cwd=tmp_path, env=env)
+    (ticket,) = json.loads(listing.stdout)
+    assert (ticket["platform"], ticket["category"], ticket["route"]) == (
+        "console",
+        "feature_request",
+        "answer",
+    )
+
+
+async def test_triage_prints_one_json_object(tmp_path: Path, fake_deepseek: FakeDeepSeek) -> None:
+    fake_deepseek.reply(triage_json(category="billing", urgency="high", needs_human=True))
+    env = clean_env(DEEPSEEK_API_KEY=FAKE_KEY, DEEPSEEK_BASE_URL=fake_deepseek.base_url)
+    outcome = await run_cli("triage", "I was double charged", cwd=tmp_path, env=env)
+    assert outcome.code == 0, outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert {
+        "category",
+        "urgency",
+        "summary",
+        "needs_human",
+        "confidence",
+        "source",
+        "route",
+        "route_reason",
+        "prompt_version",
+        "tokens",
+        "cost_usd",
+    } <= set(result)
+    assert (result["category"], result["source"], result["route"]) == ("billing", "llm", "human")
+    assert result["prompt_version"] == "triage.v1"
+    assert result["tokens"]["cache_miss"] > 0
+    assert float(result["cost_usd"]) > 0
+
+
+async def test_triage_reads_stdin_and_works_offline(tmp_path: Path) -> None:
+    outcome = await run_cli(
+        "triage",
+        cwd=tmp_path,
+        env=clean_env(),
+        stdin="URGENT: production is down, all users get error 500",
+    )
+    result = json.loads(outcome.stdout)
+    assert (result["source"], result["route"], result["needs_human"]) == ("fallback", "human", True)
+    assert result["urgency"] == "high"
+    assert result["cost_usd"] == "0"
+
+
+async def test_eval_on_the_shipped_sample_reports_accuracy(tmp_path: Path) -> None:
+    sample = Path(__file__).parents[1] / "examples" / "eval-sample.jsonl"
+    outcome = await run_cli("eval", str(sample), "--json", cwd=tmp_path, env=clean_env())
+    assert outcome.code == 0, outcome.stderr
+    report = json.loads(outcome.stdout)
+    assert report["cases"] >= 40
+    assert 0 < report["accuracy"]["category"] <= 1
+    assert report["fallback_rate"] == 1.0  # no key: every verdict is the rules'

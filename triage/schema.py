@@ -1,0 +1,207 @@
+"""The triage verdict and a parser that is strict on meaning, forgiving on form.
+
+Models wrap JSON in fences or prose, shout enum values and quote booleans; none of
+that changes what they meant, so it is normalised. A wrong value, a missing field or
+a summary that does not fit is a different answer, so it is rejected with a short
+message that names the field: that message is quoted back to the model in the one
+correction re-ask.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+__all__ = [
+    "SUMMARY_MAX_CHARS",
+    "Category",
+    "TriageInvalid",
+    "TriageResult",
+    "Urgency",
+    "parse_triage",
+]
+
+SUMMARY_MAX_CHARS = 280
+_FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\n?(?P<body>.*?)```", re.DOTALL | re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s\-]+")
+_TRUE = frozenset({"true", "yes"})
+_FALSE = frozenset({"false", "no"})
+
+
+class Category(StrEnum):
+    """What the ticket is about."""
+
+    BILLING = "billing"
+    BUG = "bug"
+    FEATURE_REQUEST = "feature_request"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    """How soon someone should act."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class TriageInvalid(ValueError):
+    """The model's output is not a valid triage object; str() explains why, briefly."""
+
+
+def _enum_value(enum: type[StrEnum], value: Any) -> StrEnum:
+    allowed = ", ".join(f'"{member.value}"' for member in enum)
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, one of {allowed}")
+    key = _SEPARATORS.sub("_", value.strip().lower())
+    try:
+        return enum(key)
+    except ValueError:
+        raise ValueError(f"{value!r} is not one of {allowed}") from None
+
+
+class TriageResult(BaseModel):
+    """A ticket's classification, as stored in `triage_runs` and on the ticket."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    category: Category
+    urgency: Urgency
+    summary: str
+    needs_human: bool
+    confidence: float
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: Any) -> StrEnum:
+        return _enum_value(Category, value)
+
+    @field_validator("urgency", mode="before")
+    @classmethod
+    def _urgency(cls, value: Any) -> StrEnum:
+        return _enum_value(Urgency, value)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        line = " ".join(value.split())
+        if not line:
+            raise ValueError("must not be empty")
+        if len(line) > SUMMARY_MAX_CHARS:
+            raise ValueError(
+                f"is {len(line)} characters long; write at most {SUMMARY_MAX_CHARS} on one line"
+            )
+        return line
+
+    @field_validator("needs_human", mode="before")
+    @classmethod
+    def _needs_human(cls, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise ValueError(f"must be true or false, not {value!r}")
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _confidence(cls, value: Any) -> float:
+        number: float | None = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number):
+            raise ValueError(f"must be a number from 0 to 1, not {value!r}")
+        if not 0 <= number <= 1:
+            raise ValueError(f"must be from 0 to 1, not {number:g}")
+        return number
+
+
+def _explain(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(p) for p in item["loc"]) or "object"
+        if item["type"] == "missing":
+            parts.append(f'missing field "{field}"')
+        else:
+            parts.append(f'"{field}": {item["msg"].removeprefix("Value error, ")}')
+    return "; ".join(parts)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if value is None:
+        return "null"
+    return {bool: "a boolean", str: "a string"}.get(type(value), "a number")
+
+
+def _first_object(text: str) -> dict[str, Any] | None:
+    # raw_decode from each "{" finds the first balanced object and copes with
+    # braces inside strings, which a brace counter would not.
+    decoder = json.JSONDecoder(strict=False)
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+        start = text.find("{", start + 1)
+    return None
+
+
+def _extract(content: str) -> dict[str, Any]:
+    text = content.strip()
+    fence = _FENCE.search(text)
+    if fence:
+        text = fence["body"].strip()
+    try:
+        # strict=False: a raw newline inside the summary string is form, not meaning.
+        value = json.loads(text, strict=False)
+    except ValueError:
+        found = _first_object(text)
+        if found is None:
+            raise TriageInvalid("the reply is not JSON: no JSON object found") from None
+        return found
+    if not isinstance(value, dict):
+        raise TriageInvalid(f"expected one JSON object, got {_kind(value)}")
+    return value
+
+
+def parse_triage(content: str | None) -> TriageResult:
+    """Parse a model reply into a `TriageResult`.
+
+    Accepts fenced JSON, JSON wrapped in prose, enum values in any case with spaces
+    or hyphens, "true"/"false"/"yes"/"no" for `needs_human`, numeric strings for
+    `confidence`, and multi-line summaries (collapsed to one line). Extra keys are
+    dropped.
+
+    Args:
+        content: the assistant message content, possibly None or empty.
+
+    Raises:
+        TriageInvalid: the reply is blank, not a JSON object, or a field is missing,
+            of the wrong type or out of range; the message names the field.
+    """
+    if content is None or not content.strip():
+        raise TriageInvalid("the reply was empty; answer with one JSON object")
+    data = _extract(content)
+    try:
+        return TriageResult.model_validate(data)
+    except ValidationError as exc:
+        raise TriageInvalid(_explain(exc)) from None
