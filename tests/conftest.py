@@ -33,7 +33,7 @@ FAKE_KEY = "sk-test-fake-key"
 # --- No internet: only loopback and unix sockets ------------------------------
 
 
-class NetworkAccessDenied(RuntimeError):
+class NetworkAccessDenied(OSError):
     """A test tried to reach beyond this machine."""
 
 

@@ -216,3 +216,20 @@ async def test_without_an_api_key_the_rules_triage_and_a_person_gets_the_ticket(
     assert run.source == "fallback"
     assert (ticket.category, ticket.status, ticket.route) == ("bug", "escalated", "human")
     assert await _count(db, LlmCall) == 0
+
+
+async def test_human_route_can_send_the_leads_a_reasoner_brief(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.reply(triage_json(category="account", needs_human=True))
+    fake_deepseek.reply("Likely a stale SSO session; check the IdP logs.")
+    outlet = RecordingOutlet()
+    event = mention("Our whole team is locked out after the SSO change")
+    async with running_app(db, fake_deepseek, outlet, human_brief=True) as app:
+        await app.service.submit(event)
+        assert await settle(app, event.event_id) == "done"
+    brief_request = fake_deepseek.chat_requests[1]
+    assert brief_request["model"] == "deepseek-reasoner"
+    notices = [r.text for r in outlet.sent if r.kind == "notify"]
+    assert any("Likely a stale SSO session" in t for t in notices)
+    assert all("stale SSO" not in t for t in outlet.texts())  # the user never sees the brief
