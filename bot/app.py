@@ -1,7 +1,7 @@
 """The one place that wires supportbot together.
 
 settings -> database -> ledger -> DeepSeek client -> triage -> writer -> outbox,
-inbox -> command desk -> service -> worker. Adapters attach their outlets to the
+inbox -> command desks -> service -> worker. Adapters attach their outlets to the
 outbox and hand events to `service.submit()`.
 """
 
@@ -15,10 +15,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from bot.actions import LeadActions
 from bot.answers import Writer
 from bot.commands import CommandDesk
 from bot.config import Settings
 from bot.events import Platform
+from bot.home import HomeDesk
 from bot.inbox import Inbox, InboxWorker
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
@@ -86,22 +88,24 @@ class SupportApp:
         self.summaries = Summaries(
             sessions, self.writer, every_messages=settings.summary_every_messages, clock=clock
         )
-        self.desk = CommandDesk(
-            sessions=sessions,
-            outbox=self.outbox,
-            summaries=self.summaries,
-            writer=self.writer,
-            lead_user_ids=settings.lead_user_ids,
-            lead_role_ids=settings.lead_role_ids,
-            clock=clock,
-        )
+        desk_parts = {
+            "sessions": sessions,
+            "outbox": self.outbox,
+            "summaries": self.summaries,
+            "writer": self.writer,
+            "lead_user_ids": settings.lead_user_ids,
+            "lead_role_ids": settings.lead_role_ids,
+            "clock": clock,
+        }
         self.service = SupportService(
             sessions=sessions,
             inbox=self.inbox,
             outbox=self.outbox,
             classifier=self.classifier,
             writer=self.writer,
-            desk=self.desk,
+            commands=CommandDesk(**desk_parts),
+            actions=LeadActions(**desk_parts),
+            home=HomeDesk(**desk_parts),
             summaries=self.summaries,
             options=_options(settings),
             clock=clock,

@@ -22,6 +22,8 @@ __all__ = [
     "CommandInvoked",
     "Ephemeral",
     "Event",
+    "HomeOpened",
+    "HomeSection",
     "MessageDeleted",
     "MessageEdited",
     "MessagePosted",
@@ -29,6 +31,7 @@ __all__ = [
     "Place",
     "Platform",
     "PostReply",
+    "PublishHome",
     "Reply",
     "TicketCard",
     "UpdateCard",
@@ -133,8 +136,17 @@ class ActionInvoked(_Frozen):
     reply_handle: str | None = None
 
 
+class HomeOpened(_Frozen):
+    """Someone opened the bot's home (Slack App Home); leads see their queue there."""
+
+    kind: Literal["home_opened"] = "home_opened"
+    event_id: str
+    place: Place
+    actor: Actor
+
+
 Event = Annotated[
-    MessagePosted | MessageEdited | MessageDeleted | CommandInvoked | ActionInvoked,
+    MessagePosted | MessageEdited | MessageDeleted | CommandInvoked | ActionInvoked | HomeOpened,
     Field(discriminator="kind"),
 ]
 """Any incoming event; `kind` tells them apart when stored in the inbox."""
@@ -203,7 +215,25 @@ class Ephemeral(_Frozen):
     reply_handle: str | None = None
 
 
-Reply = Annotated[PostReply | UpdateCard | Notify | Ephemeral, Field(discriminator="kind")]
+class HomeSection(_Frozen):
+    """A titled block of lines on a home view."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+class PublishHome(_Frozen):
+    """Show `actor` their home view (the leads' queue, or a short how-to)."""
+
+    kind: Literal["publish_home"] = "publish_home"
+    actor: Actor
+    place: Place
+    sections: tuple[HomeSection, ...]
+
+
+Reply = Annotated[
+    PostReply | UpdateCard | Notify | Ephemeral | PublishHome, Field(discriminator="kind")
+]
 """Any outgoing instruction."""
 
 

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import CardRef, Place, Platform, Reply, dump
+from bot.events import CardRef, Place, Platform, Reply, UpdateCard, dump
 from bot.store.models import OutboxItem, utcnow
 
 __all__ = ["DeliveryFailed", "Outbox", "Outlet"]
@@ -59,7 +59,7 @@ class Outbox:
         """Write `reply` under `key` in the caller's transaction; False if the key exists."""
         if await session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None:
             return False
-        place = reply.ref.place if reply.kind == "update_card" else reply.place
+        place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
         session.add(
             OutboxItem(
                 key=key,

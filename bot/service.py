@@ -16,12 +16,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.actions import LeadActions
 from bot.answers import Writer
 from bot.commands import CommandDesk
 from bot.events import (
     ActionInvoked,
     CommandInvoked,
     Event,
+    HomeOpened,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
@@ -29,6 +31,7 @@ from bot.events import (
     Place,
     PostReply,
 )
+from bot.home import HomeDesk
 from bot.inbox import Inbox
 from bot.llm.types import CallContext
 from bot.outbox import Outbox
@@ -89,7 +92,9 @@ class SupportService:
         outbox: Outbox,
         classifier: Classifier,
         writer: Writer,
-        desk: CommandDesk,
+        commands: CommandDesk,
+        actions: LeadActions,
+        home: HomeDesk,
         summaries: Summaries,
         options: ServiceOptions,
         clock: Callable[[], datetime] = utcnow,
@@ -99,7 +104,9 @@ class SupportService:
         self.outbox = outbox
         self._classifier = classifier
         self._writer = writer
-        self._desk = desk
+        self._commands = commands
+        self._actions = actions
+        self._home = home
         self._summaries = summaries
         self._options = options
         self._clock = clock
@@ -117,9 +124,11 @@ class SupportService:
         elif isinstance(event, MessageDeleted):
             await self._on_edit(event.place, event.message_id, None)
         elif isinstance(event, CommandInvoked):
-            await self.outbox.flush(await self._desk.command(event))
+            await self.outbox.flush(await self._commands.command(event))
         elif isinstance(event, ActionInvoked):
-            await self.outbox.flush(await self._desk.action(event))
+            await self.outbox.flush(await self._actions.action(event))
+        elif isinstance(event, HomeOpened):
+            await self.outbox.flush(await self._home.home(event))
 
     # --- Messages -----------------------------------------------------------
 

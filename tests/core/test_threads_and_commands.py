@@ -12,6 +12,7 @@ from bot.events import (
     Actor,
     CommandInvoked,
     Event,
+    HomeOpened,
     MessageDeleted,
     MessageEdited,
     Place,
@@ -282,3 +283,32 @@ async def test_rolling_summary_refreshes_after_n_messages(
     assert summaries[0].text == "- summary line"
     assert ticket.messages_since_summary == 0
     assert datetime.now(UTC) >= summaries[0].created_at
+
+
+async def test_home_shows_leads_their_queue_and_others_a_how_to(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder(triage_json(needs_human=True, urgency="high"))
+    outlet = RecordingOutlet()
+    async with running_app(db, fake_deepseek, outlet) as app:
+        ticket_id = await _open(app)
+        await _run(app, HomeOpened(event_id="home-1", place=_place(None, "D_HOME"), actor=LEAD))
+        await _run(app, HomeOpened(event_id="home-2", place=_place(None, "D_HOME"), actor=USER))
+    lead_home, user_home = [r for r in outlet.sent if r.kind == "publish_home"]
+    titles = [s.title for s in lead_home.sections]
+    assert titles == ["Open escalations (1)", "Today's tickets by category", "Today's spend"]
+    assert f"#{ticket_id} high feature_request" in lead_home.sections[0].lines[0]
+    assert "due in" in lead_home.sections[0].lines[0]
+    assert lead_home.sections[1].lines == ("feature_request: 1",)
+    assert user_home.sections[0].title == "Getting help"
+
+
+async def test_public_asks_for_an_answer_everyone_sees(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    outlet = RecordingOutlet()
+    async with running_app(db, fake_deepseek, outlet) as app:
+        await _run(app, _command("help", "public", actor=USER, thread=None))
+    (reply,) = outlet.sent
+    assert reply.kind == "post_reply"
+    assert "supportbot commands" in (reply.text or "")

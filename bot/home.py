@@ -1,0 +1,80 @@
+"""The home view: a lead's queue (escalations, today's tickets, today's spend)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot.commands import HELP
+from bot.desk import DeskBase
+from bot.events import HomeOpened, HomeSection, PublishHome
+from bot.policy import TicketStatus, sla_state
+from bot.reports import cost_report
+from bot.store.models import Ticket
+
+__all__ = ["HomeDesk"]
+
+
+class HomeDesk(DeskBase):
+    """Builds home views."""
+
+    async def home(self, event: HomeOpened) -> list[str]:
+        """Publish the caller's home: the escalation queue for leads, a how-to for others."""
+        if self.is_lead(event.actor):
+            sections = await self._lead_home(event)
+        else:
+            sections = (HomeSection(title="Getting help", lines=tuple(HELP.splitlines())),)
+        key = f"event:{event.place.platform}:{event.event_id}:home"
+        async with self._sessions.begin() as session:
+            await self._outbox.add(
+                session, key, PublishHome(actor=event.actor, place=event.place, sections=sections)
+            )
+        return [key]
+
+    async def _lead_home(self, event: HomeOpened) -> tuple[HomeSection, ...]:
+        now = self._clock()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        where = (
+            Ticket.platform == event.place.platform.value,
+            Ticket.workspace_id == event.place.workspace_id,
+        )
+        async with self._sessions() as session:
+            open_rows = (
+                await session.scalars(
+                    select(Ticket)
+                    .where(
+                        *where, Ticket.status.in_((TicketStatus.ESCALATED, TicketStatus.CLAIMED))
+                    )
+                    .order_by(Ticket.escalated_at, Ticket.id)
+                )
+            ).all()
+            today = (
+                await session.execute(
+                    select(Ticket.category, func.count())
+                    .where(*where, Ticket.created_at >= midnight)
+                    .group_by(Ticket.category)
+                )
+            ).all()
+        spend = await cost_report(self._sessions, midnight, event.place.workspace_id)
+        queue = tuple(_queue_line(t, now) for t in open_rows) or ("Nothing waiting. Nice.",)
+        by_category = tuple(f"{c or 'untriaged'}: {n}" for c, n in sorted(today, key=str))
+        return (
+            HomeSection(title=f"Open escalations ({len(open_rows)})", lines=queue),
+            HomeSection(title="Today's tickets by category", lines=by_category or ("none yet",)),
+            HomeSection(
+                title="Today's spend",
+                lines=(f"${spend.total.cost_usd:.4f} over {spend.total.calls} model call(s)",),
+            ),
+        )
+
+
+def _queue_line(ticket: Ticket, now: datetime) -> str:
+    minutes = int((now - (ticket.escalated_at or ticket.created_at)).total_seconds() // 60)
+    age = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+    state = (
+        f"claimed by {ticket.assignee_id}"
+        if ticket.status == TicketStatus.CLAIMED
+        else sla_state(ticket.sla_due_at, now)
+    )
+    return f"#{ticket.id} {ticket.urgency} {ticket.category}, open {age}, {state}: {ticket.summary}"
