@@ -94,7 +94,7 @@ class SupportApp:
             "summaries": self.summaries,
             "writer": self.writer,
             "lead_user_ids": settings.lead_user_ids,
-            "lead_role_ids": settings.lead_role_ids,
+            "lead_role_ids": [*settings.lead_role_ids, *_slack_group(settings)],
             "clock": clock,
         }
         self.service = SupportService(
@@ -152,6 +152,11 @@ class SupportApp:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+def _slack_group(settings: Settings) -> list[str]:
+    # Slack's lead user group arrives on actors as a role; count it as a lead role.
+    return [settings.slack_lead_usergroup_id] if settings.slack_lead_usergroup_id else []
 
 
 def _options(settings: Settings) -> ServiceOptions:

@@ -38,6 +38,22 @@ def register(cli: click.Group, settings_of: Any) -> None:
         asyncio.run(_chat(settings))
 
     @cli.command()
+    @click.option("--http", is_flag=True, help="Serve Slack over HTTP (POST /slack/events).")
+    @click.option(
+        "--port", type=int, default=None, help="HTTP port (default SUPPORTBOT_HTTP_PORT)."
+    )
+    @click.pass_context
+    def run(ctx: click.Context, http: bool, port: int | None) -> None:
+        """Run the bot on every platform whose tokens are set."""
+        from adapters.runner import serve
+
+        settings: Settings = settings_of(ctx)
+        code = asyncio.run(
+            serve(settings, http=http, port=port or settings.http_port, say=click.echo)
+        )
+        ctx.exit(code)
+
+    @cli.command()
     @click.argument("text", required=False)
     @click.pass_context
     def triage(ctx: click.Context, text: str | None) -> None:

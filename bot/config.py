@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = _setting("SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = _setting("SLACK_SIGNING_SECRET")
     slack_api_url: str = _setting("SLACK_API_URL", "https://slack.com/api/")
+    slack_lead_usergroup_id: str | None = _setting("SLACK_LEAD_USERGROUP_ID")
+    slack_allowed_bot_ids: Annotated[list[str], NoDecode] = _setting("SLACK_ALLOWED_BOT_IDS", [])
+    slack_messages_per_second: float = _setting("SLACK_MESSAGES_PER_SECOND", 1.0, gt=0)
 
     # --- Discord --------------------------------------------------------------
     discord_bot_token: SecretStr | None = _setting("DISCORD_BOT_TOKEN")
@@ -101,6 +104,9 @@ class Settings(BaseSettings):
     inbox_lease_seconds: float = _setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
     inbox_retry_base_seconds: float = _setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)
 
+    # --- Serving --------------------------------------------------------------
+    http_port: int = _setting("SUPPORTBOT_HTTP_PORT", 3000, ge=1, le=65535)
+
     # --- Behaviour ------------------------------------------------------------
     log_level: str = _setting("SUPPORTBOT_LOG_LEVEL", "INFO")
 
@@ -111,7 +117,7 @@ class Settings(BaseSettings):
             raise ValueError("an http:// or https:// URL")
         return value
 
-    @field_validator("lead_user_ids", "lead_role_ids", mode="before")
+    @field_validator("lead_user_ids", "lead_role_ids", "slack_allowed_bot_ids", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):

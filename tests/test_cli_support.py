@@ -104,3 +104,13 @@ async def test_eval_on_the_shipped_sample_reports_accuracy(tmp_path: Path) -> No
     assert report["cases"] >= 40
     assert 0 < report["accuracy"]["category"] <= 1
     assert report["fallback_rate"] == 1.0  # no key: every verdict is the rules'
+
+
+async def test_run_says_which_adapters_start_and_why_not(tmp_path: Path) -> None:
+    outcome = await run_cli("run", cwd=tmp_path, env=clean_env(SLACK_BOT_TOKEN="xoxb-1"))
+    assert outcome.code == 1
+    assert "slack    off  set SLACK_APP_TOKEN for Socket Mode" in outcome.stdout
+    assert "discord  off  DISCORD_BOT_TOKEN is not set" in outcome.stdout
+    assert "supportbot chat" in outcome.stdout
+    http = await run_cli("run", "--http", cwd=tmp_path, env=clean_env(SLACK_BOT_TOKEN="xoxb-1"))
+    assert "HTTP mode needs SLACK_SIGNING_SECRET" in http.stdout

@@ -1,0 +1,108 @@
+"""`supportbot run`: start every platform adapter whose credentials are set.
+
+Lives with the adapters, not in `bot/`, because it is where platform SDKs get
+imported; the core stays free of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.app import SupportApp
+from bot.config import Settings
+from bot.events import Platform
+
+__all__ = ["AdapterPlan", "plan_adapters", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AdapterPlan:
+    """Whether an adapter starts, how, and why (printed for the operator)."""
+
+    name: str
+    on: bool
+    how: str
+
+
+def plan_adapters(settings: Settings, *, http: bool) -> list[AdapterPlan]:
+    """Decide which adapters start from the credentials that are set."""
+    plans = [_slack_plan(settings, http=http)]
+    if settings.discord_bot_token is None:
+        plans.append(AdapterPlan("discord", False, "DISCORD_BOT_TOKEN is not set"))
+    else:
+        plans.append(AdapterPlan("discord", True, "gateway connection"))
+    return plans
+
+
+def _slack_plan(settings: Settings, *, http: bool) -> AdapterPlan:
+    if settings.slack_bot_token is None:
+        return AdapterPlan("slack", False, "SLACK_BOT_TOKEN is not set")
+    if http:
+        if settings.slack_signing_secret is None:
+            return AdapterPlan("slack", False, "HTTP mode needs SLACK_SIGNING_SECRET")
+        return AdapterPlan("slack", True, "HTTP mode, POST /slack/events")
+    if settings.slack_app_token is None:
+        return AdapterPlan(
+            "slack",
+            False,
+            "set SLACK_APP_TOKEN for Socket Mode, or run with --http and SLACK_SIGNING_SECRET",
+        )
+    return AdapterPlan("slack", True, "Socket Mode")
+
+
+async def serve(
+    settings: Settings, *, http: bool, port: int, say: Callable[[str], object] = print
+) -> int:
+    """Run the bot until SIGINT/SIGTERM; returns the exit code."""
+    plans = plan_adapters(settings, http=http)
+    for plan in plans:
+        say(f"{plan.name:<8} {'on ' if plan.on else 'off'}  {plan.how}")
+    if not any(p.on for p in plans):
+        say("No platform adapter can start. Set the tokens above, or try `supportbot chat`.")
+        return 1
+    app = SupportApp(settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopping.set)
+    async with app:
+        stops = await _start(app, settings, plans, http=http, port=port)
+        try:
+            await stopping.wait()
+        finally:
+            for stop in stops:
+                await stop()
+    return 0
+
+
+async def _start(
+    app: SupportApp, settings: Settings, plans: list[AdapterPlan], *, http: bool, port: int
+) -> list[Callable[[], Awaitable[None]]]:
+    stops: list[Callable[[], Awaitable[None]]] = []
+    on = {p.name for p in plans if p.on}
+    if "slack" in on:
+        from adapters.slack.adapter import SlackAdapter
+
+        slack = SlackAdapter.from_settings(settings, intake=app.service)
+        app.attach(Platform.SLACK, slack.outlet)
+        if http:
+            await slack.start_http(port=port)
+        else:
+            await slack.start_socket_mode()
+        stops.append(slack.stop)
+    if "discord" in on:
+        from adapters.discord.adapter import DiscordAdapter
+
+        discord_adapter = DiscordAdapter.from_settings(settings, intake=app.service)
+        app.attach(Platform.DISCORD, discord_adapter.outlet)
+        await discord_adapter.start()
+        stops.append(discord_adapter.stop)
+    return stops

@@ -1,0 +1,200 @@
+"""The Slack adapter's lifecycle: a bolt `AsyncApp`, served over Socket Mode or HTTP.
+
+Every listener first hands its event to the core (which commits it to the inbox)
+and only then acknowledges, so Slack is never told "got it" about an event we could
+lose. All the work happens later in the core's workers; acks take milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import Intake
+from adapters.slack.outlet import ChannelPacer, SlackOutlet, retry_handlers
+from adapters.slack.to_event import SlackIds, from_block_actions, from_command, from_envelope
+from bot.config import Settings
+
+__all__ = ["MAX_BODY_BYTES", "SlackAdapter"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 512 * 1024  # far above any real Slack payload; larger bodies get 413
+GROUP_REFRESH_SECONDS = 300.0
+
+
+class SlackAdapter:
+    """Translates Slack to `bot.events` and back; never touches the database or the model."""
+
+    def __init__(
+        self,
+        *,
+        intake: Intake,
+        bot_token: str,
+        signing_secret: str | None,
+        app_token: str | None = None,
+        api_url: str = "https://slack.com/api/",
+        lead_group_id: str | None = None,
+        allowed_bot_ids: tuple[str, ...] = (),
+        messages_per_second: float = 1.0,
+    ) -> None:
+        self._intake = intake
+        self._app_token = app_token
+        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        self.client.retry_handlers.extend(retry_handlers())
+        self.ids = SlackIds(allowed_bot_ids=allowed_bot_ids, lead_group_id=lead_group_id)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret,
+            process_before_response=True,
+            request_verification_enabled=signing_secret is not None,
+        )
+        self.outlet = SlackOutlet(
+            self.client, pacer=ChannelPacer(messages_per_second), lead_group_id=lead_group_id
+        )
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._group_loaded_at: float | None = None
+        self._register()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, intake: Intake) -> SlackAdapter:
+        """Build from settings (the bot token must be set)."""
+        assert settings.slack_bot_token is not None
+        return cls(
+            intake=intake,
+            bot_token=settings.slack_bot_token.get_secret_value(),
+            signing_secret=_secret(settings.slack_signing_secret),
+            app_token=_secret(settings.slack_app_token),
+            api_url=settings.slack_api_url,
+            lead_group_id=settings.slack_lead_usergroup_id,
+            allowed_bot_ids=tuple(settings.slack_allowed_bot_ids),
+            messages_per_second=settings.slack_messages_per_second,
+        )
+
+    # --- listeners ------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.event("app_mention")(self._on_event)
+        self.app.event("message")(self._on_event)
+        self.app.event("app_home_opened")(self._on_event)
+        # Any other subscribed event is acknowledged, so Slack never retries it.
+        self.app.event(re.compile(".*"))(self._ack_only)
+        self.app.command(re.compile(r"^/"))(self._on_command)
+        self.app.action(re.compile("^ticket:"))(self._on_action)
+        self.app.action(re.compile(".*"))(self._ack_only)
+        self.app.error(self._on_error)
+
+    async def _on_event(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._identify()
+        event = from_envelope(body, self.ids)
+        if event is not None:
+            await self._intake.submit(event)
+        await ack()
+
+    async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._identify()
+        event = from_command(body, self.ids)
+        if event is None:
+            await ack(text="Sorry, I could not read that command.")
+            return
+        await self._intake.submit(event)
+        await ack()
+
+    async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._identify()
+        for event in from_block_actions(body, self.ids):
+            await self._intake.submit(event)
+        await ack()
+
+    async def _ack_only(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack.listener.failed error=%s", type(error).__name__)
+
+    async def _identify(self) -> None:
+        """Learn the bot's user id (to strip its mention) and the lead group's members."""
+        if not self.ids.bot_user_id:
+            auth = await self.client.auth_test()
+            self.ids.bot_user_id = str(auth["user_id"])
+        await self._refresh_lead_group()
+
+    async def _refresh_lead_group(self) -> None:
+        if not self.ids.lead_group_id or self._group_fresh():
+            return
+        self._group_loaded_at = time.monotonic()
+        try:
+            found = await self.client.usergroups_users_list(usergroup=self.ids.lead_group_id)
+            self.ids.lead_group_members = frozenset(found.get("users") or ())
+        except SlackApiError as exc:
+            log.warning("slack.leads.group_unreadable error=%s", exc.response.get("error"))
+
+    def _group_fresh(self) -> bool:
+        loaded = self._group_loaded_at
+        return loaded is not None and time.monotonic() - loaded < GROUP_REFRESH_SECONDS
+
+    # --- serving ----------------------------------------------------------------
+
+    def web_app(self) -> web.Application:
+        """The HTTP endpoints: `POST /slack/events` (events, commands, buttons) and `/healthz`."""
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_post("/slack/events", self._http_events)
+        app.router.add_get("/healthz", _healthz)
+        return app
+
+    async def _http_events(self, request: web.Request) -> web.Response:
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # bolt parses JSON bodies eagerly; a broken one is a client error
+            return web.json_response({"error": "malformed body"}, status=400)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def start_http(self, host: str = "0.0.0.0", port: int = 3000) -> int:  # noqa: S104
+        """Serve HTTP mode; returns the bound port (useful with port 0)."""
+        self._runner = web.AppRunner(self.web_app())
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server  # aiohttp keeps the bound sockets here
+        bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
+        log.info("slack.http.listening port=%s", bound)
+        return int(bound)
+
+    async def start_socket_mode(self) -> None:
+        """Connect over Socket Mode (needs SLACK_APP_TOKEN); no public URL needed."""
+        if not self._app_token:
+            raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+        await self._socket.connect_async()
+        log.info("slack.socket_mode.connected")
+
+    async def stop(self) -> None:
+        """Close the socket or the HTTP server."""
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

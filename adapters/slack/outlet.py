@@ -1,0 +1,166 @@
+"""Sends the core's neutral replies to Slack through the Web API.
+
+Messages to one channel are paced (about one per second, Slack's posting limit);
+a burst waits its turn instead of being dropped. 429s and 5xx are retried by
+slack-sdk's own retry handlers, honouring Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.render import (
+    SECTION_LIMIT,
+    card_blocks,
+    escape,
+    home_view,
+    text_messages,
+)
+from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, UpdateCard
+
+__all__ = ["ChannelPacer", "SlackOutlet", "retry_handlers"]
+
+
+def retry_handlers() -> list[Any]:
+    """slack-sdk's handlers for 429 (Retry-After) and 5xx, a few tries each."""
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class ChannelPacer:
+    """At most `per_second` messages a second per channel; callers queue, in order."""
+
+    def __init__(self, per_second: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self._gap = 1.0 / per_second
+        self._clock = clock
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._last: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def turn(self, channel: str) -> AsyncIterator[None]:
+        """Wait for this channel's next free slot, then hold it while sending."""
+        async with self._locks[channel]:
+            last = self._last.get(channel)
+            if last is not None:
+                await asyncio.sleep(max(0.0, last + self._gap - self._clock()))
+            try:
+                yield
+            finally:
+                self._last[channel] = self._clock()
+
+
+class SlackOutlet:
+    """Renders and posts replies; returns the posted message's `ts`."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        pacer: ChannelPacer | None = None,
+        lead_group_id: str | None = None,
+    ) -> None:
+        self._client = client
+        self._pacer = pacer or ChannelPacer()
+        self._lead_group_id = lead_group_id
+
+    async def deliver(self, reply: Reply) -> str | None:
+        """Send one reply in Slack's form."""
+        if isinstance(reply, PostReply):
+            return await self._post(reply)
+        if isinstance(reply, Notify):
+            return await self._notify(reply)
+        if isinstance(reply, Ephemeral):
+            await self._ephemeral(reply)
+            return None
+        if isinstance(reply, UpdateCard):
+            await self._client.chat_update(
+                channel=reply.ref.place.channel_id,
+                ts=reply.ref.message_id,
+                text=_card_text(reply.card),
+                blocks=card_blocks(reply.card),
+            )
+            return reply.ref.message_id
+        if isinstance(reply, PublishHome):
+            await self._client.views_publish(
+                user_id=reply.actor.user_id, view=home_view(reply.sections)
+            )
+        return None
+
+    async def _send(self, channel: str, thread: str | None, **message: Any) -> str:
+        async with self._pacer.turn(channel):
+            response = await self._client.chat_postMessage(
+                channel=channel, thread_ts=thread, unfurl_links=False, unfurl_media=False, **message
+            )
+        return str(response["ts"])
+
+    async def _post(self, reply: PostReply) -> str:
+        place, first = reply.place, None
+        if reply.card is not None:
+            first = await self._send(
+                place.channel_id,
+                place.thread_id,
+                text=_card_text(reply.card),
+                blocks=card_blocks(reply.card),
+            )
+        if reply.text:
+            for blocks in text_messages(reply.text):
+                ts = await self._send(
+                    place.channel_id, place.thread_id, text=escape(reply.text[:300]), blocks=blocks
+                )
+                first = first or ts
+        return first or ""
+
+    async def _notify(self, reply: Notify) -> str:
+        # The only ping the bot makes on purpose: the lead group, in our own words.
+        ping = ""
+        if reply.ping_leads and self._lead_group_id:
+            ping = f"<!subteam^{self._lead_group_id}> "
+        text = ping + escape(reply.text)
+        blocks: list[Any] = [
+            SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT], verbatim=True))
+        ]
+        if reply.card is not None:
+            blocks += card_blocks(reply.card)
+        return await self._send(
+            reply.place.channel_id, reply.place.thread_id, text=text[:300], blocks=blocks
+        )
+
+    async def _ephemeral(self, reply: Ephemeral) -> None:
+        blocks = text_messages(reply.text)[0]
+        if reply.reply_handle:  # a slash command or button: answer on its response_url
+            webhook = AsyncWebhookClient(reply.reply_handle, retry_handlers=retry_handlers())
+            response = await webhook.send(
+                text=escape(reply.text[:300]),
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            if response.status_code >= 400:
+                raise RuntimeError(f"response_url answered HTTP {response.status_code}")
+            return
+        await self._client.chat_postEphemeral(
+            channel=reply.place.channel_id,
+            user=reply.actor.user_id,
+            thread_ts=reply.place.thread_id,
+            text=escape(reply.text[:300]),
+            blocks=blocks,
+        )
+
+
+def _card_text(card: Any) -> str:
+    return escape(f"Ticket #{card.ticket_id} ({card.status}): {card.summary}")[:300]

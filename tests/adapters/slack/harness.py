@@ -1,0 +1,100 @@
+"""A running bot with the real Slack adapter in HTTP mode, against the fake Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from adapters.slack.adapter import SlackAdapter
+from bot.app import SupportApp
+from bot.config import load_settings
+from bot.events import Platform
+from bot.store.db import Database
+from tests.conftest import FAKE_KEY
+from tests.fakes.deepseek import FakeDeepSeek
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_interactive import form_headers, json_headers
+from tests.fakes.slack_payloads import app_mention, event_envelope
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
+
+
+@dataclass
+class SlackStack:
+    """The app, its Slack adapter and the URL Slack would post to."""
+
+    app: SupportApp
+    adapter: SlackAdapter
+    url: str
+    http: httpx.AsyncClient
+
+    async def post_json(self, body: dict[str, Any], **headers: str) -> httpx.Response:
+        """POST an Events API body signed like Slack signs it."""
+        raw = json.dumps(body)
+        return await self.http.post(
+            self.url, content=raw, headers={**json_headers(SIGNING_SECRET, raw), **headers}
+        )
+
+    async def post_form(self, raw: str, **headers: str) -> httpx.Response:
+        """POST a form body (slash command or interaction) signed like Slack."""
+        return await self.http.post(
+            self.url, content=raw, headers={**form_headers(SIGNING_SECRET, raw), **headers}
+        )
+
+    async def settle(self, event_id: str) -> str | None:
+        """Wait until the core finished (or failed) an event."""
+        return await self.app.inbox.wait_settled("slack", event_id, within=30)
+
+
+@asynccontextmanager
+async def slack_stack(
+    db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek | None, **overrides: Any
+) -> AsyncIterator[SlackStack]:
+    """Start the app and the adapter's HTTP endpoint on a free port."""
+    values: dict[str, Any] = {
+        "database_url": db.url,
+        "slack_bot_token": fake_slack.bot_token,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake_slack.base_url,
+        "slack_leads_channel": "C_LEADS",
+        "lead_user_ids": ["U_LEAD"],
+        "inbox_retry_base_seconds": 0.05,
+        "slack_messages_per_second": 50.0,
+    }
+    if fake_deepseek is not None:
+        values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake_deepseek.base_url)
+    values.update(overrides)
+    settings = load_settings(**values)
+    app = SupportApp(settings, database=Database(db.url))
+    adapter = SlackAdapter.from_settings(settings, intake=app.service)
+    app.attach(Platform.SLACK, adapter.outlet)
+    await app.start()
+    port = await adapter.start_http("127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield SlackStack(app, adapter, f"http://127.0.0.1:{port}/slack/events", http)
+    finally:
+        await adapter.stop()
+        await app.stop()
+
+
+def mention_envelope(
+    text: str,
+    *,
+    ts: str = "1700001000.000100",
+    event_id: str = "Ev0001",
+    thread_ts: str | None = None,
+    user: str = "U_ALICE",
+) -> dict[str, Any]:
+    """An app_mention delivered over the Events API."""
+    return event_envelope(
+        app_mention(f"<@U_BOT> {text}", ts=ts, thread_ts=thread_ts, user=user),
+        event_id=event_id,
+        event_time=int(time.time()),
+    )
