@@ -74,35 +74,69 @@ async def serve(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
     async with app:
-        stops = await _start(app, settings, plans, http=http, port=port)
+        stops: list[Callable[[], Awaitable[None]]] = []
+        try:
+            await _start(app, settings, plans, stops, http=http, port=port)
+        except AdapterStartError as exc:
+            say(str(exc))
+            await _stop_all(stops)
+            return 1
         try:
             await stopping.wait()
         finally:
-            for stop in stops:
-                await stop()
+            await _stop_all(stops)
     return 0
 
 
+class AdapterStartError(Exception):
+    """An adapter could not start; the message tells the operator what to fix."""
+
+
+async def _stop_all(stops: list[Callable[[], Awaitable[None]]]) -> None:
+    for stop in reversed(stops):
+        with contextlib.suppress(Exception):
+            await stop()
+
+
 async def _start(
-    app: SupportApp, settings: Settings, plans: list[AdapterPlan], *, http: bool, port: int
-) -> list[Callable[[], Awaitable[None]]]:
-    stops: list[Callable[[], Awaitable[None]]] = []
+    app: SupportApp,
+    settings: Settings,
+    plans: list[AdapterPlan],
+    stops: list[Callable[[], Awaitable[None]]],
+    *,
+    http: bool,
+    port: int,
+) -> None:
     on = {p.name for p in plans if p.on}
     if "slack" in on:
+        from slack_sdk.errors import SlackApiError
+
         from adapters.slack.adapter import SlackAdapter
 
         slack = SlackAdapter.from_settings(settings, intake=app.service)
         app.attach(Platform.SLACK, slack.outlet)
-        if http:
-            await slack.start_http(port=port)
-        else:
-            await slack.start_socket_mode()
         stops.append(slack.stop)
+        try:
+            if http:
+                await slack.start_http(port=port)
+            else:
+                await slack.start_socket_mode()
+        except SlackApiError as exc:
+            raise AdapterStartError(
+                f"slack: Slack said {exc.response.get('error')}; check SLACK_APP_TOKEN "
+                "(xapp-..., scope connections:write) and SLACK_BOT_TOKEN"
+            ) from None
+        except OSError as exc:
+            raise AdapterStartError(f"slack: cannot listen on port {port} ({exc})") from None
     if "discord" in on:
         from adapters.discord.adapter import DiscordAdapter
 
         discord_adapter = DiscordAdapter.from_settings(settings, intake=app.service)
         app.attach(Platform.DISCORD, discord_adapter.outlet)
-        await discord_adapter.start()
+        from adapters.discord.adapter import DiscordStartError
+
+        try:
+            await discord_adapter.start()
+        except DiscordStartError as exc:
+            raise AdapterStartError(f"discord: {exc}") from None
         stops.append(discord_adapter.stop)
-    return stops

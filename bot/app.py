@@ -159,12 +159,21 @@ def _slack_group(settings: Settings) -> list[str]:
     return [settings.slack_lead_usergroup_id] if settings.slack_lead_usergroup_id else []
 
 
+def _per_workspace(platform: Platform, value: str) -> dict[str, str]:
+    """`C1` (every workspace) or `G1:C1,G2:C2` (one channel per guild) -> lookup keys."""
+    found: dict[str, str] = {}
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        workspace, _, channel = part.rpartition(":")
+        found[f"{platform.value}:{workspace}" if workspace else platform.value] = channel
+    return found
+
+
 def _options(settings: Settings) -> ServiceOptions:
     channels = {Platform.CONSOLE.value: CONSOLE_LEADS_CHANNEL}
     if settings.slack_leads_channel:
         channels[Platform.SLACK.value] = settings.slack_leads_channel
     if settings.discord_leads_channel:
-        channels[Platform.DISCORD.value] = settings.discord_leads_channel
+        channels.update(_per_workspace(Platform.DISCORD, settings.discord_leads_channel))
     return ServiceOptions(
         confidence_threshold=settings.reasoner_confidence_threshold,
         human_brief=settings.human_brief,

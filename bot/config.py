@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = _setting("DISCORD_BOT_TOKEN")
     discord_api_url: str = _setting("DISCORD_API_URL", "https://discord.com/api/v10")
     discord_gateway_url: str = _setting("DISCORD_GATEWAY_URL", "wss://gateway.discord.gg")
+    discord_shard_count: int | None = _setting("DISCORD_SHARD_COUNT", None, ge=1)
+    discord_shard_ids: Annotated[list[int], NoDecode] = _setting("DISCORD_SHARD_IDS", [])
+    discord_global_commands: bool = _setting("DISCORD_GLOBAL_COMMANDS", False)
 
     # --- Triage and answers ---------------------------------------------------
     reasoner_confidence_threshold: float = _setting(
@@ -117,7 +120,13 @@ class Settings(BaseSettings):
             raise ValueError("an http:// or https:// URL")
         return value
 
-    @field_validator("lead_user_ids", "lead_role_ids", "slack_allowed_bot_ids", mode="before")
+    @field_validator(
+        "lead_user_ids",
+        "lead_role_ids",
+        "slack_allowed_bot_ids",
+        "discord_shard_ids",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -187,7 +196,7 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr):
                 text = "********  (set)"
             elif isinstance(value, list):
-                text = ", ".join(value)
+                text = ", ".join(map(str, value))
             elif field == "database_url":
                 text = mask_url_password(value)
             else:

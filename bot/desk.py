@@ -59,7 +59,7 @@ class DeskBase:
         key = f"event:{event.place.platform}:{event.event_id}:reply"
         reply: PostReply | Ephemeral
         if public:
-            reply = PostReply(place=event.place, text=text)
+            reply = PostReply(place=event.place, text=text, reply_handle=event.reply_handle)
         else:
             reply = Ephemeral(
                 actor=event.actor, place=event.place, text=text, reply_handle=event.reply_handle

@@ -184,6 +184,8 @@ class PostReply(_Frozen):
     card: TicketCard | None = None
     key: str = ""
     """Idempotency key: the same key is never posted twice."""
+    reply_handle: str | None = None
+    """Set when this answers a command: the adapter replies through it, for all to see."""
 
 
 class UpdateCard(_Frozen):

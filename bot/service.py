@@ -382,7 +382,10 @@ class SupportService:
         return key
 
     def _leads_place(self, ticket: Ticket) -> Place | None:
-        channel = self._options.leads_channels.get(ticket.platform)
+        channels = self._options.leads_channels
+        channel = channels.get(f"{ticket.platform}:{ticket.workspace_id}") or channels.get(
+            ticket.platform
+        )
         if channel is None:
             return None
         return Place(platform=ticket.platform, workspace_id=ticket.workspace_id, channel_id=channel)

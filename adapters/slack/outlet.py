@@ -109,6 +109,9 @@ class SlackOutlet:
         return str(response["ts"])
 
     async def _post(self, reply: PostReply) -> str:
+        if reply.reply_handle and reply.text:  # a command answer shared with the channel
+            await self._respond(reply.reply_handle, reply.text, response_type="in_channel")
+            return ""
         place, first = reply.place, None
         if reply.card is not None:
             first = await self._send(
@@ -141,25 +144,27 @@ class SlackOutlet:
         )
 
     async def _ephemeral(self, reply: Ephemeral) -> None:
-        blocks = text_messages(reply.text)[0]
         if reply.reply_handle:  # a slash command or button: answer on its response_url
-            webhook = AsyncWebhookClient(reply.reply_handle, retry_handlers=retry_handlers())
-            response = await webhook.send(
-                text=escape(reply.text[:300]),
-                blocks=blocks,
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            if response.status_code >= 400:
-                raise RuntimeError(f"response_url answered HTTP {response.status_code}")
+            await self._respond(reply.reply_handle, reply.text, response_type="ephemeral")
             return
         await self._client.chat_postEphemeral(
             channel=reply.place.channel_id,
             user=reply.actor.user_id,
             thread_ts=reply.place.thread_id,
             text=escape(reply.text[:300]),
-            blocks=blocks,
+            blocks=text_messages(reply.text)[0],
         )
+
+    async def _respond(self, response_url: str, text: str, *, response_type: str) -> None:
+        webhook = AsyncWebhookClient(response_url, retry_handlers=retry_handlers())
+        response = await webhook.send(
+            text=escape(text[:300]),
+            blocks=text_messages(text)[0],
+            response_type=response_type,
+            replace_original=False,
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"response_url answered HTTP {response.status_code}")
 
 
 def _card_text(card: Any) -> str:
