@@ -25,6 +25,7 @@ from bot.inbox import Inbox, InboxWorker
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
 from bot.outbox import Outbox, Outlet
+from bot.replies import ThreadReplies
 from bot.service import ServiceOptions, SupportService
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
@@ -102,7 +103,14 @@ class SupportApp:
             inbox=self.inbox,
             outbox=self.outbox,
             classifier=self.classifier,
-            writer=self.writer,
+            replies=ThreadReplies(
+                sessions=sessions,
+                outbox=self.outbox,
+                writer=self.writer,
+                leads_channels=_leads_channels(settings),
+                human_brief=settings.human_brief,
+                clock=clock,
+            ),
             commands=CommandDesk(**desk_parts),
             actions=LeadActions(**desk_parts),
             home=HomeDesk(**desk_parts),
@@ -168,16 +176,18 @@ def _per_workspace(platform: Platform, value: str) -> dict[str, str]:
     return found
 
 
-def _options(settings: Settings) -> ServiceOptions:
+def _leads_channels(settings: Settings) -> dict[str, str]:
     channels = {Platform.CONSOLE.value: CONSOLE_LEADS_CHANNEL}
     if settings.slack_leads_channel:
         channels[Platform.SLACK.value] = settings.slack_leads_channel
     if settings.discord_leads_channel:
         channels.update(_per_workspace(Platform.DISCORD, settings.discord_leads_channel))
+    return channels
+
+
+def _options(settings: Settings) -> ServiceOptions:
     return ServiceOptions(
         confidence_threshold=settings.reasoner_confidence_threshold,
-        human_brief=settings.human_brief,
-        leads_channels=channels,
         sla_high_minutes=settings.sla_high_minutes,
         sla_medium_minutes=settings.sla_medium_minutes,
         sla_low_business_days=settings.sla_low_business_days,

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.actions import LeadActions
-from bot.answers import Writer
 from bot.commands import CommandDesk
 from bot.events import (
     ActionInvoked,
@@ -27,7 +26,6 @@ from bot.events import (
     MessageDeleted,
     MessageEdited,
     MessagePosted,
-    Notify,
     Place,
     PostReply,
 )
@@ -36,18 +34,14 @@ from bot.inbox import Inbox
 from bot.llm.types import CallContext
 from bot.outbox import Outbox
 from bot.policy import TicketStatus, sla_due
+from bot.replies import ThreadReplies
 from bot.store.models import Message, Summary, Ticket, TriageRun, utcnow
 from bot.summaries import Summaries
 from bot.tickets import (
     add_message,
     audit,
-    card_for,
-    facts_of,
     find_ticket,
     get_or_open_ticket,
-    latest_summary,
-    place_of,
-    thread_lines,
 )
 from triage.classify import Classification, Classifier
 from triage.route import Route, RouteDecision, decide_route
@@ -74,8 +68,6 @@ class ServiceOptions:
     """The behaviour knobs the service needs, taken from Settings in the wiring."""
 
     confidence_threshold: float = 0.6
-    human_brief: bool = False
-    leads_channels: dict[str, str] = field(default_factory=dict)
     sla_high_minutes: int = 15
     sla_medium_minutes: int = 120
     sla_low_business_days: int = 1
@@ -91,7 +83,7 @@ class SupportService:
         inbox: Inbox,
         outbox: Outbox,
         classifier: Classifier,
-        writer: Writer,
+        replies: ThreadReplies,
         commands: CommandDesk,
         actions: LeadActions,
         home: HomeDesk,
@@ -103,7 +95,7 @@ class SupportService:
         self.inbox = inbox
         self.outbox = outbox
         self._classifier = classifier
-        self._writer = writer
+        self._replies = replies
         self._commands = commands
         self._actions = actions
         self._home = home
@@ -177,7 +169,7 @@ class SupportService:
         if ticket.root_message_id == event.message_id:
             keys = await self._triage_and_reply(ticket_id, event, text)
         elif event.mentions_bot:
-            keys = await self._follow_up(ticket_id, event)
+            keys = await self._replies.follow_up(ticket_id, event)
         await self.outbox.flush(keys)
         await self._summaries.refresh_if_due(ticket_id)
 
@@ -210,8 +202,8 @@ class SupportService:
             )
             ticket = await self._store_triage(ticket_id, classification, decision)
         if ticket.route == Route.HUMAN:
-            return await self._escalate(ticket, event)
-        return await self._answer(ticket, event, deep=ticket.route == Route.REASONER)
+            return await self._replies.escalate(ticket, event)
+        return await self._replies.answer(ticket, event, deep=ticket.route == Route.REASONER)
 
     async def _store_triage(
         self, ticket_id: int, classification: Classification, decision: RouteDecision
@@ -271,155 +263,6 @@ class SupportService:
             decision.route.value,
         )
         return ticket
-
-    async def _answer(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> list[str]:
-        card_key = f"ticket:{ticket.id}:card"
-        answer_key = f"msg:{event.place.platform}:{event.message_id}:answer"
-        place = place_of(ticket)
-        async with self._sessions.begin() as session:
-            await self.outbox.add(
-                session,
-                card_key,
-                PostReply(place=place, card=card_for(ticket)),
-                ticket_id=ticket.id,
-                is_card=True,
-            )
-        if not await self.outbox.has(answer_key):
-            await self._write_answer(ticket, event, answer_key, deep=deep)
-        return [card_key, answer_key]
-
-    async def _write_answer(
-        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
-    ) -> None:
-        async with self._sessions() as session:
-            lines = await thread_lines(session, ticket, ticket.requester_id)
-            summary = await latest_summary(session, ticket.id)
-        reply = await self._writer.answer(
-            facts_of(ticket),
-            lines,
-            summary.text if summary else None,
-            deep=deep,
-            context=self._context(ticket, event.author.user_id),
-        )
-        async with self._sessions.begin() as session:
-            added = await self.outbox.add(
-                session,
-                key,
-                PostReply(place=place_of(ticket), text=reply.text),
-                ticket_id=ticket.id,
-            )
-            if added:
-                await add_message(
-                    session,
-                    await session.get_one(Ticket, ticket.id),
-                    message_id=f"bot:{key}",
-                    author_id="bot",
-                    text=reply.text,
-                    is_bot=True,
-                    posted_at=self._clock(),
-                    reasoning=reply.reasoning,
-                )
-
-    async def _escalate(self, ticket: Ticket, event: MessagePosted) -> list[str]:
-        place = place_of(ticket)
-        card_key = f"ticket:{ticket.id}:card"
-        note_key = f"msg:{event.place.platform}:{event.message_id}:answer"
-        leads_key = f"ticket:{ticket.id}:escalation"
-        note = (
-            f"Thanks, this is ticket #{ticket.id}. I've passed it to the support team; "
-            "a person will follow up in this thread."
-        )
-        leads = self._leads_place(ticket)
-        async with self._sessions.begin() as session:
-            await self.outbox.add(
-                session,
-                card_key,
-                PostReply(place=place, card=card_for(ticket)),
-                ticket_id=ticket.id,
-                is_card=True,
-            )
-            await self.outbox.add(
-                session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
-            )
-            if leads is not None:
-                text = (
-                    f"Escalated ticket #{ticket.id} ({ticket.urgency} {ticket.category}): "
-                    f"{ticket.route_reason}"
-                )
-                await self.outbox.add(
-                    session,
-                    leads_key,
-                    Notify(place=leads, text=text, ping_leads=True, card=card_for(ticket)),
-                    ticket_id=ticket.id,
-                    is_card=True,
-                )
-        keys = [card_key, note_key, leads_key]
-        if leads is None:
-            log.warning(
-                "escalation.no_leads_channel ticket=%s platform=%s", ticket.id, ticket.platform
-            )
-        elif self._options.human_brief:
-            keys.append(await self._brief(ticket, leads, event.author.user_id))
-        return keys
-
-    async def _brief(self, ticket: Ticket, leads: Place, user_id: str) -> str:
-        key = f"ticket:{ticket.id}:brief"
-        if await self.outbox.has(key):
-            return key
-        async with self._sessions() as session:
-            lines = await thread_lines(session, ticket, ticket.requester_id)
-        brief = await self._writer.brief(
-            facts_of(ticket), lines, None, context=self._context(ticket, user_id)
-        )
-        if brief is not None:
-            async with self._sessions.begin() as session:
-                await self.outbox.add(
-                    session,
-                    key,
-                    Notify(place=leads, text=f"Brief for ticket #{ticket.id}:\n{brief.text}"),
-                    ticket_id=ticket.id,
-                )
-        return key
-
-    def _leads_place(self, ticket: Ticket) -> Place | None:
-        channels = self._options.leads_channels
-        channel = channels.get(f"{ticket.platform}:{ticket.workspace_id}") or channels.get(
-            ticket.platform
-        )
-        if channel is None:
-            return None
-        return Place(platform=ticket.platform, workspace_id=ticket.workspace_id, channel_id=channel)
-
-    async def _follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
-        async with self._sessions.begin() as session:
-            ticket = await session.get_one(Ticket, ticket_id)
-            if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-                ticket.status = TicketStatus.OPEN
-                audit(
-                    session,
-                    actor=f"{event.place.platform}:{event.author.user_id}",
-                    action="ticket.reopened",
-                    target=f"ticket:{ticket.id}",
-                    at=self._clock(),
-                )
-        key = f"msg:{event.place.platform}:{event.message_id}:answer"
-        if ticket.status in (TicketStatus.ESCALATED, TicketStatus.CLAIMED):
-            who = "The lead who claimed it" if ticket.assignee_id else "A person from the team"
-            async with self._sessions.begin() as session:
-                await self.outbox.add(
-                    session,
-                    key,
-                    PostReply(
-                        place=place_of(ticket),
-                        text=f"{who} has ticket #{ticket.id} and will reply "
-                        "here; I've added your message to it.",
-                    ),
-                    ticket_id=ticket.id,
-                )
-            return [key]
-        if not await self.outbox.has(key):
-            await self._write_answer(ticket, event, key, deep=ticket.route == Route.REASONER)
-        return [key]
 
     async def _on_edit(self, place: Place, message_id: str, new_text: str | None) -> None:
         """Update (or erase, when `new_text` is None) a stored message's text."""

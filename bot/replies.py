@@ -1,0 +1,210 @@
+"""The bot's replies in a ticket's thread: answers, escalations, follow-ups.
+
+Each reply is written to the outbox under a key derived from what caused it
+(`ticket:7:card`, `msg:slack:<ts>:answer`), and a model answer is only requested
+when its key is not there yet, so a retried event neither posts nor pays twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.answers import Writer
+from bot.events import MessagePosted, Notify, Place, PostReply
+from bot.llm.types import CallContext
+from bot.outbox import Outbox
+from bot.policy import TicketStatus
+from bot.store.models import Ticket, utcnow
+from bot.tickets import (
+    add_message,
+    audit,
+    card_for,
+    facts_of,
+    latest_summary,
+    place_of,
+    thread_lines,
+)
+from triage.route import Route
+
+__all__ = ["ThreadReplies"]
+
+log = logging.getLogger(__name__)
+
+
+class ThreadReplies:
+    """Writes the replies a triaged ticket gets."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        writer: Writer,
+        leads_channels: dict[str, str],
+        human_brief: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self.outbox = outbox
+        self._writer = writer
+        self._leads_channels = leads_channels
+        self._human_brief = human_brief
+        self._clock = clock
+
+    def _context(self, ticket: Ticket, user_id: str | None = None) -> CallContext:
+        return CallContext(
+            purpose="triage", ticket_id=ticket.id, workspace_id=ticket.workspace_id, user_id=user_id
+        )
+
+    async def answer(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> list[str]:
+        card_key = f"ticket:{ticket.id}:card"
+        answer_key = f"msg:{event.place.platform}:{event.message_id}:answer"
+        place = place_of(ticket)
+        async with self._sessions.begin() as session:
+            await self.outbox.add(
+                session,
+                card_key,
+                PostReply(place=place, card=card_for(ticket)),
+                ticket_id=ticket.id,
+                is_card=True,
+            )
+        if not await self.outbox.has(answer_key):
+            await self._write_answer(ticket, event, answer_key, deep=deep)
+        return [card_key, answer_key]
+
+    async def _write_answer(
+        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
+    ) -> None:
+        async with self._sessions() as session:
+            lines = await thread_lines(session, ticket, ticket.requester_id)
+            summary = await latest_summary(session, ticket.id)
+        reply = await self._writer.answer(
+            facts_of(ticket),
+            lines,
+            summary.text if summary else None,
+            deep=deep,
+            context=self._context(ticket, event.author.user_id),
+        )
+        async with self._sessions.begin() as session:
+            added = await self.outbox.add(
+                session,
+                key,
+                PostReply(place=place_of(ticket), text=reply.text),
+                ticket_id=ticket.id,
+            )
+            if added:
+                await add_message(
+                    session,
+                    await session.get_one(Ticket, ticket.id),
+                    message_id=f"bot:{key}",
+                    author_id="bot",
+                    text=reply.text,
+                    is_bot=True,
+                    posted_at=self._clock(),
+                    reasoning=reply.reasoning,
+                )
+
+    async def escalate(self, ticket: Ticket, event: MessagePosted) -> list[str]:
+        place = place_of(ticket)
+        card_key = f"ticket:{ticket.id}:card"
+        note_key = f"msg:{event.place.platform}:{event.message_id}:answer"
+        leads_key = f"ticket:{ticket.id}:escalation"
+        note = (
+            f"Thanks, this is ticket #{ticket.id}. I've passed it to the support team; "
+            "a person will follow up in this thread."
+        )
+        leads = self._leads_place(ticket)
+        async with self._sessions.begin() as session:
+            await self.outbox.add(
+                session,
+                card_key,
+                PostReply(place=place, card=card_for(ticket)),
+                ticket_id=ticket.id,
+                is_card=True,
+            )
+            await self.outbox.add(
+                session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
+            )
+            if leads is not None:
+                text = (
+                    f"Escalated ticket #{ticket.id} ({ticket.urgency} {ticket.category}): "
+                    f"{ticket.route_reason}"
+                )
+                await self.outbox.add(
+                    session,
+                    leads_key,
+                    Notify(place=leads, text=text, ping_leads=True, card=card_for(ticket)),
+                    ticket_id=ticket.id,
+                    is_card=True,
+                )
+        keys = [card_key, note_key, leads_key]
+        if leads is None:
+            log.warning(
+                "escalation.no_leads_channel ticket=%s platform=%s", ticket.id, ticket.platform
+            )
+        elif self._human_brief:
+            keys.append(await self._brief(ticket, leads, event.author.user_id))
+        return keys
+
+    async def _brief(self, ticket: Ticket, leads: Place, user_id: str) -> str:
+        key = f"ticket:{ticket.id}:brief"
+        if await self.outbox.has(key):
+            return key
+        async with self._sessions() as session:
+            lines = await thread_lines(session, ticket, ticket.requester_id)
+        brief = await self._writer.brief(
+            facts_of(ticket), lines, None, context=self._context(ticket, user_id)
+        )
+        if brief is not None:
+            async with self._sessions.begin() as session:
+                await self.outbox.add(
+                    session,
+                    key,
+                    Notify(place=leads, text=f"Brief for ticket #{ticket.id}:\n{brief.text}"),
+                    ticket_id=ticket.id,
+                )
+        return key
+
+    def _leads_place(self, ticket: Ticket) -> Place | None:
+        channels = self._leads_channels
+        channel = channels.get(f"{ticket.platform}:{ticket.workspace_id}") or channels.get(
+            ticket.platform
+        )
+        if channel is None:
+            return None
+        return Place(platform=ticket.platform, workspace_id=ticket.workspace_id, channel_id=channel)
+
+    async def follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
+        async with self._sessions.begin() as session:
+            ticket = await session.get_one(Ticket, ticket_id)
+            if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+                ticket.status = TicketStatus.OPEN
+                audit(
+                    session,
+                    actor=f"{event.place.platform}:{event.author.user_id}",
+                    action="ticket.reopened",
+                    target=f"ticket:{ticket.id}",
+                    at=self._clock(),
+                )
+        key = f"msg:{event.place.platform}:{event.message_id}:answer"
+        if ticket.status in (TicketStatus.ESCALATED, TicketStatus.CLAIMED):
+            who = "The lead who claimed it" if ticket.assignee_id else "A person from the team"
+            async with self._sessions.begin() as session:
+                await self.outbox.add(
+                    session,
+                    key,
+                    PostReply(
+                        place=place_of(ticket),
+                        text=f"{who} has ticket #{ticket.id} and will reply "
+                        "here; I've added your message to it.",
+                    ),
+                    ticket_id=ticket.id,
+                )
+            return [key]
+        if not await self.outbox.has(key):
+            await self._write_answer(ticket, event, key, deep=ticket.route == Route.REASONER)
+        return [key]
