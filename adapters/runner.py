@@ -73,18 +73,17 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
-    async with app:
-        stops: list[Callable[[], Awaitable[None]]] = []
-        try:
-            await _start(app, settings, plans, stops, http=http, port=port)
-        except AdapterStartError as exc:
-            say(str(exc))
-            await _stop_all(stops)
-            return 1
-        try:
-            await stopping.wait()
-        finally:
-            await _stop_all(stops)
+    await app.start(with_jobs=True)
+    stops: list[Callable[[], Awaitable[None]]] = []
+    try:
+        await _start(app, settings, plans, stops, http=http, port=port)
+        await stopping.wait()
+    except AdapterStartError as exc:
+        say(str(exc))
+        return 1
+    finally:
+        await _stop_all(stops)
+        await app.stop()
     return 0
 
 

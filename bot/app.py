@@ -15,6 +15,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot.actions import LeadActions
 from bot.answers import Writer
 from bot.commands import CommandDesk
@@ -22,6 +24,7 @@ from bot.config import Settings
 from bot.events import Platform
 from bot.home import HomeDesk
 from bot.inbox import Inbox, InboxWorker
+from bot.jobs import JobContext, schedule
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
 from bot.outbox import Outbox, Outlet
@@ -121,6 +124,22 @@ class SupportApp:
         self.worker = InboxWorker(
             self.inbox, self.service.process, concurrency=settings.worker_concurrency
         )
+        self.jobs = JobContext(
+            sessions=sessions,
+            outbox=self.outbox,
+            leads_channels=_leads_channels(settings),
+            sla_minutes={
+                "high": settings.sla_high_minutes,
+                "medium": settings.sla_medium_minutes,
+                "low": settings.sla_low_business_days * 24 * 60,
+            },
+            sla_reminders=settings.sla_reminders,
+            stale_warn_days=settings.stale_warn_days,
+            stale_close_days=settings.stale_close_days,
+            retention_days=settings.retention_days,
+            clock=clock,
+        )
+        self._scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
 
     @property
@@ -132,14 +151,21 @@ class SupportApp:
         """Let an adapter deliver the replies for its platform."""
         self.outbox.attach(platform, outlet)
 
-    async def start(self) -> None:
-        """Migrate the database, then start draining the inbox (pending rows included)."""
+    async def start(self, *, with_jobs: bool = False) -> None:
+        """Migrate the database, start draining the inbox (pending rows included) and,
+        when asked, the periodic jobs."""
         await upgrade(self.database)
         self._worker_task = asyncio.create_task(self.worker.run(), name="inbox-worker")
+        if with_jobs:
+            self._scheduler = schedule(self.jobs, digest_hour_utc=self.settings.digest_hour_utc)
+            self._scheduler.start()
         log.info("app.started offline=%s", self.offline)
 
     async def stop(self) -> None:
         """Stop the worker (unfinished rows go back to the inbox) and close connections."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
         if self._worker_task is not None:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,6 +8,7 @@ so they never show in a repr, a log line or a validation error.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -101,6 +102,19 @@ class Settings(BaseSettings):
     sla_medium_minutes: int = _setting("SUPPORTBOT_SLA_MEDIUM_MINUTES", 120, ge=1)
     sla_low_business_days: int = _setting("SUPPORTBOT_SLA_LOW_BUSINESS_DAYS", 1, ge=1)
 
+    sla_reminders: int = _setting("SUPPORTBOT_SLA_REMINDERS", 3, ge=1, le=10)
+    stale_warn_days: float = _setting("SUPPORTBOT_STALE_WARN_DAYS", 3.0, gt=0)
+    stale_close_days: float = _setting("SUPPORTBOT_STALE_CLOSE_DAYS", 4.0, gt=0)
+    digest_hour_utc: int = _setting("SUPPORTBOT_DIGEST_HOUR_UTC", 9, ge=0, le=23)
+
+    # --- Privacy, budgets and limits ---------------------------------------------
+    redaction: bool = _setting("SUPPORTBOT_REDACTION", True)
+    redaction_patterns: dict[str, str] = _setting("SUPPORTBOT_REDACTION_PATTERNS", {})
+    retention_days: int = _setting("SUPPORTBOT_RETENTION_DAYS", 90, ge=1)
+    daily_budget_usd: Decimal | None = _setting("SUPPORTBOT_DAILY_BUDGET_USD", None, ge=0)
+    user_messages_per_minute: int = _setting("SUPPORTBOT_USER_MESSAGES_PER_MINUTE", 10, ge=1)
+    max_context_chars: int = _setting("SUPPORTBOT_MAX_CONTEXT_CHARS", 12000, ge=1000)
+
     # --- Pipeline -------------------------------------------------------------
     worker_concurrency: int = _setting("SUPPORTBOT_WORKER_CONCURRENCY", 16, ge=1, le=256)
     inbox_max_attempts: int = _setting("SUPPORTBOT_INBOX_MAX_ATTEMPTS", 5, ge=1)
@@ -109,6 +123,8 @@ class Settings(BaseSettings):
 
     # --- Serving --------------------------------------------------------------
     http_port: int = _setting("SUPPORTBOT_HTTP_PORT", 3000, ge=1, le=65535)
+    metrics_port: int | None = _setting("SUPPORTBOT_METRICS_PORT", None, ge=1, le=65535)
+    log_format: str = _setting("SUPPORTBOT_LOG_FORMAT", "json")
 
     # --- Behaviour ------------------------------------------------------------
     log_level: str = _setting("SUPPORTBOT_LOG_LEVEL", "INFO")
@@ -158,6 +174,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in {"json", "text"}:
+            raise ValueError("json or text")
+        return value.lower()
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -197,6 +220,8 @@ class Settings(BaseSettings):
                 text = "********  (set)"
             elif isinstance(value, list):
                 text = ", ".join(map(str, value))
+            elif isinstance(value, dict):
+                text = ", ".join(f"{k}={v}" for k, v in value.items())
             elif field == "database_url":
                 text = mask_url_password(value)
             else:

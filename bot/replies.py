@@ -25,6 +25,7 @@ from bot.tickets import (
     card_for,
     facts_of,
     latest_summary,
+    leads_place,
     place_of,
     thread_lines,
 )
@@ -170,13 +171,7 @@ class ThreadReplies:
         return key
 
     def _leads_place(self, ticket: Ticket) -> Place | None:
-        channels = self._leads_channels
-        channel = channels.get(f"{ticket.platform}:{ticket.workspace_id}") or channels.get(
-            ticket.platform
-        )
-        if channel is None:
-            return None
-        return Place(platform=ticket.platform, workspace_id=ticket.workspace_id, channel_id=channel)
+        return leads_place(self._leads_channels, ticket.platform, ticket.workspace_id)
 
     async def follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
         async with self._sessions.begin() as session:

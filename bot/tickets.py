@@ -22,6 +22,7 @@ __all__ = [
     "find_ticket",
     "get_or_open_ticket",
     "latest_summary",
+    "leads_place",
     "thread_lines",
 ]
 
@@ -65,6 +66,14 @@ def place_of(ticket: Ticket) -> Place:
         channel_id=ticket.channel_id,
         thread_id=ticket.thread_id,
     )
+
+
+def leads_place(channels: dict[str, str], platform: str, workspace_id: str) -> Place | None:
+    """The leads channel for a workspace: `platform:workspace` first, then the platform's."""
+    channel = channels.get(f"{platform}:{workspace_id}") or channels.get(platform)
+    if channel is None:
+        return None
+    return Place(platform=platform, workspace_id=workspace_id, channel_id=channel)
 
 
 async def find_ticket(session: AsyncSession, place: Place, thread_id: str) -> Ticket | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import SupportApp
@@ -89,6 +89,7 @@ def mention(
     mentions_bot: bool = True,
     platform: Platform = Platform.SLACK,
     channel: str = "C_HELP",
+    posted_at: datetime | None = None,
 ) -> MessagePosted:
     """A message mentioning the bot, as an adapter would translate it."""
     return MessagePosted(
@@ -100,7 +101,7 @@ def mention(
         author=Actor(platform=platform, user_id=user, display_name=user.lower()),
         text=text,
         mentions_bot=mentions_bot,
-        posted_at=datetime.now(UTC),
+        posted_at=posted_at or datetime.now(UTC),
     )
 
 
@@ -111,6 +112,7 @@ async def running_app(
     outlet: RecordingOutlet,
     *,
     start: bool = True,
+    clock: Callable[[], datetime] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[SupportApp]:
     """A started app; `fake=None` runs it with no API key (offline rules)."""
@@ -124,7 +126,8 @@ async def running_app(
     if fake is not None:
         values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake.base_url)
     values.update(overrides)
-    app = SupportApp(load_settings(**values), database=Database(db.url))
+    extra = {"clock": clock} if clock is not None else {}
+    app = SupportApp(load_settings(**values), database=Database(db.url), **extra)
     app.attach(Platform.SLACK, outlet)
     app.attach(Platform.CONSOLE, outlet)
     if start:
@@ -133,6 +136,20 @@ async def running_app(
         yield app
     finally:
         await app.stop()
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(**delta)
 
 
 async def settle(app: SupportApp, event_id: str, platform: str = "slack") -> str | None:
