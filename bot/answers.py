@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.llm.client import DeepSeekClient
 from bot.llm.errors import LLMError
-from bot.llm.types import CallContext
+from bot.llm.types import CallContext, LlmGate
 from triage.prompts import PromptBook
 
 __all__ = ["Reply", "ThreadLine", "TicketFacts", "Writer"]
@@ -90,6 +90,7 @@ class Writer:
         reasoner_model: str,
         max_tokens: int = 800,
         max_input_chars: int = 12000,
+        gate: LlmGate | None = None,
     ) -> None:
         self._llm = llm
         self._prompts = prompts
@@ -97,12 +98,15 @@ class Writer:
         self._reasoner_model = reasoner_model
         self._max_tokens = max_tokens
         self._max_chars = max_input_chars
+        self._gate = gate
 
     async def _write(
         self, prompt_name: str, model: str, user: str, context: CallContext
     ) -> Reply | None:
         if self._llm is None:
             return None
+        if self._gate is not None and await self._gate.refusal(context) is not None:
+            return None  # over budget: the plain fallback text instead
         prompt = self._prompts.get(prompt_name)
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": user}]
         try:

@@ -25,6 +25,7 @@ from bot.events import Platform
 from bot.home import HomeDesk
 from bot.inbox import Inbox, InboxWorker
 from bot.jobs import JobContext, schedule
+from bot.limits import Limits
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
 from bot.outbox import Outbox, Outlet
@@ -65,6 +66,12 @@ class SupportApp:
             self.llm = DeepSeekClient.from_settings(
                 settings, recorder=self.recorder, prices=PriceTable.load(settings.prices_file)
             )
+        self.limits = Limits(
+            sessions,
+            daily_budget_usd=settings.daily_budget_usd,
+            user_messages_per_minute=settings.user_messages_per_minute,
+            clock=clock,
+        )
         self.prompts = prompts or PromptBook()
         self.classifier = Classifier(
             llm=self.llm,
@@ -72,6 +79,7 @@ class SupportApp:
             prompts=self.prompts,
             max_tokens=settings.triage_max_tokens,
             max_input_chars=settings.max_message_chars,
+            gate=self.limits,
         )
         self.writer = Writer(
             llm=self.llm,
@@ -79,7 +87,8 @@ class SupportApp:
             chat_model=settings.triage_model,
             reasoner_model=settings.reasoner_model,
             max_tokens=settings.answer_max_tokens,
-            max_input_chars=settings.max_message_chars * 3,
+            max_input_chars=settings.max_context_chars,
+            gate=self.limits,
         )
         self.outbox = Outbox(sessions)
         self.inbox = Inbox(
@@ -112,12 +121,15 @@ class SupportApp:
                 writer=self.writer,
                 leads_channels=_leads_channels(settings),
                 human_brief=settings.human_brief,
+                summaries=self.summaries,
+                context_chars=settings.max_context_chars,
                 clock=clock,
             ),
             commands=CommandDesk(**desk_parts),
             actions=LeadActions(**desk_parts),
             home=HomeDesk(**desk_parts),
             summaries=self.summaries,
+            limits=self.limits,
             options=_options(settings),
             clock=clock,
         )

@@ -245,7 +245,9 @@ class InboxWorker:
         try:
             await self._handler(item.event)
         except asyncio.CancelledError:
-            await asyncio.shield(self._inbox.release(item.row_id))
+            # Cancelled once by a shutdown: this await still runs, and must finish before
+            # the database closes, so the row is free at once instead of after the lease.
+            await self._inbox.release(item.row_id)
             raise
         except Exception as exc:
             log.exception("event.failed row=%s event_id=%s", item.row_id, item.event.event_id)

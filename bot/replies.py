@@ -19,6 +19,7 @@ from bot.llm.types import CallContext
 from bot.outbox import Outbox
 from bot.policy import TicketStatus
 from bot.store.models import Ticket, utcnow
+from bot.summaries import Summaries
 from bot.tickets import (
     add_message,
     audit,
@@ -47,6 +48,8 @@ class ThreadReplies:
         writer: Writer,
         leads_channels: dict[str, str],
         human_brief: bool = False,
+        summaries: Summaries | None = None,
+        context_chars: int = 12000,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -54,6 +57,8 @@ class ThreadReplies:
         self._writer = writer
         self._leads_channels = leads_channels
         self._human_brief = human_brief
+        self._summaries = summaries
+        self._context_chars = context_chars
         self._clock = clock
 
     def _context(self, ticket: Ticket, user_id: str | None = None) -> CallContext:
@@ -83,6 +88,12 @@ class ThreadReplies:
         async with self._sessions() as session:
             lines = await thread_lines(session, ticket, ticket.requester_id)
             summary = await latest_summary(session, ticket.id)
+        stale = summary is None or ticket.messages_since_summary > 0
+        if self._summaries and stale and sum(len(x.text) for x in lines) > self._context_chars:
+            # A long thread: fold the older turns into the summary rather than drop them.
+            await self._summaries.refresh(ticket.id)
+            async with self._sessions() as session:
+                summary = await latest_summary(session, ticket.id)
         reply = await self._writer.answer(
             facts_of(ticket),
             lines,
@@ -109,7 +120,10 @@ class ThreadReplies:
                     reasoning=reply.reasoning,
                 )
 
-    async def escalate(self, ticket: Ticket, event: MessagePosted) -> list[str]:
+    async def escalate(
+        self, ticket: Ticket, event: MessagePosted, *, quiet: bool = False
+    ) -> list[str]:
+        """Card in the thread, a note to the user (unless `quiet`), a card to the leads."""
         place = place_of(ticket)
         card_key = f"ticket:{ticket.id}:card"
         note_key = f"msg:{event.place.platform}:{event.message_id}:answer"
@@ -127,9 +141,10 @@ class ThreadReplies:
                 ticket_id=ticket.id,
                 is_card=True,
             )
-            await self.outbox.add(
-                session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
-            )
+            if not quiet:
+                await self.outbox.add(
+                    session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
+                )
             if leads is not None:
                 text = (
                     f"Escalated ticket #{ticket.id} ({ticket.urgency} {ticket.category}): "
@@ -147,9 +162,17 @@ class ThreadReplies:
             log.warning(
                 "escalation.no_leads_channel ticket=%s platform=%s", ticket.id, ticket.platform
             )
-        elif self._human_brief:
+        elif self._human_brief and not quiet:
             keys.append(await self._brief(ticket, leads, event.author.user_id))
         return keys
+
+    async def notify_leads(self, ticket: Ticket, key: str, text: str) -> str:
+        """A one-off notice to the ticket's leads channel, once per key."""
+        leads = self._leads_place(ticket)
+        if leads is not None:
+            async with self._sessions.begin() as session:
+                await self.outbox.add(session, key, Notify(place=leads, text=text))
+        return key
 
     async def _brief(self, ticket: Ticket, leads: Place, user_id: str) -> str:
         key = f"ticket:{ticket.id}:brief"

@@ -31,6 +31,7 @@ from bot.events import (
 )
 from bot.home import HomeDesk
 from bot.inbox import Inbox
+from bot.limits import BUDGET_REACHED, Limits
 from bot.llm.types import CallContext
 from bot.outbox import Outbox
 from bot.policy import TicketStatus, sla_due
@@ -44,7 +45,7 @@ from bot.tickets import (
     get_or_open_ticket,
 )
 from triage.classify import Classification, Classifier
-from triage.route import Route, RouteDecision, decide_route
+from triage.route import Route, decide_route
 
 __all__ = ["ServiceOptions", "SupportService", "clean_text"]
 
@@ -53,6 +54,10 @@ log = logging.getLogger(__name__)
 EMPTY_HELP = (
     "Hi! Tell me what you need help with, in one message that mentions me, "
     "and I will open a ticket in its thread."
+)
+SLOW_DOWN = (
+    "You're sending messages faster than I can keep up with. I've saved them all, and a "
+    "person from the support team will read them; no need to repeat anything."
 )
 HARD_TEXT_LIMIT = 40_000  # stored text beyond this is noise; the model sees less anyway
 
@@ -88,6 +93,7 @@ class SupportService:
         actions: LeadActions,
         home: HomeDesk,
         summaries: Summaries,
+        limits: Limits,
         options: ServiceOptions,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -100,6 +106,7 @@ class SupportService:
         self._actions = actions
         self._home = home
         self._summaries = summaries
+        self._limits = limits
         self._options = options
         self._clock = clock
 
@@ -166,7 +173,12 @@ class SupportService:
         if ticket_id is None:
             await self.outbox.flush(keys)
             return
-        if ticket.root_message_id == event.message_id:
+        root = ticket.root_message_id == event.message_id
+        if (root or event.mentions_bot) and await self._limits.over_rate(
+            event.place.platform.value, event.author.user_id
+        ):
+            keys = await self._slow_down(ticket_id, event, text, root=root)
+        elif root:
             keys = await self._triage_and_reply(ticket_id, event, text)
         elif event.mentions_bot:
             keys = await self._replies.follow_up(ticket_id, event)
@@ -190,24 +202,59 @@ class SupportService:
         """Triage a new ticket once, then reply; a retry reuses the stored verdict."""
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, ticket_id)
+        keys: list[str] = []
         if ticket.route is None:
             classification = await self._classifier.classify(
                 text, context=self._context(ticket, event.author.user_id)
             )
-            decision = decide_route(
-                classification.result,
-                source=classification.source,
-                text=text,
-                confidence_threshold=self._options.confidence_threshold,
-            )
-            ticket = await self._store_triage(ticket_id, classification, decision)
+            ticket = await self._store_triage(ticket_id, classification, text)
+            if classification.fallback_reason == BUDGET_REACHED:
+                keys.append(await self._budget_notice(ticket))
         if ticket.route == Route.HUMAN:
-            return await self._replies.escalate(ticket, event)
-        return await self._replies.answer(ticket, event, deep=ticket.route == Route.REASONER)
+            return keys + await self._replies.escalate(ticket, event)
+        return keys + await self._replies.answer(ticket, event, deep=ticket.route == Route.REASONER)
+
+    async def _budget_notice(self, ticket: Ticket) -> str:
+        """Tell the leads once a day that the workspace ran out of model budget."""
+        day = f"{self._clock():%Y-%m-%d}"
+        key = f"budget:{ticket.platform}:{ticket.workspace_id}:{day}"
+        text = (
+            f"The daily model budget (${self._limits.daily_budget_usd}) is used up for this "
+            "workspace: until midnight UTC, triage runs on rules, no answers are written, "
+            "and every new ticket comes to you."
+        )
+        return await self._replies.notify_leads(ticket, key, text)
+
+    async def _slow_down(
+        self, ticket_id: int, event: MessagePosted, text: str, *, root: bool
+    ) -> list[str]:
+        """Over the per-user rate: one polite reply a minute, rules instead of the model."""
+        keys = []
+        if root:
+            async with self._sessions() as session:
+                ticket = await session.get_one(Ticket, ticket_id)
+            if ticket.route is None:
+                found = self._classifier.offline(text, "user over the message rate")
+                ticket = await self._store_triage(ticket_id, found, text)
+            keys = await self._replies.escalate(ticket, event, quiet=True)
+        minute = f"{self._clock():%Y%m%d%H%M}"
+        key = f"rate:{event.place.platform}:{event.author.user_id}:{minute}"
+        thread = event.place.model_copy(
+            update={"thread_id": event.place.thread_id or event.message_id}
+        )
+        async with self._sessions.begin() as session:
+            await self.outbox.add(session, key, PostReply(place=thread, text=SLOW_DOWN))
+        return [*keys, key]
 
     async def _store_triage(
-        self, ticket_id: int, classification: Classification, decision: RouteDecision
+        self, ticket_id: int, classification: Classification, text: str
     ) -> Ticket:
+        decision = decide_route(
+            classification.result,
+            source=classification.source,
+            text=text,
+            confidence_threshold=self._options.confidence_threshold,
+        )
         result, now = classification.result, self._clock()
         async with self._sessions.begin() as session:
             ticket = await session.get_one(Ticket, ticket_id, with_for_update=True)

@@ -21,7 +21,7 @@ from bot.llm.errors import (
     LLMError,
     LLMNotConfigured,
 )
-from bot.llm.types import CallContext, ChatResult, Usage
+from bot.llm.types import CallContext, ChatResult, LlmGate, Usage
 from triage.fallback import classify_offline
 from triage.prompts import Prompt, PromptBook, triage_messages
 from triage.schema import TriageInvalid, TriageResult, parse_triage
@@ -102,6 +102,7 @@ class Classifier:
         prompts: PromptBook,
         max_tokens: int = 400,
         max_input_chars: int = 4000,
+        gate: LlmGate | None = None,
     ) -> None:
         """Keep the collaborators.
 
@@ -110,6 +111,7 @@ class Classifier:
             model: the triage model name (a setting).
             prompts: where the triage and correction prompts come from.
             max_tokens: output limit of each call; enough for the JSON object.
+            gate: consulted before the model is asked (a spent budget means rules).
             max_input_chars: ticket text beyond this is cut before sending.
         """
         self._llm = llm
@@ -118,6 +120,7 @@ class Classifier:
         self._correction = prompts.get("correction")
         self._max_tokens = max_tokens
         self._max_input_chars = max_input_chars
+        self._gate = gate
 
     async def classify(self, text: str, *, context: CallContext) -> Classification:
         """Classify one ticket; never raises for model or network trouble.
@@ -143,12 +146,21 @@ class Classifier:
             )
         return self._classification(result, clock, tally, corrected=corrected)
 
+    def offline(self, text: str, reason: str) -> Classification:
+        """The rules' verdict without asking the model (over a rate limit, say)."""
+        return self._classification(
+            classify_offline(text), time.monotonic(), _Tally(), corrected=False, reason=reason
+        )
+
     async def _ask_model(
         self, text: str, context: CallContext, tally: _Tally
     ) -> tuple[TriageResult, bool]:
         llm = self._llm
         if llm is None:
             raise _Fallback("no API key")
+        refusal = await self._gate.refusal(context) if self._gate is not None else None
+        if refusal is not None:
+            raise _Fallback(refusal)
         messages = triage_messages(self._triage, text, max_chars=self._max_input_chars)
         first = await self._call(llm, messages, context, self._triage, tally)
         try:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-__all__ = ["AttemptRecord", "CallContext", "CallRecorder", "ChatResult", "Usage"]
+__all__ = ["AttemptRecord", "CallContext", "CallRecorder", "ChatResult", "LlmGate", "Usage"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,4 +81,12 @@ class CallRecorder(Protocol):
 
     async def record(self, attempt: AttemptRecord) -> None:
         """Persist one attempt."""
+        ...
+
+
+class LlmGate(Protocol):
+    """Says whether a model call may be made now (budgets); consulted before each one."""
+
+    async def refusal(self, context: CallContext) -> str | None:
+        """None to allow the call, or the reason it is refused (e.g. "daily budget reached")."""
         ...

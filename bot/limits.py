@@ -1,0 +1,79 @@
+"""Budgets and rate limits: what keeps the bot from spending or answering too much.
+
+A workspace over its daily USD budget gets the offline rules and no model answers
+until midnight UTC; a user over the per-minute message rate gets one polite reply
+and no model call. Both are counted from the database, so every instance agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.llm.types import CallContext
+from bot.store.models import LlmCall, Message, Ticket, utcnow
+
+__all__ = ["BUDGET_REACHED", "Limits"]
+
+BUDGET_REACHED = "daily budget reached"
+
+
+class Limits:
+    """The daily budget per workspace and the message rate per user."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        daily_budget_usd: Decimal | None = None,
+        user_messages_per_minute: int = 10,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self.daily_budget_usd = daily_budget_usd
+        self.user_messages_per_minute = user_messages_per_minute
+        self._clock = clock
+
+    def _midnight(self) -> datetime:
+        return self._clock().replace(hour=0, minute=0, second=0, microsecond=0)
+
+    async def spent_today(self, workspace_id: str | None) -> Decimal:
+        """USD spent on model calls for a workspace since midnight UTC."""
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.sum(LlmCall.cost_usd)).where(
+                    LlmCall.workspace_id == workspace_id, LlmCall.created_at >= self._midnight()
+                )
+            )
+        return Decimal(total or 0)
+
+    async def over_budget(self, workspace_id: str | None) -> bool:
+        """True when the workspace has used its budget for today."""
+        if self.daily_budget_usd is None or workspace_id is None:
+            return False
+        return await self.spent_today(workspace_id) >= self.daily_budget_usd
+
+    async def refusal(self, context: CallContext) -> str | None:
+        """The LlmGate check: refuse model calls for a workspace over budget."""
+        return BUDGET_REACHED if await self.over_budget(context.workspace_id) else None
+
+    async def over_rate(self, platform: str, user_id: str) -> bool:
+        """True when the user posted more than the per-minute limit in the last minute."""
+        since = self._clock() - timedelta(minutes=1)
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .join(Ticket)
+                .where(
+                    Ticket.platform == platform,
+                    Message.author_id == user_id,
+                    ~Message.is_bot,
+                    Message.posted_at >= since,
+                )
+            )
+        return (count or 0) > self.user_messages_per_minute
