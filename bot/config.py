@@ -211,6 +211,12 @@ class Settings(BaseSettings):
         assert isinstance(alias, AliasChoices)
         return str(alias.choices[0])
 
+    def secret_values(self) -> list[str]:
+        """The raw values of every secret set, for scrubbing them out of logs."""
+        values = [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+        password = _url_password(self.database_url)
+        return [v for v in [*values, password] if v]
+
     def masked(self) -> dict[str, str]:
         """Effective settings by environment name, secrets masked, for `supportbot config`."""
         shown: dict[str, str] = {}
@@ -228,6 +234,11 @@ class Settings(BaseSettings):
                 text = "" if value is None else str(value)
             shown[self.env_name(field)] = text
         return shown
+
+
+def _url_password(url: str) -> str | None:
+    creds = url.partition("://")[2].rpartition("@")[0]
+    return creds.split(":", 1)[1] if ":" in creds else None
 
 
 def mask_url_password(url: str) -> str:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Event, dump
+from bot.logs import bind_log_context, reset_log_context
+from bot.metrics import Metrics
 from bot.store.models import InboxItem, utcnow
 
 __all__ = ["ClaimedEvent", "Inbox", "InboxWorker"]
@@ -51,8 +54,10 @@ class Inbox:
         max_attempts: int = 5,
         retry_base_seconds: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
+        self.metrics = metrics
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
@@ -74,7 +79,11 @@ class Inbox:
                 session.add(row)
         except IntegrityError:
             log.info("inbox.duplicate platform=%s event_id=%s", row.platform, row.event_id)
+            if self.metrics:
+                self.metrics.events_deduplicated.labels(row.platform).inc()
             return False
+        if self.metrics:
+            self.metrics.events_received.labels(row.platform, row.kind).inc()
         self.arrived.set()
         log.info(
             "inbox.accepted platform=%s event_id=%s kind=%s", row.platform, row.event_id, row.kind
@@ -185,11 +194,11 @@ class Inbox:
             )
 
     async def wait_settled(self, platform: str, event_id: str, within: float = 300.0) -> str | None:
-        """Wait until the event is done or failed (the terminal channel waits like this)."""
+        """Wait until the event is done or failed; None if it never arrived in time."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         status = await self.status_of(platform, event_id)
-        while status not in ("done", "failed", None) and loop.time() < deadline:
+        while status not in ("done", "failed") and loop.time() < deadline:
             await asyncio.sleep(0.05)
             status = await self.status_of(platform, event_id)
         return status
@@ -207,17 +216,21 @@ Handler = Callable[[Event], Awaitable[None]]
 
 
 class InboxWorker:
-    """Drains the inbox with at most `concurrency` events in flight."""
+    """Drains the inbox with at most `concurrency` events in flight.
+
+    Every row this worker has claimed and not yet finished is in `_held`; on shutdown
+    those rows are handed back at once (a crash leaves them to the lease instead).
+    """
 
     def __init__(
         self, inbox: Inbox, handler: Handler, *, concurrency: int = 16, poll_seconds: float = 0.5
     ) -> None:
         self._inbox = inbox
         self._handler = handler
-        self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
         self._poll = poll_seconds
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._held: set[int] = set()
 
     async def run(self) -> None:
         """Work until cancelled; on cancel, hand unfinished rows back to the inbox."""
@@ -225,7 +238,7 @@ class InboxWorker:
         try:
             while True:
                 free = self._concurrency - len(self._running)
-                claimed = await self._inbox.claim(free) if free > 0 else []
+                claimed = await self._claim(free) if free > 0 else []
                 for item in claimed:
                     task = asyncio.create_task(self._process(item))
                     self._running[item.row_id] = task
@@ -235,6 +248,22 @@ class InboxWorker:
         finally:
             renewer.cancel()
             await self._stop_tasks()
+            for row_id in sorted(self._held):
+                with contextlib.suppress(Exception):
+                    await self._inbox.release(row_id)
+            self._held.clear()
+
+    async def _claim(self, limit: int) -> list[ClaimedEvent]:
+        # A claim that committed must be remembered even if we are cancelled meanwhile.
+        claiming = asyncio.ensure_future(self._inbox.claim(limit))
+        try:
+            claimed = await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                self._held.update(item.row_id for item in await claiming)
+            raise
+        self._held.update(item.row_id for item in claimed)
+        return claimed
 
     async def _idle(self) -> None:
         self._inbox.arrived.clear()
@@ -242,19 +271,28 @@ class InboxWorker:
             await asyncio.wait_for(self._inbox.arrived.wait(), self._poll)
 
     async def _process(self, item: ClaimedEvent) -> None:
+        started = time.monotonic()
+        metrics = self._inbox.metrics
+        token = bind_log_context(
+            event_id=item.event.event_id, platform=item.event.place.platform.value
+        )
         try:
             await self._handler(item.event)
-        except asyncio.CancelledError:
-            # Cancelled once by a shutdown: this await still runs, and must finish before
-            # the database closes, so the row is free at once instead of after the lease.
-            await self._inbox.release(item.row_id)
-            raise
         except Exception as exc:
             log.exception("event.failed row=%s event_id=%s", item.row_id, item.event.event_id)
+            if metrics:
+                metrics.events_failed.labels(item.event.place.platform.value, item.event.kind).inc()
             await self._inbox.fail(item.row_id, item.attempts, f"{type(exc).__name__}: {exc}")
+            self._held.discard(item.row_id)
         else:
             await self._inbox.complete(item.row_id)
+            self._held.discard(item.row_id)
         finally:
+            if metrics:
+                metrics.processing_seconds.labels(item.event.kind).observe(
+                    time.monotonic() - started
+                )
+            reset_log_context(token)
             self._inbox.arrived.set()  # a slot is free: look for more work
 
     async def _renew_leases(self) -> None:
@@ -262,7 +300,7 @@ class InboxWorker:
         while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(Exception):
-                await self._inbox.renew(list(self._running))
+                await self._inbox.renew(list(self._held))
 
     async def _stop_tasks(self) -> None:
         tasks = list(self._running.values())

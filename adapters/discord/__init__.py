@@ -1,0 +1,1 @@
+"""The Discord adapter: discord.py gateway client in, embeds and persistent buttons out."""

@@ -1,0 +1,138 @@
+"""Sends the core's neutral replies to Discord over REST (discord.py handles 429s).
+
+Nothing the bot posts can ping anyone, except the configured lead roles on an
+escalation notice: every send carries explicit `allowed_mentions`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from adapters.discord.render import NO_PINGS, card_embed, split_content, ticket_view
+from bot.events import Ephemeral, Notify, Place, PostReply, PublishHome, Reply, UpdateCard
+
+__all__ = ["DiscordOutlet"]
+
+log = logging.getLogger(__name__)
+
+THREAD_EXISTS = 160004
+THREAD_ARCHIVE_MINUTES = 10080  # a week: tickets outlive Discord's one-day default
+
+
+class DiscordOutlet:
+    """Renders replies as embeds, buttons and plain content."""
+
+    def __init__(
+        self, client: discord.Client, items: tuple[type[Any], ...], lead_role_ids: list[str]
+    ) -> None:
+        self._client = client
+        self._items = items
+        self._lead_role_ids = lead_role_ids
+        self._threads: set[str] = set()
+
+    async def deliver(self, reply: Reply) -> str | None:
+        """Send one reply in Discord's form; returns the posted message id."""
+        if isinstance(reply, PostReply):
+            return await self._post(reply)
+        if isinstance(reply, Notify):
+            return await self._notify(reply)
+        if isinstance(reply, Ephemeral):
+            await self._followup(reply.reply_handle, reply.text, ephemeral=True)
+            return None
+        if isinstance(reply, UpdateCard):
+            place = reply.ref.place
+            channel = self._client.get_partial_messageable(int(place.thread_id or place.channel_id))
+            await channel.get_partial_message(int(reply.ref.message_id)).edit(
+                embed=card_embed(reply.card),
+                view=ticket_view(reply.card, self._items),
+                allowed_mentions=NO_PINGS,
+            )
+            return reply.ref.message_id
+        if isinstance(reply, PublishHome):
+            return None  # Discord has no home tab; leads use /support escalations
+        return None
+
+    async def _thread(self, place: Place, name: str) -> discord.PartialMessageable:
+        """The ticket's thread, created from its first message when it does not exist yet."""
+        guild_id = int(place.workspace_id) if place.workspace_id.isdigit() else None
+        if place.thread_id is None:
+            return self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
+        if place.thread_id not in self._threads:
+            # create_thread needs to know the guild, or discord.py refuses before sending.
+            parent = self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
+            try:
+                await parent.get_partial_message(int(place.thread_id)).create_thread(
+                    name=name[:100], auto_archive_duration=THREAD_ARCHIVE_MINUTES
+                )
+            except discord.HTTPException as exc:
+                # Already created (a retry, or a thread the user opened): post there anyway.
+                if exc.code != THREAD_EXISTS:
+                    log.info("discord.thread.not_created code=%s", exc.code)
+            self._threads.add(place.thread_id)
+        return self._client.get_partial_messageable(int(place.thread_id), guild_id=guild_id)
+
+    async def _post(self, reply: PostReply) -> str:
+        if reply.reply_handle and reply.text:  # a command answer shared with the channel
+            return await self._followup(reply.reply_handle, reply.text, ephemeral=False) or ""
+        name = f"Ticket #{reply.card.ticket_id}: {reply.card.summary}" if reply.card else "Ticket"
+        channel = await self._thread(reply.place, name)
+        first: str | None = None
+        if reply.card is not None:
+            sent = await channel.send(
+                embed=card_embed(reply.card),
+                view=ticket_view(reply.card, self._items),
+                allowed_mentions=NO_PINGS,
+            )
+            first = str(sent.id)
+        for piece in split_content(reply.text or ""):
+            if piece:
+                sent = await channel.send(content=piece, allowed_mentions=NO_PINGS)
+                first = first or str(sent.id)
+        return first or ""
+
+    async def _notify(self, reply: Notify) -> str:
+        roles = self._lead_roles(reply.place.workspace_id) if reply.ping_leads else []
+        pings = " ".join(f"<@&{role.id}>" for role in roles)
+        content = split_content(f"{pings} {reply.text}".strip())[0]
+        allowed = discord.AllowedMentions(
+            everyone=False, users=False, roles=roles, replied_user=False
+        )
+        channel = self._client.get_partial_messageable(int(reply.place.channel_id))
+        kwargs: dict[str, Any] = {"content": content, "allowed_mentions": allowed}
+        if reply.card is not None:
+            kwargs.update(embed=card_embed(reply.card), view=ticket_view(reply.card, self._items))
+        sent = await channel.send(**kwargs)
+        return str(sent.id)
+
+    def _lead_roles(self, guild_id: str) -> list[discord.Object]:
+        guild = self._client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+        if guild is None:
+            return []
+        return [
+            discord.Object(int(r))
+            for r in self._lead_role_ids
+            if r.isdigit() and guild.get_role(int(r)) is not None
+        ]
+
+    async def _followup(self, handle: str | None, text: str, *, ephemeral: bool) -> str | None:
+        """Answer an interaction through its webhook (valid 15 minutes)."""
+        if not handle:
+            log.info("discord.reply.dropped reason=no_interaction")
+            return None
+        application_id, _, token = handle.partition(":")
+        # The webhook Interaction.followup builds (type 3 = application webhook); there is
+        # no public constructor for it, hence the client's private connection state.
+        webhook = discord.Webhook.from_state(
+            data={"id": int(application_id), "type": 3, "token": token},
+            state=self._client._connection,
+        )
+        first = None
+        for piece in split_content(text):
+            sent = await webhook.send(
+                content=piece, ephemeral=ephemeral, wait=True, allowed_mentions=NO_PINGS
+            )
+            first = first or str(sent.id)
+        return first

@@ -1,0 +1,163 @@
+"""Prometheus metrics: what an operator graphs and alerts on.
+
+One `Metrics` object per app with its own registry (no hidden global state); the
+`/metrics` endpoint renders it in the Prometheus text format. Labels never carry
+secrets or message text: only platforms, kinds, models, purposes and statuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.llm.types import AttemptRecord, CallRecorder
+from bot.store.models import InboxItem, Ticket
+
+__all__ = ["MeteredRecorder", "Metrics", "metrics_app", "start_metrics_server"]
+
+FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0)
+SLOW = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class Metrics:
+    """Every metric supportbot exports."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events_received = Counter(
+            "supportbot_events_received",
+            "Events accepted into the inbox",
+            ["platform", "kind"],
+            registry=r,
+        )
+        self.events_deduplicated = Counter(
+            "supportbot_events_deduplicated",
+            "Duplicate deliveries dropped",
+            ["platform"],
+            registry=r,
+        )
+        self.events_failed = Counter(
+            "supportbot_events_failed",
+            "Event attempts that failed",
+            ["platform", "kind"],
+            registry=r,
+        )
+        self.ack_seconds = Histogram(
+            "supportbot_ack_seconds",
+            "From receiving a platform request to acknowledging it",
+            ["platform"],
+            buckets=FAST,
+            registry=r,
+        )
+        self.processing_seconds = Histogram(
+            "supportbot_processing_seconds",
+            "Handling one event",
+            ["kind"],
+            buckets=SLOW,
+            registry=r,
+        )
+        self.llm_calls = Counter(
+            "supportbot_llm_calls", "Model API attempts", ["model", "purpose", "status"], registry=r
+        )
+        self.llm_tokens = Counter(
+            "supportbot_llm_tokens", "Tokens billed", ["model", "purpose", "kind"], registry=r
+        )
+        self.llm_cost = Counter(
+            "supportbot_llm_cost_usd", "Model spend in USD", ["model", "purpose"], registry=r
+        )
+        self.fallbacks = Counter(
+            "supportbot_triage_fallbacks",
+            "Tickets triaged by the offline rules",
+            ["reason"],
+            registry=r,
+        )
+        self.corrections = Counter(
+            "supportbot_triage_corrections", "Correction re-asks", registry=r
+        )
+        self.inbox_rows = Gauge(
+            "supportbot_inbox_rows", "Inbox rows by status", ["status"], registry=r
+        )
+        self.escalations_open = Gauge(
+            "supportbot_escalations_open", "Escalated or claimed tickets", registry=r
+        )
+
+    async def refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Read the gauges that live in the database (inbox depth, open escalations)."""
+        async with sessions() as session:
+            depth = dict(
+                (
+                    await session.execute(
+                        select(InboxItem.status, func.count()).group_by(InboxItem.status)
+                    )
+                ).all()
+            )
+            open_escalations = await session.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.status.in_(("escalated", "claimed")))
+            )
+        for status in ("pending", "processing", "done", "failed"):
+            self.inbox_rows.labels(status).set(depth.get(status, 0))
+        self.escalations_open.set(open_escalations or 0)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)
+
+
+class MeteredRecorder:
+    """Counts every model attempt, then hands it to the real ledger."""
+
+    def __init__(self, inner: CallRecorder, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def record(self, attempt: AttemptRecord) -> None:
+        """Count and store one attempt."""
+        m, model, purpose = self._metrics, attempt.model, attempt.context.purpose
+        m.llm_calls.labels(model, purpose, attempt.status).inc()
+        usage = attempt.usage
+        for kind, count in (
+            ("cache_hit", usage.cache_hit_tokens),
+            ("cache_miss", usage.cache_miss_tokens),
+            ("completion", usage.completion_tokens),
+            ("reasoning", usage.reasoning_tokens),
+        ):
+            if count:
+                m.llm_tokens.labels(model, purpose, kind).inc(count)
+        if attempt.cost_usd:
+            m.llm_cost.labels(model, purpose).inc(float(attempt.cost_usd))
+        await self._inner.record(attempt)
+
+
+def metrics_handler(metrics: Metrics, sessions: async_sessionmaker[AsyncSession]) -> Any:
+    """An aiohttp handler for GET /metrics."""
+
+    async def handle(_request: web.Request) -> web.Response:
+        await metrics.refresh(sessions)
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return handle
+
+
+def metrics_app(metrics: Metrics, sessions: async_sessionmaker[AsyncSession]) -> web.Application:
+    """A tiny web app serving only /metrics (for `--metrics-port`)."""
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_handler(metrics, sessions))
+    return app
+
+
+async def start_metrics_server(
+    metrics: Metrics, sessions: async_sessionmaker[AsyncSession], host: str, port: int
+) -> web.AppRunner:
+    """Serve /metrics on its own port; the caller cleans the runner up."""
+    runner = web.AppRunner(metrics_app(metrics, sessions))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

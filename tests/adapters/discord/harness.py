@@ -1,0 +1,84 @@
+"""A running bot with the real Discord adapter (discord.py) against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.discord.adapter import DiscordAdapter
+from bot.app import SupportApp
+from bot.config import load_settings
+from bot.events import Platform
+from bot.store.db import Database
+from tests.conftest import FAKE_KEY
+from tests.fakes.deepseek import FakeDeepSeek
+from tests.fakes.discord import FakeDiscord, point_discord_py_at
+
+BOT = 1001
+GUILD = 2000
+CHANNEL = 300
+LEADS = 301
+LEAD_ROLE = 400
+ALICE = 5001
+LEE = 5002
+
+
+@dataclass
+class DiscordStack:
+    """The app and its Discord adapter, connected to the fake."""
+
+    app: SupportApp
+    adapter: DiscordAdapter
+    fake: FakeDiscord
+
+    async def settle(self, event_id: str) -> str | None:
+        """Wait until the core finished (or failed) an event."""
+        return await self.app.inbox.wait_settled("discord", event_id, within=30)
+
+    async def settle_interaction(self, interaction_id: int) -> str | None:
+        """Wait for an interaction's event."""
+        return await self.settle(f"interaction:{interaction_id}")
+
+
+def settings_for(
+    db: Database, fake: FakeDiscord, fake_deepseek: FakeDeepSeek | None, **overrides: Any
+) -> Any:
+    """Settings pointing every client at the fakes."""
+    values: dict[str, Any] = {
+        "database_url": db.url,
+        "discord_bot_token": fake.token,
+        "discord_api_url": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+        "discord_leads_channel": str(LEADS),
+        "lead_role_ids": [str(LEAD_ROLE)],
+        "inbox_retry_base_seconds": 0.05,
+    }
+    if fake_deepseek is not None:
+        values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake_deepseek.base_url)
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@asynccontextmanager
+async def discord_stack(
+    db: Database, fake: FakeDiscord, fake_deepseek: FakeDeepSeek | None, **overrides: Any
+) -> AsyncIterator[DiscordStack]:
+    """Start the app and a connected, ready Discord adapter."""
+    settings = settings_for(db, fake, fake_deepseek, **overrides)
+    with point_discord_py_at(fake):
+        app = SupportApp(settings, database=Database(db.url))
+        adapter = DiscordAdapter.from_settings(
+            settings, intake=app.service, guild_ready_timeout=0.1
+        )
+        app.attach(Platform.DISCORD, adapter.outlet)
+        await app.start()
+        try:
+            await adapter.start(ready_within=15)
+            yield DiscordStack(app, adapter, fake)
+        finally:
+            await adapter.stop()
+            await app.stop()
+            await asyncio.sleep(0)
