@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.app import SupportApp
 from bot.config import Settings
 from bot.events import Platform
+from bot.metrics import metrics_handler, start_metrics_server
 
 __all__ = ["AdapterPlan", "plan_adapters", "serve"]
 
@@ -77,6 +78,15 @@ async def serve(
     stops: list[Callable[[], Awaitable[None]]] = []
     try:
         await _start(app, settings, plans, stops, http=http, port=port)
+        if settings.metrics_port is not None:
+            runner = await start_metrics_server(
+                app.metrics,
+                app.database.sessions,
+                "0.0.0.0",  # noqa: S104 - scraped by Prometheus from outside the container
+                settings.metrics_port,
+            )
+            stops.append(runner.cleanup)
+            say(f"metrics  on   http://0.0.0.0:{settings.metrics_port}/metrics")
         await stopping.wait()
     except AdapterStartError as exc:
         say(str(exc))
@@ -112,7 +122,10 @@ async def _start(
 
         from adapters.slack.adapter import SlackAdapter
 
-        slack = SlackAdapter.from_settings(settings, intake=app.service)
+        slack = SlackAdapter.from_settings(
+            settings, intake=app.service, on_ack=app.metrics.ack_seconds.labels("slack").observe
+        )
+        slack.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
         app.attach(Platform.SLACK, slack.outlet)
         stops.append(slack.stop)
         try:
@@ -130,7 +143,9 @@ async def _start(
     if "discord" in on:
         from adapters.discord.adapter import DiscordAdapter
 
-        discord_adapter = DiscordAdapter.from_settings(settings, intake=app.service)
+        discord_adapter = DiscordAdapter.from_settings(
+            settings, intake=app.service, on_ack=app.metrics.ack_seconds.labels("discord").observe
+        )
         app.attach(Platform.DISCORD, discord_adapter.outlet)
         from adapters.discord.adapter import DiscordStartError
 

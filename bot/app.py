@@ -28,7 +28,9 @@ from bot.jobs import JobContext, schedule
 from bot.limits import Limits
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
+from bot.metrics import MeteredRecorder, Metrics
 from bot.outbox import Outbox, Outlet
+from bot.privacy import Redactor
 from bot.replies import ThreadReplies
 from bot.service import ServiceOptions, SupportService
 from bot.store.db import Database
@@ -60,7 +62,11 @@ class SupportApp:
         self.settings = settings
         self.database = database or Database(settings.database_url)
         sessions = self.database.sessions
-        self.recorder = SqlCallRecorder(sessions)
+        self.metrics = Metrics()
+        self.redactor = Redactor(
+            enabled=settings.redaction, extra_patterns=settings.redaction_patterns
+        )
+        self.recorder = MeteredRecorder(SqlCallRecorder(sessions), self.metrics)
         self.llm: DeepSeekClient | None = None
         if settings.deepseek_api_key is not None:
             self.llm = DeepSeekClient.from_settings(
@@ -97,6 +103,7 @@ class SupportApp:
             max_attempts=settings.inbox_max_attempts,
             retry_base_seconds=settings.inbox_retry_base_seconds,
             clock=clock,
+            metrics=self.metrics,
         )
         self.summaries = Summaries(
             sessions, self.writer, every_messages=settings.summary_every_messages, clock=clock
@@ -131,6 +138,8 @@ class SupportApp:
             summaries=self.summaries,
             limits=self.limits,
             options=_options(settings),
+            redactor=self.redactor,
+            metrics=self.metrics,
             clock=clock,
         )
         self.worker = InboxWorker(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -12,13 +13,21 @@ from typing import Any, TypeVar
 import click
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.logs import configure_logging
+from bot.logs import SecretsFilter, configure_logging
 
 T = TypeVar("T")
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def log_filters(settings: Settings) -> list[logging.Filter]:
+    """Scrub secrets' values and personal data out of every log line."""
+    from bot.privacy import RedactingFilter, Redactor
+
+    redactor = Redactor(enabled=settings.redaction, extra_patterns=settings.redaction_patterns)
+    return [SecretsFilter(settings.secret_values()), RedactingFilter(redactor)]
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -28,7 +37,7 @@ def _settings(ctx: click.Context) -> Settings:
             settings = load_settings(ctx.obj.get("config_file"))
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format, log_filters(settings))
         ctx.obj["settings"] = settings
     return settings
 

@@ -42,12 +42,15 @@ def register(cli: click.Group, settings_of: Any) -> None:
     @click.option(
         "--port", type=int, default=None, help="HTTP port (default SUPPORTBOT_HTTP_PORT)."
     )
+    @click.option("--metrics-port", type=int, default=None, help="Serve /metrics on this port too.")
     @click.pass_context
-    def run(ctx: click.Context, http: bool, port: int | None) -> None:
+    def run(ctx: click.Context, http: bool, port: int | None, metrics_port: int | None) -> None:
         """Run the bot on every platform whose tokens are set."""
         from adapters.runner import serve
 
         settings: Settings = settings_of(ctx)
+        if metrics_port is not None:
+            settings = settings.model_copy(update={"metrics_port": metrics_port})
         code = asyncio.run(
             serve(settings, http=http, port=port or settings.http_port, say=click.echo)
         )

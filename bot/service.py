@@ -33,8 +33,10 @@ from bot.home import HomeDesk
 from bot.inbox import Inbox
 from bot.limits import BUDGET_REACHED, Limits
 from bot.llm.types import CallContext
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.policy import TicketStatus, sla_due
+from bot.privacy import Redactor
 from bot.replies import ThreadReplies
 from bot.store.models import Message, Summary, Ticket, TriageRun, utcnow
 from bot.summaries import Summaries
@@ -95,6 +97,8 @@ class SupportService:
         summaries: Summaries,
         limits: Limits,
         options: ServiceOptions,
+        redactor: Redactor | None = None,
+        metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -107,11 +111,21 @@ class SupportService:
         self._home = home
         self._summaries = summaries
         self._limits = limits
+        self._redact = redactor.redact if redactor is not None else str
+        self._metrics = metrics
         self._options = options
         self._clock = clock
 
     async def submit(self, event: Event) -> bool:
-        """Accept an event durably; False for a duplicate. Call before acknowledging."""
+        """Accept an event durably; False for a duplicate. Call before acknowledging.
+
+        Text is cleaned and redacted here, before the inbox stores it, so no copy of a
+        secret or personal detail reaches the database, the model or a log line.
+        """
+        if isinstance(event, MessagePosted):
+            event = event.model_copy(update={"text": self._redact(clean_text(event.text))})
+        elif isinstance(event, MessageEdited):
+            event = event.model_copy(update={"new_text": self._redact(clean_text(event.new_text))})
         return await self.inbox.accept(event)
 
     async def process(self, event: Event) -> None:
@@ -208,11 +222,21 @@ class SupportService:
                 text, context=self._context(ticket, event.author.user_id)
             )
             ticket = await self._store_triage(ticket_id, classification, text)
+            self._count(classification)
             if classification.fallback_reason == BUDGET_REACHED:
                 keys.append(await self._budget_notice(ticket))
         if ticket.route == Route.HUMAN:
             return keys + await self._replies.escalate(ticket, event)
         return keys + await self._replies.answer(ticket, event, deep=ticket.route == Route.REASONER)
+
+    def _count(self, classification: Classification) -> None:
+        if self._metrics is None:
+            return
+        if classification.source == "fallback":
+            reason = (classification.fallback_reason or "unknown").split(":")[0]
+            self._metrics.fallbacks.labels(reason).inc()
+        if classification.corrected:
+            self._metrics.corrections.inc()
 
     async def _budget_notice(self, ticket: Ticket) -> str:
         """Tell the leads once a day that the workspace ran out of model budget."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -65,8 +67,10 @@ class DiscordAdapter:
         api_url: str | None = None,
         gateway_url: str | None = None,
         guild_ready_timeout: float = 2.0,
+        on_ack: Callable[[float], None] | None = None,
     ) -> None:
         _point_at(api_url, gateway_url)
+        self._on_ack = on_ack
         self._intake = intake
         self._token = token
         self._global_commands = global_commands
@@ -89,7 +93,12 @@ class DiscordAdapter:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, intake: Intake, guild_ready_timeout: float = 2.0
+        cls,
+        settings: Settings,
+        *,
+        intake: Intake,
+        guild_ready_timeout: float = 2.0,
+        on_ack: Callable[[float], None] | None = None,
     ) -> DiscordAdapter:
         """Build from settings (the bot token must be set)."""
         assert settings.discord_bot_token is not None
@@ -103,6 +112,7 @@ class DiscordAdapter:
             api_url=settings.discord_api_url,
             gateway_url=settings.discord_gateway_url,
             guild_ready_timeout=guild_ready_timeout,
+            on_ack=on_ack,
         )
 
     # --- gateway events ------------------------------------------------------
@@ -180,8 +190,11 @@ class DiscordAdapter:
                 "Use /support in a server channel.", ephemeral=True
             )
             return
+        started = time.monotonic()
         await self._intake.submit(event)
         await interaction.response.defer(ephemeral="public" not in args, thinking=True)
+        if self._on_ack is not None:
+            self._on_ack(time.monotonic() - started)
 
     async def _on_press(self, interaction: discord.Interaction) -> None:
         event = from_component(interaction)
@@ -190,8 +203,11 @@ class DiscordAdapter:
                 "Pick a value first, or use a newer card.", ephemeral=True
             )
             return
+        started = time.monotonic()
         await self._intake.submit(event)
         await interaction.response.defer()  # the card is edited when the core is done
+        if self._on_ack is not None:
+            self._on_ack(time.monotonic() - started)
 
     # --- lifecycle ------------------------------------------------------------
 

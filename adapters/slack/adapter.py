@@ -11,6 +11,7 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +49,7 @@ class SlackAdapter:
         lead_group_id: str | None = None,
         allowed_bot_ids: tuple[str, ...] = (),
         messages_per_second: float = 1.0,
+        on_ack: Callable[[float], None] | None = None,
     ) -> None:
         self._intake = intake
         self._app_token = app_token
@@ -66,10 +68,18 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._group_loaded_at: float | None = None
+        self._on_ack = on_ack
+        self._extra_routes: list[tuple[str, Any]] = []
         self._register()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, intake: Intake) -> SlackAdapter:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        intake: Intake,
+        on_ack: Callable[[float], None] | None = None,
+    ) -> SlackAdapter:
         """Build from settings (the bot token must be set)."""
         assert settings.slack_bot_token is not None
         return cls(
@@ -81,6 +91,7 @@ class SlackAdapter:
             lead_group_id=settings.slack_lead_usergroup_id,
             allowed_bot_ids=tuple(settings.slack_allowed_bot_ids),
             messages_per_second=settings.slack_messages_per_second,
+            on_ack=on_ack,
         )
 
     # --- listeners ------------------------------------------------------------
@@ -96,14 +107,21 @@ class SlackAdapter:
         self.app.action(re.compile(".*"))(self._ack_only)
         self.app.error(self._on_error)
 
+    def _acked(self, started: float) -> None:
+        if self._on_ack is not None:
+            self._on_ack(time.monotonic() - started)
+
     async def _on_event(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        started = time.monotonic()
         await self._identify()
         event = from_envelope(body, self.ids)
         if event is not None:
             await self._intake.submit(event)
         await ack()
+        self._acked(started)
 
     async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        started = time.monotonic()
         await self._identify()
         event = from_command(body, self.ids)
         if event is None:
@@ -111,12 +129,15 @@ class SlackAdapter:
             return
         await self._intake.submit(event)
         await ack()
+        self._acked(started)
 
     async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        started = time.monotonic()
         await self._identify()
         for event in from_block_actions(body, self.ids):
             await self._intake.submit(event)
         await ack()
+        self._acked(started)
 
     async def _ack_only(self, ack: AsyncAck) -> None:
         await ack()
@@ -152,7 +173,13 @@ class SlackAdapter:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post("/slack/events", self._http_events)
         app.router.add_get("/healthz", _healthz)
+        for path, handler in self._extra_routes:
+            app.router.add_get(path, handler)
         return app
+
+    def add_route(self, path: str, handler: Any) -> None:
+        """Serve another GET endpoint in HTTP mode (the runner adds /metrics)."""
+        self._extra_routes.append((path, handler))
 
     async def _http_events(self, request: web.Request) -> web.Response:
         try:
