@@ -96,7 +96,7 @@ class SupportApp:
             max_input_chars=settings.max_context_chars,
             gate=self.limits,
         )
-        self.outbox = Outbox(sessions)
+        self.outbox = Outbox(sessions, send_lease_seconds=settings.outbox_lease_seconds)
         self.inbox = Inbox(
             sessions,
             lease_seconds=settings.inbox_lease_seconds,

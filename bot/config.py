@@ -120,6 +120,7 @@ class Settings(BaseSettings):
     inbox_max_attempts: int = _setting("SUPPORTBOT_INBOX_MAX_ATTEMPTS", 5, ge=1)
     inbox_lease_seconds: float = _setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
     inbox_retry_base_seconds: float = _setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)
+    outbox_lease_seconds: float = _setting("SUPPORTBOT_OUTBOX_LEASE_SECONDS", 20.0, gt=0)
 
     # --- Serving --------------------------------------------------------------
     http_port: int = _setting("SUPPORTBOT_HTTP_PORT", 3000, ge=1, le=65535)

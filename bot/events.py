@@ -183,7 +183,8 @@ class PostReply(_Frozen):
     text: str | None = None
     card: TicketCard | None = None
     key: str = ""
-    """Idempotency key: the same key is never posted twice."""
+    """The outbox key, set when the reply is written: an outlet may pass it to a
+    platform that de-duplicates sends (every reply type carries one)."""
     reply_handle: str | None = None
     """Set when this answers a command: the adapter replies through it, for all to see."""
 
@@ -194,6 +195,7 @@ class UpdateCard(_Frozen):
     kind: Literal["update_card"] = "update_card"
     ref: CardRef
     card: TicketCard
+    key: str = ""
 
 
 class Notify(_Frozen):
@@ -215,6 +217,7 @@ class Ephemeral(_Frozen):
     place: Place
     text: str
     reply_handle: str | None = None
+    key: str = ""
 
 
 class HomeSection(_Frozen):
@@ -231,6 +234,7 @@ class PublishHome(_Frozen):
     actor: Actor
     place: Place
     sections: tuple[HomeSection, ...]
+    key: str = ""
 
 
 Reply = Annotated[

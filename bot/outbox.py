@@ -9,10 +9,12 @@ through the `Outlet` each adapter registers for its platform.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import CardRef, Place, Platform, Reply, UpdateCard, dump
@@ -39,8 +41,11 @@ class DeliveryFailed(Exception):
 class Outbox:
     """The `outbox` table plus the outlets that empty it."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, send_lease_seconds: float = 20.0
+    ) -> None:
         self._sessions = sessions
+        self._send_lease = timedelta(seconds=send_lease_seconds)
         self._outlets: dict[Platform, Outlet] = {}
 
     def attach(self, platform: Platform, outlet: Outlet) -> None:
@@ -59,18 +64,22 @@ class Outbox:
         """Write `reply` under `key` in the caller's transaction; False if the key exists."""
         if await session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None:
             return False
+        reply = reply.model_copy(update={"key": key})
         place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
-        session.add(
-            OutboxItem(
-                key=key,
-                platform=place.platform.value,
-                ticket_id=ticket_id,
-                kind=reply.kind,
-                payload=dump(reply),
-                is_card=is_card,
-            )
+        row = OutboxItem(
+            key=key,
+            platform=place.platform.value,
+            ticket_id=ticket_id,
+            kind=reply.kind,
+            payload=dump(reply),
+            is_card=is_card,
         )
-        await session.flush()
+        try:
+            # Another worker may write the same key (a shared notice) at the same moment.
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            return False
         return True
 
     async def has(self, key: str) -> bool:
@@ -113,23 +122,49 @@ class Outbox:
             rows = (
                 await session.scalars(
                     select(OutboxItem)
-                    .where(OutboxItem.key.in_(keys), OutboxItem.status == "pending")
+                    .where(OutboxItem.key.in_(keys), OutboxItem.status != "sent")
                     .order_by(OutboxItem.id)
                 )
             ).all()
+        busy = []
         for row in rows:
-            await self._send(row)
+            if await self._claim(row.id):
+                await self._send(row)
+            else:
+                busy.append(row.key)
+        if busy:
+            # Another worker holds them, or held them and died: retry the event later
+            # rather than call it done while its replies may never go out.
+            raise DeliveryFailed(f"being sent elsewhere: {', '.join(busy[:3])}")
+
+    async def _claim(self, row_id: int) -> bool:
+        """Take a reply for sending; False when another worker is sending (or sent) it."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            taken = await session.execute(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.id == row_id,
+                    or_(
+                        OutboxItem.status == "pending",
+                        and_(OutboxItem.status == "sending", OutboxItem.lease_until < now),
+                    ),
+                )
+                .values(status="sending", lease_until=now + self._send_lease)
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
     async def _send(self, row: OutboxItem) -> None:
         reply = _REPLY.validate_python(row.payload)
         outlet = self._outlets.get(Platform(row.platform))
-        if outlet is None:
-            raise DeliveryFailed(f"no adapter is running for {row.platform}")
         try:
+            if outlet is None:
+                raise DeliveryFailed(f"no adapter is running for {row.platform}")
             message_id = await outlet.deliver(reply)
         except Exception as exc:
             async with self._sessions.begin() as session:
                 item = await session.get_one(OutboxItem, row.id)
+                item.status, item.lease_until = "pending", None
                 item.attempts += 1
                 item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             log.warning("reply.failed key=%s error=%s", row.key, type(exc).__name__)
@@ -137,6 +172,7 @@ class Outbox:
         async with self._sessions.begin() as session:
             item = await session.get_one(OutboxItem, row.id)
             item.status, item.sent_at, item.sent_message_id = "sent", utcnow(), message_id
+            item.lease_until = None
             item.attempts += 1
         log.info("reply.sent key=%s kind=%s", row.key, row.kind)
 

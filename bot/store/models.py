@@ -240,8 +240,9 @@ class OutboxItem(Base):
     kind: Mapped[str] = mapped_column(String(32))  # post_reply | notify | ephemeral | update_card
     payload: Mapped[dict[str, Any]]
     is_card: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent
     attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
