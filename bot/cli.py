@@ -97,12 +97,19 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--only",
+    type=click.Choice(["database", "deepseek", "slack", "discord"]),
+    multiple=True,
+    help="Run only these checks (e.g. --only database for a container health check).",
+)
 @click.pass_context
-def doctor(ctx: click.Context) -> None:
+def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
     """Check the database, DeepSeek, Slack and Discord; exit 1 if anything fails."""
-    from bot.doctor import run_checks
+    from bot.doctor import CHECKS, run_checks
 
-    checks = _run(run_checks(_settings(ctx)))
+    chosen = tuple(c for c in CHECKS if not only or c.__name__.removeprefix("check_") in only)
+    checks = _run(run_checks(_settings(ctx), chosen))
     for check in checks:
         click.echo(check.line())
     failed = [c for c in checks if c.ok is False]

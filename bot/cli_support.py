@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -64,6 +65,20 @@ def register(cli: click.Group, settings_of: Any) -> None:
         if text is None:
             text = sys.stdin.read()
         click.echo(json.dumps(asyncio.run(_triage(settings_of(ctx), text)), ensure_ascii=False))
+
+    @cli.command()
+    @click.argument("user")
+    @click.option(
+        "--platform",
+        type=click.Choice(["slack", "discord", "console"]),
+        default=None,
+        help="Only this platform (default: every platform).",
+    )
+    @click.pass_context
+    def forget(ctx: click.Context, user: str, platform: str | None) -> None:
+        """Erase the stored text of every message USER (a platform user id) wrote."""
+        erased = asyncio.run(_forget(settings_of(ctx), user, platform))
+        click.echo(f"erased the text of {erased} message(s) by {user}")
 
     @cli.command()
     @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -151,6 +166,23 @@ async def _triage(settings: Settings, text: str) -> dict[str, Any]:
         "cost_usd": str(found.cost_usd),
         "latency_ms": found.latency_ms,
     }
+
+
+async def _forget(settings: Settings, user: str, platform: str | None) -> int:
+    from bot.erasure import erase_user
+
+    app = SupportApp(settings)
+    try:
+        await upgrade(app.database)
+        return await erase_user(
+            app.database.sessions,
+            user_id=user,
+            actor="cli:operator",
+            now=datetime.now(UTC),
+            platform=platform,
+        )
+    finally:
+        await app.stop()
 
 
 async def _tickets(settings: Settings, limit: int) -> list[dict[str, Any]]:

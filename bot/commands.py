@@ -6,14 +6,15 @@ Lead-only commands from anyone else are refused and audited.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import DeskBase, who
+from bot.erasure import erase_user
 from bot.events import CommandInvoked
 from bot.policy import TicketStatus, sla_state
 from bot.reports import cost_report, parse_since
-from bot.store.models import Message, Summary, Ticket
+from bot.store.models import Ticket
 from bot.tickets import audit, find_ticket
 
 __all__ = ["ESCALATION_STATES", "HELP", "CommandDesk"]
@@ -159,33 +160,12 @@ class CommandDesk(DeskBase):
         )
 
     async def _forget_me(self, event: CommandInvoked) -> str:
-        now = self._clock()
-        async with self._sessions.begin() as session:
-            mine = (
-                select(Message.id, Message.ticket_id)
-                .join(Ticket)
-                .where(
-                    Ticket.platform == event.place.platform.value,
-                    Ticket.workspace_id == event.place.workspace_id,
-                    Message.author_id == event.actor.user_id,
-                    Message.text.is_not(None),
-                )
-            )
-            rows = (await session.execute(mine)).all()
-            ids, tickets = [r.id for r in rows], {r.ticket_id for r in rows}
-            if ids:
-                await session.execute(
-                    update(Message).where(Message.id.in_(ids)).values(text=None, deleted_at=now)
-                )
-                await session.execute(
-                    update(Summary).where(Summary.ticket_id.in_(tickets)).values(text=None)
-                )
-            audit(
-                session,
-                actor=who(event.actor),
-                action="user.forgotten",
-                target=who(event.actor),
-                at=now,
-                messages=len(ids),
-            )
-        return f"Done: erased the text of {len(ids)} stored message(s) you wrote."
+        erased = await erase_user(
+            self._sessions,
+            user_id=event.actor.user_id,
+            actor=who(event.actor),
+            now=self._clock(),
+            platform=event.place.platform.value,
+            workspace_id=event.place.workspace_id,
+        )
+        return f"Done: erased the text of {erased} stored message(s) you wrote."

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import select
+
+from bot.store.db import Database
+from bot.store.models import AuditEntry
 from tests.cli_runner import clean_env, run_cli
 from tests.conftest import FAKE_KEY
-from tests.core.harness import responder, triage_json
+from tests.core.harness import RecordingOutlet, mention, responder, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
+from tests.ops.dump import database_dump
 
 SCRIPT = """I was charged twice for my subscription this month
 Also the invoice has the wrong VAT number
@@ -114,3 +119,29 @@ async def test_run_says_which_adapters_start_and_why_not(tmp_path: Path) -> None
     assert "supportbot chat" in outcome.stdout
     http = await run_cli("run", "--http", cwd=tmp_path, env=clean_env(SLACK_BOT_TOKEN="xoxb-1"))
     assert "HTTP mode needs SLACK_SIGNING_SECRET" in http.stdout
+
+
+async def test_forget_erases_a_users_text_everywhere_and_audits_without_content(
+    tmp_path: Path, db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    async with running_app(db, fake_deepseek, RecordingOutlet()) as app:
+        for i, user in enumerate(["U_ALICE", "U_BOB"]):
+            event = mention(f"secret plans {user}", message_id=f"1700004000.00000{i}", user=user)
+            await app.service.submit(event)
+            assert await settle(app, event.event_id) == "done"
+    outcome = await run_cli("forget", "U_ALICE", cwd=tmp_path, env=clean_env(DATABASE_URL=db.url))
+    assert outcome.code == 0, outcome.stderr
+    assert "erased the text of 1 message(s) by U_ALICE" in outcome.stdout
+    dump = await database_dump(db)
+    assert "secret plans U_ALICE" not in dump  # not in messages, nor the inbox's copy
+    assert "secret plans U_BOB" in dump
+    async with db.sessions() as session:
+        entry = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "user.forgotten"))
+        ).one()
+    assert (entry.actor, entry.target, entry.detail) == (
+        "cli:operator",
+        "any:U_ALICE",
+        {"messages": 1},
+    )
