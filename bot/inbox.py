@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -203,13 +203,6 @@ class Inbox:
             status = await self.status_of(platform, event_id)
         return status
 
-    async def depth(self) -> dict[str, int]:
-        """Row counts by status (for metrics and `doctor`)."""
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(InboxItem.status, func.count()).group_by(InboxItem.status)
-            )
-            return {status: count for status, count in rows.all()}
 
 
 Handler = Callable[[Event], Awaitable[None]]

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import CardRef, Place, Platform, Reply, UpdateCard, dump
+from bot.events import CardRef, Platform, Reply, UpdateCard, dump
 from bot.store.models import OutboxItem, utcnow
 
 __all__ = ["DeliveryFailed", "Outbox", "Outlet"]
@@ -176,7 +176,3 @@ class Outbox:
             item.attempts += 1
         log.info("reply.sent key=%s kind=%s", row.key, row.kind)
 
-
-def thread_of(place: Place, thread_id: str) -> Place:
-    """The same conversation, inside thread `thread_id`."""
-    return place.model_copy(update={"thread_id": thread_id})

@@ -33,3 +33,7 @@ def test_loopback_is_allowed() -> None:
         server.listen()
         with socket.socket() as client:
             client.connect(server.getsockname())
+            accepted, _ = server.accept()
+            with accepted:
+                client.sendall(b"ping")
+                assert accepted.recv(4) == b"ping"
