@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 
 from sqlalchemy import func, select
@@ -96,21 +97,26 @@ async def test_bad_signatures_are_refused_and_nothing_is_stored(
     db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
 ) -> None:
     raw = json.dumps(mention_envelope("let me in"))
-    now = int(time.time())
+
+    def skewed(seconds: int) -> dict[str, str]:
+        # Signed just before sending; rounded away from now so the skew is at least 301 s.
+        now = time.time()
+        stamp = math.ceil(now) + seconds if seconds > 0 else math.floor(now) + seconds
+        return json_headers(SIGNING_SECRET, raw, timestamp=stamp)
+
     async with slack_stack(db, fake_slack, fake_deepseek) as stack:
-        stale = json_headers(SIGNING_SECRET, raw, timestamp=now - 301)
-        future = json_headers(SIGNING_SECRET, raw, timestamp=now + 301)
-        tampered = json_headers(SIGNING_SECRET, raw)
-        unsigned = {"Content-Type": "application/json"}
-        wrong_secret = json_headers("not-the-secret", raw)
         results = [
-            await stack.http.post(stack.url, content=raw, headers=stale),
-            await stack.http.post(stack.url, content=raw, headers=future),
+            await stack.http.post(stack.url, content=raw, headers=skewed(-301)),
+            await stack.http.post(stack.url, content=raw, headers=skewed(301)),
             await stack.http.post(
-                stack.url, content=raw.replace("let me in", "let me IN"), headers=tampered
+                stack.url,
+                content=raw.replace("let me in", "let me IN"),
+                headers=json_headers(SIGNING_SECRET, raw),
             ),
-            await stack.http.post(stack.url, content=raw, headers=unsigned),
-            await stack.http.post(stack.url, content=raw, headers=wrong_secret),
+            await stack.http.post(
+                stack.url, content=raw, headers={"Content-Type": "application/json"}
+            ),
+            await stack.http.post(stack.url, content=raw, headers=json_headers("not-it", raw)),
         ]
     assert [r.status_code for r in results] == [401] * 5
     assert await _inbox_rows(db) == 0
