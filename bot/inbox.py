@@ -204,7 +204,6 @@ class Inbox:
         return status
 
 
-
 Handler = Callable[[Event], Awaitable[None]]
 
 

@@ -175,4 +175,3 @@ class Outbox:
             item.lease_until = None
             item.attempts += 1
         log.info("reply.sent key=%s kind=%s", row.key, row.kind)
-

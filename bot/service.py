@@ -33,6 +33,7 @@ from bot.home import HomeDesk
 from bot.inbox import Inbox
 from bot.limits import BUDGET_REACHED, Limits
 from bot.llm.types import CallContext
+from bot.logs import bind_log_context
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.policy import TicketStatus, sla_due
@@ -187,6 +188,7 @@ class SupportService:
         if ticket_id is None:
             await self.outbox.flush(keys)
             return
+        bind_log_context(ticket_id=ticket_id)  # the worker resets it after this event
         root = ticket.root_message_id == event.message_id
         if (root or event.mentions_bot) and await self._limits.over_rate(
             event.place.platform.value, event.author.user_id
