@@ -8,9 +8,11 @@ through the `Outlet` each adapter registers for its platform.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, or_, select, update
@@ -24,6 +26,7 @@ __all__ = ["DeliveryFailed", "Outbox", "Outlet"]
 
 log = logging.getLogger(__name__)
 _REPLY = TypeAdapter(Reply)
+T = TypeVar("T")
 
 
 class Outlet(Protocol):
@@ -128,7 +131,7 @@ class Outbox:
             ).all()
         busy = []
         for row in rows:
-            if await self._claim(row.id):
+            if await _to_the_end(self._claim(row.id), undo=self._unclaim(row.id)):
                 await self._send(row)
             else:
                 busy.append(row.key)
@@ -136,6 +139,20 @@ class Outbox:
             # Another worker holds them, or held them and died: retry the event later
             # rather than call it done while its replies may never go out.
             raise DeliveryFailed(f"being sent elsewhere: {', '.join(busy[:3])}")
+
+    def _unclaim(self, row_id: int) -> Callable[[bool], Awaitable[None]]:
+        async def undo(claimed: bool) -> None:
+            if claimed:
+                await self._release(row_id)
+
+        return undo
+
+    async def _release(self, row_id: int) -> None:
+        """Give a claimed reply back (a shutdown), so the next worker sends it at once."""
+        async with self._sessions.begin() as session:
+            item = await session.get_one(OutboxItem, row_id)
+            if item.status == "sending":
+                item.status, item.lease_until = "pending", None
 
     async def _claim(self, row_id: int) -> bool:
         """Take a reply for sending; False when another worker is sending (or sent) it."""
@@ -161,6 +178,11 @@ class Outbox:
             if outlet is None:
                 raise DeliveryFailed(f"no adapter is running for {row.platform}")
             message_id = await outlet.deliver(reply)
+        except asyncio.CancelledError:
+            # Shutting down mid-send: free the reply now, not after the lease (it may
+            # arrive twice if the platform already had it; the reply key lets it dedupe).
+            await self._release(row.id)
+            raise
         except Exception as exc:
             async with self._sessions.begin() as session:
                 item = await session.get_one(OutboxItem, row.id)
@@ -169,9 +191,30 @@ class Outbox:
                 item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             log.warning("reply.failed key=%s error=%s", row.key, type(exc).__name__)
             raise DeliveryFailed(f"{row.key}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+        await _to_the_end(self._mark_sent(row.id, message_id))
+        log.info("reply.sent key=%s kind=%s", row.key, row.kind)
+
+    async def _mark_sent(self, row_id: int, message_id: str | None) -> None:
         async with self._sessions.begin() as session:
-            item = await session.get_one(OutboxItem, row.id)
+            item = await session.get_one(OutboxItem, row_id)
             item.status, item.sent_at, item.sent_message_id = "sent", utcnow(), message_id
             item.lease_until = None
             item.attempts += 1
-        log.info("reply.sent key=%s kind=%s", row.key, row.kind)
+
+
+async def _to_the_end(
+    step: Coroutine[Any, Any, T], undo: Callable[[T], Awaitable[None]] | None = None
+) -> T:
+    """Run a database step to completion even if we are cancelled meanwhile.
+
+    A shutdown must not leave a reply half-claimed or sent-but-unrecorded; on cancel
+    the step still finishes, `undo` (if any) gets its result, then the cancel goes on.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        result = await task
+        if undo is not None:
+            await undo(result)
+        raise
