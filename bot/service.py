@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.actions import LeadActions
 from bot.commands import CommandDesk
+from bot.edits import apply_edit
 from bot.events import (
     ActionInvoked,
     CommandInvoked,
@@ -36,17 +36,19 @@ from bot.llm.types import CallContext
 from bot.logs import bind_log_context
 from bot.metrics import Metrics
 from bot.outbox import Outbox
-from bot.policy import TicketStatus, sla_due
 from bot.privacy import Redactor
 from bot.replies import ThreadReplies
-from bot.store.models import Message, Summary, Ticket, TriageRun, utcnow
+from bot.store.models import Ticket, utcnow
 from bot.summaries import Summaries
 from bot.tickets import (
     add_message,
     audit,
+    find_thread_ticket,
     find_ticket,
     get_or_open_ticket,
+    place_of,
 )
+from bot.verdicts import store_verdict
 from triage.classify import Classification, Classifier
 from triage.route import Route, decide_route
 
@@ -153,6 +155,13 @@ class SupportService:
         thread_id = event.place.thread_id or event.message_id
         async with self._sessions.begin() as session:
             ticket = await find_ticket(session, event.place, thread_id)
+            if ticket is None and event.place.thread_id is None:
+                # An adapter that could not tell a thread from a channel (Discord, with the
+                # thread not cached) sends the thread's id as the channel.
+                ticket = await find_thread_ticket(session, event.place)
+                if ticket is not None:
+                    event = event.model_copy(update={"place": place_of(ticket)})
+                    thread_id = ticket.thread_id
             if ticket is None and not event.mentions_bot:
                 return  # channel chatter is none of our business, and is not stored
             if ticket is None and not text.strip():
@@ -281,90 +290,9 @@ class SupportService:
             text=text,
             confidence_threshold=self._options.confidence_threshold,
         )
-        result, now = classification.result, self._clock()
-        async with self._sessions.begin() as session:
-            ticket = await session.get_one(Ticket, ticket_id, with_for_update=True)
-            if ticket.route is not None:  # a previous attempt got this far already
-                return ticket
-            session.add(
-                TriageRun(
-                    ticket_id=ticket.id,
-                    source=classification.source,
-                    model=classification.model,
-                    prompt_version=classification.prompt_version,
-                    result=result.model_dump(mode="json"),
-                    valid=True,
-                    attempts=classification.llm_calls,
-                    created_at=now,
-                )
-            )
-            ticket.category, ticket.urgency = result.category.value, result.urgency.value
-            ticket.needs_human, ticket.summary = result.needs_human, result.summary
-            ticket.route, ticket.route_reason = decision.route.value, decision.reason
-            if decision.route is Route.HUMAN:
-                ticket.status, ticket.escalated_at = TicketStatus.ESCALATED, now
-                ticket.sla_due_at = sla_due(
-                    ticket.urgency,
-                    now,
-                    high_minutes=self._options.sla_high_minutes,
-                    medium_minutes=self._options.sla_medium_minutes,
-                    low_business_days=self._options.sla_low_business_days,
-                )
-                audit(
-                    session,
-                    actor="bot",
-                    action="ticket.escalated",
-                    target=f"ticket:{ticket.id}",
-                    at=now,
-                    reason=decision.reason,
-                )
-            audit(
-                session,
-                actor="bot",
-                action="ticket.triaged",
-                target=f"ticket:{ticket.id}",
-                at=now,
-                source=classification.source,
-                route=decision.route.value,
-                category=ticket.category,
-                urgency=ticket.urgency,
-            )
-        log.info(
-            "ticket.triaged ticket=%s source=%s route=%s",
-            ticket.id,
-            classification.source,
-            decision.route.value,
+        return await store_verdict(
+            self._sessions, ticket_id, classification, decision, self._options, self._clock()
         )
-        return ticket
 
     async def _on_edit(self, place: Place, message_id: str, new_text: str | None) -> None:
-        """Update (or erase, when `new_text` is None) a stored message's text."""
-        now = self._clock()
-        query = (
-            select(Message)
-            .join(Ticket, Message.ticket_id == Ticket.id)
-            .where(
-                Message.message_id == message_id,
-                Ticket.platform == place.platform.value,
-                Ticket.workspace_id == place.workspace_id,
-                Ticket.channel_id == place.channel_id,
-            )
-        )
-        async with self._sessions.begin() as session:
-            for message in (await session.scalars(query)).all():
-                message.text = new_text
-                if new_text is not None:
-                    message.edited_at = now
-                    continue
-                message.deleted_at = now
-                # Summaries may quote the erased text: erase them too.
-                await session.execute(
-                    update(Summary).where(Summary.ticket_id == message.ticket_id).values(text=None)
-                )
-                audit(
-                    session,
-                    actor=f"{place.platform}:{message.author_id}",
-                    action="message.erased",
-                    target=f"ticket:{message.ticket_id}",
-                    at=now,
-                )
+        await apply_edit(self._sessions, place, message_id, new_text, self._clock())

@@ -19,6 +19,7 @@ __all__ = [
     "audit",
     "card_for",
     "facts_of",
+    "find_thread_ticket",
     "find_ticket",
     "get_or_open_ticket",
     "latest_summary",
@@ -84,6 +85,17 @@ async def find_ticket(session: AsyncSession, place: Place, thread_id: str) -> Ti
             Ticket.workspace_id == place.workspace_id,
             Ticket.channel_id == place.channel_id,
             Ticket.thread_id == thread_id,
+        )
+    )
+
+
+async def find_thread_ticket(session: AsyncSession, place: Place) -> Ticket | None:
+    """The ticket whose thread is `place.channel_id` (a thread reported as a channel)."""
+    return await session.scalar(
+        select(Ticket).where(
+            Ticket.platform == place.platform.value,
+            Ticket.workspace_id == place.workspace_id,
+            Ticket.thread_id == place.channel_id,
         )
     )
 

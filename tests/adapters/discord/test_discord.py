@@ -29,6 +29,7 @@ from tests.fakes.discord_payloads import (
     component_interaction,
     message_create,
     message_delete,
+    message_update,
     slash_command_interaction,
 )
 
@@ -290,3 +291,32 @@ async def test_doctor_logs_in_and_prints_the_invite_url(
         "&permissions=309237730304"
     ) in outcome.stdout
     assert fake_discord.token not in outcome.stdout + outcome.stderr
+
+
+async def test_thread_replies_are_stored_and_their_edits_and_deletes_followed(
+    db: Database, fake_discord: FakeDiscord, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    reply_id = ROOT + 10
+    async with discord_stack(db, fake_discord, fake_deepseek) as stack:
+        await _open(stack)
+        posts_before = len(_posts(fake_discord, ROOT))
+        # A plain reply inside the ticket's thread (the thread's id is its channel id).
+        await stack.fake.dispatch(
+            "MESSAGE_CREATE", message_create("it drops the é", message_id=reply_id, channel_id=ROOT)
+        )
+        assert await stack.settle(f"message:{reply_id}") == "done"
+        await stack.fake.dispatch(
+            "MESSAGE_UPDATE", message_update(reply_id, ROOT, "it drops the é and ñ")
+        )
+        await stack.fake.dispatch("MESSAGE_DELETE", message_delete(ROOT, CHANNEL))
+        assert await stack.settle(f"delete:{ROOT}") == "done"
+        await asyncio.sleep(0.3)
+    async with db.sessions() as session:
+        texts = dict(
+            (await session.execute(select(Message.message_id, Message.text).where(~Message.is_bot)))
+            .tuples()
+            .all()
+        )
+    assert texts == {str(ROOT): None, str(reply_id): "it drops the é and ñ"}
+    assert len(_posts(fake_discord, ROOT)) == posts_before  # a plain reply gets no answer
