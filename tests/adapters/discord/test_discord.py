@@ -313,10 +313,9 @@ async def test_thread_replies_are_stored_and_their_edits_and_deletes_followed(
         assert await stack.settle(f"delete:{ROOT}") == "done"
         await asyncio.sleep(0.3)
     async with db.sessions() as session:
-        texts = dict(
-            (await session.execute(select(Message.message_id, Message.text).where(~Message.is_bot)))
-            .tuples()
-            .all()
+        rows = await session.execute(
+            select(Message.message_id, Message.text).where(~Message.is_bot)
         )
+        texts = {message_id: text for message_id, text in rows.all()}
     assert texts == {str(ROOT): None, str(reply_id): "it drops the é and ñ"}
     assert len(_posts(fake_discord, ROOT)) == posts_before  # a plain reply gets no answer
