@@ -6,6 +6,7 @@ escalation notice: every send carries explicit `allowed_mentions`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -85,11 +86,14 @@ class DiscordOutlet:
                 embed=card_embed(reply.card),
                 view=ticket_view(reply.card, self._items),
                 allowed_mentions=NO_PINGS,
+                **_nonce(reply.key, "card"),
             )
             first = str(sent.id)
-        for piece in split_content(reply.text or ""):
+        for index, piece in enumerate(split_content(reply.text or "")):
             if piece:
-                sent = await channel.send(content=piece, allowed_mentions=NO_PINGS)
+                sent = await channel.send(
+                    content=piece, allowed_mentions=NO_PINGS, **_nonce(reply.key, index)
+                )
                 first = first or str(sent.id)
         return first or ""
 
@@ -104,7 +108,7 @@ class DiscordOutlet:
         kwargs: dict[str, Any] = {"content": content, "allowed_mentions": allowed}
         if reply.card is not None:
             kwargs.update(embed=card_embed(reply.card), view=ticket_view(reply.card, self._items))
-        sent = await channel.send(**kwargs)
+        sent = await channel.send(**kwargs, **_nonce(reply.key, "notify"))
         return str(sent.id)
 
     def _lead_roles(self, guild_id: str) -> list[discord.Object]:
@@ -136,3 +140,11 @@ class DiscordOutlet:
             )
             first = first or str(sent.id)
         return first
+
+
+def _nonce(key: str, part: object) -> dict[str, str]:
+    """A nonce Discord de-duplicates on (discord.py sets enforce_nonce), from the reply key,
+    so a send repeated after a crash does not post twice. Nonces are at most 25 chars."""
+    if not key:
+        return {}
+    return {"nonce": hashlib.sha256(f"{key}|{part}".encode()).hexdigest()[:25]}

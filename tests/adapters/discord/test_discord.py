@@ -73,6 +73,9 @@ async def test_a_mention_opens_a_thread_with_the_ticket_embed_and_the_answer(
     assert card.json["embeds"][0]["title"] == f"Ticket #{ticket.id} · open"
     assert answer.json["content"] == ANSWER
     assert answer.json["allowed_mentions"] == {"parse": []}
+    # Idempotent sends: Discord drops a repeat with the same nonce.
+    assert answer.json["enforce_nonce"] is True
+    assert len({card.json["nonce"], answer.json["nonce"]}) == 2
 
 
 async def test_the_same_message_twice_and_after_a_resume_is_one_ticket(
