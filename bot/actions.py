@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.desk import DeskBase, name_of, who
+from bot.desk import DeskBase, name_of
 from bot.events import ActionInvoked, PostReply, UpdateCard
-from bot.llm.types import CallContext
 from bot.policy import next_status
 from bot.store.models import Ticket, TriageRun
-from bot.tickets import audit, card_for, facts_of, place_of, thread_lines
+from bot.tickets import audit, call_context, card_for, facts_of, place_of, thread_lines, who
 from triage.schema import Category, Urgency
 
 __all__ = ["LeadActions"]
@@ -146,12 +145,7 @@ class LeadActions(DeskBase):
     async def _ask_reasoner(self, event: ActionInvoked, ticket: Ticket) -> str:
         async with self._sessions() as session:
             lines = await thread_lines(session, ticket, ticket.requester_id)
-        context = CallContext(
-            purpose="reasoner",
-            ticket_id=ticket.id,
-            workspace_id=ticket.workspace_id,
-            user_id=event.actor.user_id,
-        )
+        context = call_context(ticket, "reasoner", event.actor.user_id)
         brief = await self._writer.brief(facts_of(ticket), lines, None, context=context)
         text = (
             f"Reasoner's brief for ticket #{ticket.id}:\n{brief.text}"

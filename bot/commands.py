@@ -9,15 +9,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk import DeskBase, who
+from bot.desk import DeskBase
 from bot.erasure import erase_user
 from bot.events import CommandInvoked
-from bot.policy import TicketStatus, sla_state
+from bot.policy import TicketStatus
 from bot.reports import cost_report, parse_since
 from bot.store.models import Ticket
-from bot.tickets import audit, find_ticket
+from bot.tickets import audit, escalation_state, find_ticket, open_escalations, who
 
-__all__ = ["ESCALATION_STATES", "HELP", "CommandDesk"]
+__all__ = ["HELP", "CommandDesk"]
 
 HELP = """supportbot commands:
   summary          in a ticket thread: that ticket's summary; elsewhere: open tickets here
@@ -29,7 +29,6 @@ HELP = """supportbot commands:
 Answers are only for you; add "public" (e.g. `summary public`) to share one.
 Mention the bot in a channel to open a ticket; reply in its thread to add to it."""
 
-ESCALATION_STATES = (TicketStatus.ESCALATED, TicketStatus.CLAIMED)
 LEAD_ONLY = frozenset({"escalations", "costs"})
 
 
@@ -103,27 +102,16 @@ class CommandDesk(DeskBase):
     async def _escalations(self, event: CommandInvoked) -> str:
         now = self._clock()
         async with self._sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(Ticket)
-                    .where(
-                        Ticket.platform == event.place.platform.value,
-                        Ticket.workspace_id == event.place.workspace_id,
-                        Ticket.status.in_((TicketStatus.ESCALATED, TicketStatus.CLAIMED)),
-                    )
-                    .order_by(Ticket.escalated_at, Ticket.id)
-                )
-            ).all()
+            rows = await open_escalations(
+                session, event.place.platform.value, event.place.workspace_id
+            )
         if not rows:
             return "No open escalations."
         lines = [f"Open escalations ({len(rows)}), oldest first:"]
         for t in rows:
-            state = (
-                f"claimed by {t.assignee_id}"
-                if t.status == TicketStatus.CLAIMED
-                else sla_state(t.sla_due_at, now)
+            lines.append(
+                f"  #{t.id} {t.urgency} {t.category}, {escalation_state(t, now)}: {t.summary}"
             )
-            lines.append(f"  #{t.id} {t.urgency} {t.category}, {state}: {t.summary}")
         return "\n".join(lines)
 
     async def _costs(self, event: CommandInvoked) -> str:

@@ -14,12 +14,7 @@ from bot.policy import is_lead
 from bot.store.models import utcnow
 from bot.summaries import Summaries
 
-__all__ = ["DeskBase", "name_of", "who"]
-
-
-def who(actor: Actor) -> str:
-    """How an actor is written in the audit log: `platform:user_id`."""
-    return f"{actor.platform}:{actor.user_id}"
+__all__ = ["DeskBase", "name_of"]
 
 
 def name_of(actor: Actor) -> str:

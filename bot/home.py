@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from bot.commands import HELP
 from bot.desk import DeskBase
 from bot.events import HomeOpened, HomeSection, PublishHome
-from bot.policy import TicketStatus, sla_state
 from bot.reports import cost_report
 from bot.store.models import Ticket
+from bot.tickets import escalation_state, open_escalations
 
 __all__ = ["HomeDesk"]
 
@@ -40,15 +40,9 @@ class HomeDesk(DeskBase):
             Ticket.workspace_id == event.place.workspace_id,
         )
         async with self._sessions() as session:
-            open_rows = (
-                await session.scalars(
-                    select(Ticket)
-                    .where(
-                        *where, Ticket.status.in_((TicketStatus.ESCALATED, TicketStatus.CLAIMED))
-                    )
-                    .order_by(Ticket.escalated_at, Ticket.id)
-                )
-            ).all()
+            open_rows = await open_escalations(
+                session, event.place.platform.value, event.place.workspace_id
+            )
             today = (
                 await session.execute(
                     select(Ticket.category, func.count())
@@ -72,9 +66,5 @@ class HomeDesk(DeskBase):
 def _queue_line(ticket: Ticket, now: datetime) -> str:
     minutes = int((now - (ticket.escalated_at or ticket.created_at)).total_seconds() // 60)
     age = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
-    state = (
-        f"claimed by {ticket.assignee_id}"
-        if ticket.status == TicketStatus.CLAIMED
-        else sla_state(ticket.sla_due_at, now)
-    )
+    state = escalation_state(ticket, now)
     return f"#{ticket.id} {ticket.urgency} {ticket.category}, open {age}, {state}: {ticket.summary}"

@@ -274,7 +274,13 @@ async def run_retention(ctx: JobContext) -> int:
             .values(payload={})
         )
         for run in (
-            await session.scalars(select(TriageRun).where(TriageRun.created_at < cutoff))
+            await session.scalars(
+                select(TriageRun).where(
+                    TriageRun.created_at < cutoff,
+                    # Only runs still holding a summary: earlier nights did the rest.
+                    TriageRun.result["summary"].as_string().is_not(None),
+                )
+            )
         ).all():
             run.result = {k: v for k, v in run.result.items() if k != "summary"}
         audit(

@@ -15,20 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.answers import Writer
 from bot.events import MessagePosted, Notify, Place, PostReply
-from bot.llm.types import CallContext
 from bot.outbox import Outbox
 from bot.policy import TicketStatus
 from bot.store.models import Ticket, utcnow
 from bot.summaries import Summaries
 from bot.tickets import (
     add_message,
+    answer_key,
     audit,
+    call_context,
     card_for,
     facts_of,
     latest_summary,
     leads_place,
     place_of,
     thread_lines,
+    who,
 )
 from triage.route import Route
 
@@ -61,26 +63,21 @@ class ThreadReplies:
         self._context_chars = context_chars
         self._clock = clock
 
-    def _context(self, ticket: Ticket, user_id: str | None = None) -> CallContext:
-        return CallContext(
-            purpose="triage", ticket_id=ticket.id, workspace_id=ticket.workspace_id, user_id=user_id
-        )
+    async def _add_card(self, session: AsyncSession, ticket: Ticket) -> str:
+        """The ticket card in its thread, once."""
+        key = f"ticket:{ticket.id}:card"
+        card = PostReply(place=place_of(ticket), card=card_for(ticket))
+        await self.outbox.add(session, key, card, ticket_id=ticket.id, is_card=True)
+        return key
 
     async def answer(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> list[str]:
-        card_key = f"ticket:{ticket.id}:card"
-        answer_key = f"msg:{event.place.platform}:{event.message_id}:answer"
-        place = place_of(ticket)
+        """The card and a model-written answer (written only if not written before)."""
         async with self._sessions.begin() as session:
-            await self.outbox.add(
-                session,
-                card_key,
-                PostReply(place=place, card=card_for(ticket)),
-                ticket_id=ticket.id,
-                is_card=True,
-            )
-        if not await self.outbox.has(answer_key):
-            await self._write_answer(ticket, event, answer_key, deep=deep)
-        return [card_key, answer_key]
+            card_key = await self._add_card(session, ticket)
+        key = answer_key(event)
+        if not await self.outbox.has(key):
+            await self._write_answer(ticket, event, key, deep=deep)
+        return [card_key, key]
 
     async def _write_answer(
         self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
@@ -99,7 +96,7 @@ class ThreadReplies:
             lines,
             summary.text if summary else None,
             deep=deep,
-            context=self._context(ticket, event.author.user_id),
+            context=call_context(ticket, "answer", event.author.user_id),
         )
         async with self._sessions.begin() as session:
             added = await self.outbox.add(
@@ -125,8 +122,7 @@ class ThreadReplies:
     ) -> list[str]:
         """Card in the thread, a note to the user (unless `quiet`), a card to the leads."""
         place = place_of(ticket)
-        card_key = f"ticket:{ticket.id}:card"
-        note_key = f"msg:{event.place.platform}:{event.message_id}:answer"
+        note_key = answer_key(event)
         leads_key = f"ticket:{ticket.id}:escalation"
         note = (
             f"Thanks, this is ticket #{ticket.id}. I've passed it to the support team; "
@@ -134,13 +130,7 @@ class ThreadReplies:
         )
         leads = self._leads_place(ticket)
         async with self._sessions.begin() as session:
-            await self.outbox.add(
-                session,
-                card_key,
-                PostReply(place=place, card=card_for(ticket)),
-                ticket_id=ticket.id,
-                is_card=True,
-            )
+            card_key = await self._add_card(session, ticket)
             if not quiet:
                 await self.outbox.add(
                     session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
@@ -181,7 +171,7 @@ class ThreadReplies:
         async with self._sessions() as session:
             lines = await thread_lines(session, ticket, ticket.requester_id)
         brief = await self._writer.brief(
-            facts_of(ticket), lines, None, context=self._context(ticket, user_id)
+            facts_of(ticket), lines, None, context=call_context(ticket, "reasoner", user_id)
         )
         if brief is not None:
             async with self._sessions.begin() as session:
@@ -197,27 +187,28 @@ class ThreadReplies:
         return leads_place(self._leads_channels, ticket.platform, ticket.workspace_id)
 
     async def follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
+        """Answer a mention in a ticket's thread (reopening a finished ticket)."""
         async with self._sessions.begin() as session:
             ticket = await session.get_one(Ticket, ticket_id)
             if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
                 ticket.status = TicketStatus.OPEN
                 audit(
                     session,
-                    actor=f"{event.place.platform}:{event.author.user_id}",
+                    actor=who(event.author),
                     action="ticket.reopened",
                     target=f"ticket:{ticket.id}",
                     at=self._clock(),
                 )
-        key = f"msg:{event.place.platform}:{event.message_id}:answer"
+        key = answer_key(event)
         if ticket.status in (TicketStatus.ESCALATED, TicketStatus.CLAIMED):
-            who = "The lead who claimed it" if ticket.assignee_id else "A person from the team"
+            holder = "The lead who claimed it" if ticket.assignee_id else "A person from the team"
             async with self._sessions.begin() as session:
                 await self.outbox.add(
                     session,
                     key,
                     PostReply(
                         place=place_of(ticket),
-                        text=f"{who} has ticket #{ticket.id} and will reply "
+                        text=f"{holder} has ticket #{ticket.id} and will reply "
                         "here; I've added your message to it.",
                     ),
                     ticket_id=ticket.id,

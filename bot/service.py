@@ -8,7 +8,6 @@ derived from its cause, so processing an event twice posts nothing twice.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,6 @@ from bot.events import (
 from bot.home import HomeDesk
 from bot.inbox import Inbox
 from bot.limits import BUDGET_REACHED, Limits
-from bot.llm.types import CallContext
 from bot.logs import bind_log_context
 from bot.metrics import Metrics
 from bot.outbox import Outbox
@@ -42,17 +40,22 @@ from bot.store.models import Ticket, utcnow
 from bot.summaries import Summaries
 from bot.tickets import (
     add_message,
+    answer_key,
     audit,
+    call_context,
     find_thread_ticket,
     find_ticket,
     get_or_open_ticket,
     place_of,
+    thread_place,
+    who,
 )
 from bot.verdicts import store_verdict
 from triage.classify import Classification, Classifier
+from triage.prompts import clean_text
 from triage.route import Route, decide_route
 
-__all__ = ["ServiceOptions", "SupportService", "clean_text"]
+__all__ = ["ServiceOptions", "SupportService"]
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +68,6 @@ SLOW_DOWN = (
     "person from the support team will read them; no need to repeat anything."
 )
 HARD_TEXT_LIMIT = 40_000  # stored text beyond this is noise; the model sees less anyway
-
-
-def clean_text(text: str) -> str:
-    """Drop control characters (keeping newlines and tabs) and unpaired surrogates."""
-    text = text.encode("utf-8", "replace").decode("utf-8", "replace")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 @dataclass(frozen=True)
@@ -126,17 +123,20 @@ class SupportService:
         secret or personal detail reaches the database, the model or a log line.
         """
         if isinstance(event, MessagePosted):
-            event = event.model_copy(update={"text": self._redact(clean_text(event.text))})
+            event = event.model_copy(update={"text": self._prepare(event.text)})
         elif isinstance(event, MessageEdited):
-            event = event.model_copy(update={"new_text": self._redact(clean_text(event.new_text))})
+            event = event.model_copy(update={"new_text": self._prepare(event.new_text)})
         return await self.inbox.accept(event)
+
+    def _prepare(self, text: str) -> str:
+        return self._redact(clean_text(text)[:HARD_TEXT_LIMIT])
 
     async def process(self, event: Event) -> None:
         """Handle one event from the inbox (idempotent: safe to run again)."""
         if isinstance(event, MessagePosted):
             await self._on_message(event)
         elif isinstance(event, MessageEdited):
-            await self._on_edit(event.place, event.message_id, clean_text(event.new_text))
+            await self._on_edit(event.place, event.message_id, event.new_text)
         elif isinstance(event, MessageDeleted):
             await self._on_edit(event.place, event.message_id, None)
         elif isinstance(event, CommandInvoked):
@@ -151,7 +151,7 @@ class SupportService:
     async def _on_message(self, event: MessagePosted) -> None:
         if event.author.is_bot:
             return
-        text = clean_text(event.text)[:HARD_TEXT_LIMIT]
+        text = event.text  # cleaned and redacted by submit()
         thread_id = event.place.thread_id or event.message_id
         async with self._sessions.begin() as session:
             ticket = await find_ticket(session, event.place, thread_id)
@@ -189,7 +189,7 @@ class SupportService:
                 if opened:
                     audit(
                         session,
-                        actor=f"{event.place.platform}:{event.author.user_id}",
+                        actor=who(event.author),
                         action="ticket.opened",
                         target=f"ticket:{ticket.id}",
                         at=self._clock(),
@@ -213,15 +213,10 @@ class SupportService:
     async def _empty_mention(
         self, session: AsyncSession, event: MessagePosted, thread_id: str
     ) -> str:
-        key = f"msg:{event.place.platform}:{event.message_id}:answer"
+        key = answer_key(event)
         place = event.place.model_copy(update={"thread_id": thread_id})
         await self.outbox.add(session, key, PostReply(place=place, text=EMPTY_HELP))
         return key
-
-    def _context(self, ticket: Ticket, user_id: str | None = None) -> CallContext:
-        return CallContext(
-            purpose="triage", ticket_id=ticket.id, workspace_id=ticket.workspace_id, user_id=user_id
-        )
 
     async def _triage_and_reply(self, ticket_id: int, event: MessagePosted, text: str) -> list[str]:
         """Triage a new ticket once, then reply; a retry reuses the stored verdict."""
@@ -230,7 +225,7 @@ class SupportService:
         keys: list[str] = []
         if ticket.route is None:
             classification = await self._classifier.classify(
-                text, context=self._context(ticket, event.author.user_id)
+                text, context=call_context(ticket, "triage", event.author.user_id)
             )
             ticket = await self._store_triage(ticket_id, classification, text)
             self._count(classification)
@@ -274,11 +269,10 @@ class SupportService:
             keys = await self._replies.escalate(ticket, event, quiet=True)
         minute = f"{self._clock():%Y%m%d%H%M}"
         key = f"rate:{event.place.platform}:{event.author.user_id}:{minute}"
-        thread = event.place.model_copy(
-            update={"thread_id": event.place.thread_id or event.message_id}
-        )
         async with self._sessions.begin() as session:
-            await self.outbox.add(session, key, PostReply(place=thread, text=SLOW_DOWN))
+            await self.outbox.add(
+                session, key, PostReply(place=thread_place(event), text=SLOW_DOWN)
+            )
         return [*keys, key]
 
     async def _store_triage(

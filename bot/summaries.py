@@ -9,9 +9,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.answers import Writer
-from bot.llm.types import CallContext
 from bot.store.models import Summary, Ticket, utcnow
-from bot.tickets import facts_of, latest_summary, thread_lines
+from bot.tickets import call_context, facts_of, latest_summary, thread_lines
 
 __all__ = ["Summaries"]
 
@@ -54,9 +53,7 @@ class Summaries:
             ticket = await session.get_one(Ticket, ticket_id)
             lines = await thread_lines(session, ticket, ticket.requester_id)
             previous = await latest_summary(session, ticket_id)
-        context = CallContext(
-            purpose="summary", ticket_id=ticket.id, workspace_id=ticket.workspace_id
-        )
+        context = call_context(ticket, "summary")
         summary = await self._writer.summarize(
             facts_of(ticket), lines, previous.text if previous else None, context=context
         )

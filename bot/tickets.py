@@ -10,22 +10,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.answers import ThreadLine, TicketFacts
-from bot.events import Place, TicketCard
-from bot.policy import TicketStatus
+from bot.events import Actor, MessagePosted, Place, TicketCard
+from bot.llm.types import CallContext
+from bot.policy import TicketStatus, sla_state
 from bot.store.models import AuditEntry, Message, Summary, Ticket
 
 __all__ = [
+    "ESCALATION_STATES",
     "add_message",
+    "answer_key",
     "audit",
+    "call_context",
     "card_for",
+    "escalation_state",
     "facts_of",
     "find_thread_ticket",
     "find_ticket",
     "get_or_open_ticket",
     "latest_summary",
     "leads_place",
+    "open_escalations",
     "thread_lines",
+    "thread_place",
+    "who",
 ]
+
+ESCALATION_STATES = (TicketStatus.ESCALATED, TicketStatus.CLAIMED)
 
 ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
     TicketStatus.OPEN: ("claim", "resolve", "reclassify", "ask-reasoner"),
@@ -34,6 +44,49 @@ ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
     TicketStatus.RESOLVED: ("reopen",),
     TicketStatus.CLOSED: ("reopen",),
 }
+
+
+def who(actor: Actor) -> str:
+    """How an actor is written in the audit log: `platform:user_id`."""
+    return f"{actor.platform}:{actor.user_id}"
+
+
+def answer_key(event: MessagePosted) -> str:
+    """The outbox key of the bot's one reply to a message."""
+    return f"msg:{event.place.platform}:{event.message_id}:answer"
+
+
+def thread_place(event: MessagePosted) -> Place:
+    """The thread a message belongs to (a top-level message starts its own)."""
+    return event.place.model_copy(update={"thread_id": event.place.thread_id or event.message_id})
+
+
+def call_context(ticket: Ticket, purpose: str, user_id: str | None = None) -> CallContext:
+    """What a model call for this ticket is recorded against in `llm_calls`."""
+    return CallContext(
+        purpose=purpose, ticket_id=ticket.id, workspace_id=ticket.workspace_id, user_id=user_id
+    )
+
+
+def escalation_state(ticket: Ticket, now: datetime) -> str:
+    """`claimed by U123`, or the SLA in words (`due in 12 min`, `BREACHED ...`)."""
+    if ticket.status == TicketStatus.CLAIMED:
+        return f"claimed by {ticket.assignee_id}"
+    return sla_state(ticket.sla_due_at, now)
+
+
+async def open_escalations(session: AsyncSession, platform: str, workspace_id: str) -> list[Ticket]:
+    """A workspace's escalated and claimed tickets, oldest escalation first."""
+    rows = await session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.platform == platform,
+            Ticket.workspace_id == workspace_id,
+            Ticket.status.in_(ESCALATION_STATES),
+        )
+        .order_by(Ticket.escalated_at, Ticket.id)
+    )
+    return list(rows.all())
 
 
 def card_for(ticket: Ticket) -> TicketCard:

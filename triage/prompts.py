@@ -20,6 +20,7 @@ __all__ = [
     "TICKET_PREAMBLE",
     "Prompt",
     "PromptBook",
+    "clean_text",
     "ticket_payload",
     "triage_messages",
 ]
@@ -112,7 +113,9 @@ def _load(name: str, number: int) -> Prompt:
     return Prompt(name=name, version=f"{name}.v{number}", text=text)
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """Control characters out (newlines and tabs stay), line ends as `\\n`, and lone
+    surrogates replaced: text that is safe to store, log and send as JSON."""
     # A UTF-16 round trip joins valid surrogate pairs and replaces lone halves,
     # which could not be encoded as UTF-8 in the request body.
     text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
@@ -135,7 +138,7 @@ def ticket_payload(text: str, *, max_chars: int) -> str:
         `{"ticket": ...}` (plus `"truncated": true, "original_chars": N` when cut),
         encoded with `ensure_ascii=False`.
     """
-    clean = _clean(text)
+    clean = clean_text(text)
     payload: dict[str, object] = {"ticket": clean[:max_chars]}
     if len(clean) > max_chars:
         payload["truncated"] = True
