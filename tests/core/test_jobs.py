@@ -157,6 +157,7 @@ async def test_retention_erases_old_text_and_keeps_costs_and_labels(
         tickets = (await session.scalars(select(Ticket).order_by(Ticket.id))).all()
         spend = await session.scalar(select(func.sum(LlmCall.cost_usd)))
         runs = (await session.scalars(select(JobRun.job))).all()
+        labels = (await session.scalars(select(TriageRun.result).order_by(TriageRun.id))).all()
     assert erased >= 2  # the old question and the bot's old answer
     assert texts["1700000000.000001"] is None
     assert texts["1700000000.000002"] == "new question"
@@ -167,3 +168,6 @@ async def test_retention_erases_old_text_and_keeps_costs_and_labels(
     assert spend is not None
     assert Decimal(spend) >= Decimal("0.5")
     assert runs == ["retention"]
+    assert "summary" not in labels[0]  # the old verdict keeps its labels, not its summary
+    assert labels[0]["category"] is not None
+    assert "summary" in labels[1]

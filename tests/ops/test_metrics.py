@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -11,12 +9,7 @@ from bot.metrics import start_metrics_server
 from bot.store.db import Database
 from tests.core.harness import RecordingOutlet, mention, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.net import free_port
 
 
 async def test_metrics_port_serves_counts_latencies_costs_and_gauges(
@@ -24,7 +17,7 @@ async def test_metrics_port_serves_counts_latencies_costs_and_gauges(
 ) -> None:
     fake_deepseek.reply("not json")  # one correction, then a valid verdict needing a person
     fake_deepseek.reply(triage_json(needs_human=True))
-    port = _free_port()
+    port = free_port()
     async with running_app(db, fake_deepseek, RecordingOutlet()) as app:
         event = mention("hello")
         await app.service.submit(event)

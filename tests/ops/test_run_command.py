@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +18,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_payloads import message_create
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_interactive import json_headers
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.net import free_port
 
 
 @asynccontextmanager
@@ -68,7 +62,7 @@ async def _until(check: object, within: float = 20.0) -> None:
 
 
 async def test_run_serves_slack_over_http_with_health_and_metrics(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     async with FakeSlack() as fake:
         env = clean_env(
             SLACK_BOT_TOKEN=fake.bot_token,

@@ -20,6 +20,7 @@ from bot.events import Platform
 from bot.jobs import run_digest
 from bot.store.db import Database
 from bot.store.models import InboxItem, JobRun, Ticket
+from tests.cli_runner import clean_env
 from tests.conftest import PG_ENV
 from tests.core.harness import RecordingOutlet, mention
 
@@ -97,12 +98,7 @@ async def test_two_instances_share_one_inbox_and_handle_each_event_once(db: Data
 
 
 async def _spawn(db: Database, out: Path) -> asyncio.subprocess.Process:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DEEPSEEK_", "SUPPORTBOT_", "SLACK_", "DISCORD_"))
-    }
-    env.update(
+    env = clean_env(
         DATABASE_URL=db.url,
         OUT_FILE=str(out),
         SLACK_LEADS_CHANNEL="C_LEADS",

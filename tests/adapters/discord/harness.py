@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -81,4 +80,3 @@ async def discord_stack(
         finally:
             await adapter.stop()
             await app.stop()
-            await asyncio.sleep(0)
