@@ -22,37 +22,37 @@ from bot.events import (
     ActionInvoked,
     Actor,
     CommandInvoked,
+    CommandName,
+    Ephemeral,
     Event,
     MessagePosted,
+    Notify,
     Place,
     Platform,
+    PostReply,
     Reply,
+    TicketAction,
     TicketCard,
+    UpdateCard,
 )
+from bot.flow.copy import ACTION_LABELS
 
 __all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card"]
 
 WORKSPACE, CHANNEL = "local", "terminal"
-COMMANDS = {"summary", "escalations", "costs", "ticket", "forget-me", "help"}
-ACTIONS = {
-    "claim": "claim",
-    "resolve": "resolve",
-    "reopen": "reopen",
-    "reclassify": "reclassify",
-    "ask": "ask-reasoner",
-}
-BUTTONS = {
-    "claim": "Claim",
-    "resolve": "Resolve",
-    "reopen": "Reopen",
-    "reclassify": "Reclassify",
-    "ask-reasoner": "Ask reasoner",
-}
+# Typed as `/ask N`: the one action whose name is too long to type.
+SHORT_NAMES = {"ask": TicketAction.ASK_REASONER}
 HELP = """Type a message to open a ticket; later lines go into its thread.
   /new                  start a new ticket with your next message
   /summary /escalations /costs [7d] /ticket N /forget-me /help
   /claim N  /resolve N  /reopen N  /reclassify N category[:urgency]  /ask N
   /quit                 leave (Ctrl-D works too)"""
+
+
+def _action(name: str) -> TicketAction | None:
+    if name in SHORT_NAMES:
+        return SHORT_NAMES[name]
+    return TicketAction(name) if name in set(TicketAction) else None
 
 
 def render_card(card: TicketCard) -> list[str]:
@@ -64,7 +64,7 @@ def render_card(card: TicketCard) -> list[str]:
     if card.assignee_id:
         lines.append(f"assignee: {card.assignee_id}")
     if card.actions:
-        lines.append(" ".join(f"[{BUTTONS.get(a, a)}]" for a in card.actions))
+        lines.append(" ".join(f"[{ACTION_LABELS[a]}]" for a in card.actions))
     width = max(len(head), *(len(line) for line in lines)) + 2
     return [
         f"┌─ {head} " + "─" * (width - len(head) - 1),
@@ -87,25 +87,36 @@ class ConsoleOutlet:
 
     async def deliver(self, reply: Reply) -> str | None:
         """Print one reply the way a chat would show it."""
-        message_id = f"console-out-{next(self._ids)}"
-        if reply.kind == "post_reply":
-            if reply.card is not None:
-                self._print(render_card(reply.card))
-            if reply.text:
-                self._print(_bot_lines(reply.text))
-        elif reply.kind == "notify":
-            ping = "@leads " if reply.ping_leads else ""
-            self._print([f"[#{reply.place.channel_id}] {ping}{reply.text}"])
-            if reply.card is not None:
-                self._print(render_card(reply.card), prefix="  [#leads] ")
-        elif reply.kind == "ephemeral":
-            self._print(["(only you can see this)", *reply.text.splitlines()])
-        else:
-            card, where = reply.card, reply.ref.place.channel_id
-            who = f", assignee {card.assignee_id}" if card.assignee_id else ""
-            self._print([f"(card #{card.ticket_id} in #{where} updated: {card.status}{who})"])
-            return reply.ref.message_id
-        return message_id
+        send = {
+            "post_reply": self._post,
+            "notify": self._notify,
+            "ephemeral": self._ephemeral,
+            "update_card": self._update,
+        }.get(reply.kind)
+        return send(reply) if send is not None else None  # type: ignore[operator]
+
+    def _post(self, reply: PostReply) -> str:
+        if reply.card is not None:
+            self._print(render_card(reply.card))
+        if reply.text:
+            self._print(_bot_lines(reply.text))
+        return f"console-out-{next(self._ids)}"
+
+    def _notify(self, reply: Notify) -> str:
+        ping = "@leads " if reply.ping_leads else ""
+        self._print([f"[#{reply.place.channel_id}] {ping}{reply.text}"])
+        if reply.card is not None:
+            self._print(render_card(reply.card), prefix="  [#leads] ")
+        return f"console-out-{next(self._ids)}"
+
+    def _ephemeral(self, reply: Ephemeral) -> None:
+        self._print(["(only you can see this)", *reply.text.splitlines()])
+
+    def _update(self, reply: UpdateCard) -> str:
+        card, where = reply.card, reply.ref.place.channel_id
+        who = f", assignee {card.assignee_id}" if card.assignee_id else ""
+        self._print([f"(card #{card.ticket_id} in #{where} updated: {card.status}{who})"])
+        return reply.ref.message_id
 
 
 def _bot_lines(text: str) -> list[str]:
@@ -164,16 +175,21 @@ class ConsoleChannel:
             self._thread = None
             self._say("Your next message opens a new ticket.")
             return None
-        if name in COMMANDS:
+        if name in set(CommandName):
             return CommandInvoked(
-                event_id=_id(), place=self._place(), actor=self._actor, name=name, args=tuple(args)
-            )  # type: ignore[arg-type]
-        if name in ACTIONS and args and args[0].lstrip("#").isdigit():
+                event_id=_id(),
+                place=self._place(),
+                actor=self._actor,
+                name=CommandName(name),
+                args=tuple(args),
+            )
+        action = _action(name)
+        if action is not None and args and args[0].lstrip("#").isdigit():
             return ActionInvoked(
                 event_id=_id(),
                 place=self._place(),
                 actor=self._actor,
-                action=ACTIONS[name],  # type: ignore[arg-type]
+                action=action,
                 ticket_id=int(args[0].lstrip("#")),
                 value=" ".join(args[1:]) or None,
             )

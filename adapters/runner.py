@@ -13,10 +13,11 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import AdapterStartError
 from bot.app import SupportApp
 from bot.config import Settings
 from bot.events import Platform
-from bot.metrics import metrics_handler, start_metrics_server
+from bot.ops.metrics import metrics_handler, start_metrics_server
 
 __all__ = ["AdapterPlan", "plan_adapters", "serve"]
 
@@ -97,10 +98,6 @@ async def serve(
     return 0
 
 
-class AdapterStartError(Exception):
-    """An adapter could not start; the message tells the operator what to fix."""
-
-
 async def _stop_all(stops: list[Callable[[], Awaitable[None]]]) -> None:
     for stop in reversed(stops):
         with contextlib.suppress(Exception):
@@ -123,7 +120,7 @@ async def _start(
         from adapters.slack.adapter import SlackAdapter
 
         slack = SlackAdapter.from_settings(
-            settings, intake=app.service, on_ack=app.metrics.ack_seconds.labels("slack").observe
+            settings, intake=app.intake, on_ack=app.metrics.ack_seconds.labels("slack").observe
         )
         slack.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
         app.attach(Platform.SLACK, slack.outlet)
@@ -144,13 +141,11 @@ async def _start(
         from adapters.discord.adapter import DiscordAdapter
 
         discord_adapter = DiscordAdapter.from_settings(
-            settings, intake=app.service, on_ack=app.metrics.ack_seconds.labels("discord").observe
+            settings, intake=app.intake, on_ack=app.metrics.ack_seconds.labels("discord").observe
         )
         app.attach(Platform.DISCORD, discord_adapter.outlet)
-        from adapters.discord.adapter import DiscordStartError
-
         try:
             await discord_adapter.start()
-        except DiscordStartError as exc:
+        except AdapterStartError as exc:
             raise AdapterStartError(f"discord: {exc}") from None
         stops.append(discord_adapter.stop)

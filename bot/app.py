@@ -1,8 +1,8 @@
 """The one place that wires supportbot together.
 
-settings -> database -> ledger -> DeepSeek client -> triage -> writer -> outbox,
-inbox -> command desks -> service -> worker. Adapters attach their outlets to the
-outbox and hand events to `service.submit()`.
+settings -> database -> ledger -> model -> triage -> writer -> outbox, inbox, intake
+-> message flow and desks -> service (event kind -> handler) -> worker -> jobs.
+Adapters attach their outlets to the outbox and hand events to `intake.submit()`.
 """
 
 from __future__ import annotations
@@ -17,35 +17,56 @@ from typing import Self
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.actions import LeadActions
-from bot.answers import Writer
-from bot.commands import CommandDesk
 from bot.config import Settings
-from bot.events import Platform
-from bot.home import HomeDesk
-from bot.inbox import Inbox, InboxWorker
-from bot.jobs import JobContext, schedule
-from bot.limits import Limits
+from bot.desk.actions import LeadActions
+from bot.desk.commands import CommandDesk
+from bot.desk.home import HomeDesk
+from bot.desk.leads import Leads
+from bot.events import Event, Outlet, Platform
+from bot.flow.answers import Writer
+from bot.flow.limits import Limits
+from bot.flow.messages import MessageFlow
+from bot.flow.replies import ThreadReplies
+from bot.flow.service import SupportService
+from bot.flow.summaries import Summaries
+from bot.jobs import ALL_JOBS
+from bot.jobs.scheduler import JobContext, schedule
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
-from bot.metrics import MeteredRecorder, Metrics
-from bot.outbox import Outbox, Outlet
-from bot.privacy import Redactor
-from bot.replies import ThreadReplies
-from bot.service import ServiceOptions, SupportService
+from bot.llm.types import CallRecorder
+from bot.ops.metrics import MeteredRecorder, Metrics
+from bot.ops.redaction import Redactor
+from bot.pipeline.inbox import Inbox
+from bot.pipeline.intake import Intake
+from bot.pipeline.outbox import Outbox
+from bot.pipeline.worker import InboxWorker
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.migrate import upgrade
 from bot.store.models import utcnow
-from bot.summaries import Summaries
+from bot.tickets.sla import SlaPolicy
 from triage.classify import Classifier
 from triage.prompts import PromptBook
 
-__all__ = ["SupportApp"]
+__all__ = ["SupportApp", "deepseek_client"]
 
 log = logging.getLogger(__name__)
 
 CONSOLE_LEADS_CHANNEL = "leads"
+
+
+def deepseek_client(settings: Settings, *, recorder: CallRecorder | None = None) -> DeepSeekClient:
+    """The DeepSeek client the settings describe (prices from `prices_file` if set)."""
+    return DeepSeekClient(
+        api_key=settings.deepseek_api_key,
+        base_url=settings.deepseek_base_url,
+        prices=PriceTable.load(settings.prices_file),
+        recorder=recorder,
+        timeout=settings.llm_timeout_seconds,
+        deadline=settings.llm_deadline_seconds,
+        max_attempts=settings.llm_max_attempts,
+        retry_after_cap=settings.llm_retry_after_cap_seconds,
+    )
 
 
 class SupportApp:
@@ -58,6 +79,7 @@ class SupportApp:
         clock: Callable[[], datetime] = utcnow,
         database: Database | None = None,
         prompts: PromptBook | None = None,
+        on_settled: Callable[[Event, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database or Database(settings.database_url)
@@ -69,9 +91,7 @@ class SupportApp:
         self.recorder = MeteredRecorder(SqlCallRecorder(sessions), self.metrics)
         self.llm: DeepSeekClient | None = None
         if settings.deepseek_api_key is not None:
-            self.llm = DeepSeekClient.from_settings(
-                settings, recorder=self.recorder, prices=PriceTable.load(settings.prices_file)
-            )
+            self.llm = deepseek_client(settings, recorder=self.recorder)
         self.limits = Limits(
             sessions,
             daily_budget_usd=settings.daily_budget_usd,
@@ -105,59 +125,75 @@ class SupportApp:
             clock=clock,
             metrics=self.metrics,
         )
+        self.intake = Intake(self.inbox, redact=self.redactor.redact)
         self.summaries = Summaries(
             sessions, self.writer, every_messages=settings.summary_every_messages, clock=clock
+        )
+        sla = SlaPolicy(
+            high_minutes=settings.sla_high_minutes,
+            medium_minutes=settings.sla_medium_minutes,
+            low_business_days=settings.sla_low_business_days,
+        )
+        leads_channels = _leads_channels(settings)
+        replies = ThreadReplies(
+            sessions=sessions,
+            outbox=self.outbox,
+            writer=self.writer,
+            leads_channels=leads_channels,
+            human_brief=settings.human_brief,
+            summaries=self.summaries,
+            context_chars=settings.max_context_chars,
+            clock=clock,
+        )
+        messages = MessageFlow(
+            sessions=sessions,
+            outbox=self.outbox,
+            classifier=self.classifier,
+            replies=replies,
+            summaries=self.summaries,
+            limits=self.limits,
+            sla=sla,
+            confidence_threshold=settings.reasoner_confidence_threshold,
+            metrics=self.metrics,
+            clock=clock,
         )
         desk_parts = {
             "sessions": sessions,
             "outbox": self.outbox,
             "summaries": self.summaries,
             "writer": self.writer,
-            "lead_user_ids": settings.lead_user_ids,
-            "lead_role_ids": [*settings.lead_role_ids, *_slack_group(settings)],
+            "leads": Leads.of(
+                settings.lead_user_ids, [*settings.lead_role_ids, *_slack_group(settings)]
+            ),
             "clock": clock,
         }
         self.service = SupportService(
-            sessions=sessions,
-            inbox=self.inbox,
             outbox=self.outbox,
-            classifier=self.classifier,
-            replies=ThreadReplies(
-                sessions=sessions,
-                outbox=self.outbox,
-                writer=self.writer,
-                leads_channels=_leads_channels(settings),
-                human_brief=settings.human_brief,
-                summaries=self.summaries,
-                context_chars=settings.max_context_chars,
-                clock=clock,
-            ),
-            commands=CommandDesk(**desk_parts),
-            actions=LeadActions(**desk_parts),
-            home=HomeDesk(**desk_parts),
-            summaries=self.summaries,
-            limits=self.limits,
-            options=_options(settings),
-            redactor=self.redactor,
-            metrics=self.metrics,
-            clock=clock,
+            handlers={
+                "message_posted": messages.on_posted,
+                "message_edited": messages.on_edited,
+                "message_deleted": messages.on_deleted,
+                "command_invoked": CommandDesk(**desk_parts).command,
+                "action_invoked": LeadActions(**desk_parts).action,
+                "home_opened": HomeDesk(**desk_parts).home,
+            },
         )
         self.worker = InboxWorker(
-            self.inbox, self.service.process, concurrency=settings.worker_concurrency
+            self.inbox,
+            self.service.process,
+            concurrency=settings.worker_concurrency,
+            on_settled=on_settled,
         )
         self.jobs = JobContext(
             sessions=sessions,
             outbox=self.outbox,
-            leads_channels=_leads_channels(settings),
-            sla_minutes={
-                "high": settings.sla_high_minutes,
-                "medium": settings.sla_medium_minutes,
-                "low": settings.sla_low_business_days * 24 * 60,
-            },
+            leads_channels=leads_channels,
+            sla=sla,
             sla_reminders=settings.sla_reminders,
             stale_warn_days=settings.stale_warn_days,
             stale_close_days=settings.stale_close_days,
             retention_days=settings.retention_days,
+            digest_hour_utc=settings.digest_hour_utc,
             clock=clock,
         )
         self._scheduler: AsyncIOScheduler | None = None
@@ -178,7 +214,7 @@ class SupportApp:
         await upgrade(self.database)
         self._worker_task = asyncio.create_task(self.worker.run(), name="inbox-worker")
         if with_jobs:
-            self._scheduler = schedule(self.jobs, digest_hour_utc=self.settings.digest_hour_utc)
+            self._scheduler = schedule(self.jobs, ALL_JOBS)
             self._scheduler.start()
         log.info("app.started offline=%s", self.offline)
 
@@ -230,12 +266,3 @@ def _leads_channels(settings: Settings) -> dict[str, str]:
     if settings.discord_leads_channel:
         channels.update(_per_workspace(Platform.DISCORD, settings.discord_leads_channel))
     return channels
-
-
-def _options(settings: Settings) -> ServiceOptions:
-    return ServiceOptions(
-        confidence_threshold=settings.reasoner_confidence_threshold,
-        sla_high_minutes=settings.sla_high_minutes,
-        sla_medium_minutes=settings.sla_medium_minutes,
-        sla_low_business_days=settings.sla_low_business_days,
-    )

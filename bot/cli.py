@@ -1,4 +1,8 @@
-"""The `supportbot` command. The only place that turns errors into exit codes."""
+"""The `supportbot` admin commands: config, db, doctor, costs, tickets, forget, triage, eval.
+
+The only place (with `adapters/cli.py`, which adds `run` and `chat`) that turns
+errors into exit codes.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
 
-from bot.config import Settings, SettingsError, load_settings
-from bot.logs import SecretsFilter, configure_logging
+from bot import ConfigError
+from bot.config import Settings, load_settings
+from bot.ops.logs import SecretsFilter, configure_logging
 
 T = TypeVar("T")
 
@@ -24,18 +30,19 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 def log_filters(settings: Settings) -> list[logging.Filter]:
     """Scrub secrets' values and personal data out of every log line."""
-    from bot.privacy import RedactingFilter, Redactor
+    from bot.ops.redaction import RedactingFilter, Redactor
 
     redactor = Redactor(enabled=settings.redaction, extra_patterns=settings.redaction_patterns)
     return [SecretsFilter(settings.secret_values()), RedactingFilter(redactor)]
 
 
-def _settings(ctx: click.Context) -> Settings:
+def settings_of(ctx: click.Context) -> Settings:
+    """The validated settings for this invocation (loaded once; a bad one exits with one line)."""
     settings = ctx.obj.get("settings")
     if settings is None:
         try:
             settings = load_settings(ctx.obj.get("config_file"))
-        except SettingsError as exc:
+        except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
         configure_logging(settings.log_level, settings.log_format, log_filters(settings))
         ctx.obj["settings"] = settings
@@ -60,7 +67,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 @click.pass_context
 def config_cmd(ctx: click.Context) -> None:
     """Print the effective settings (secrets masked)."""
-    shown = _settings(ctx).masked()
+    shown = settings_of(ctx).masked()
     width = max(map(len, shown))
     for name, value in shown.items():
         click.echo(f"{name.ljust(width)}  {value or '(not set)'}")
@@ -78,7 +85,7 @@ def db_upgrade(ctx: click.Context) -> None:
     from bot.store.db import Database
     from bot.store.migrate import head_revision, upgrade
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
 
     async def go() -> None:
         database = Database(settings.database_url)
@@ -106,10 +113,10 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
     """Check the database, DeepSeek, Slack and Discord; exit 1 if anything fails."""
-    from bot.doctor import CHECKS, run_checks
+    from bot.ops.doctor import CHECKS, run_checks
 
     chosen = tuple(c for c in CHECKS if not only or c.__name__.removeprefix("check_") in only)
-    checks = _run(run_checks(_settings(ctx), chosen))
+    checks = _run(run_checks(settings_of(ctx), chosen))
     for check in checks:
         click.echo(check.line())
     failed = [c for c in checks if c.ok is False]
@@ -124,14 +131,14 @@ def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
 @click.pass_context
 def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) -> None:
     """Spend on model calls by day, model, purpose and workspace."""
-    from bot.reports import cost_report, parse_since
+    from bot.reports.costs import BadWindow, cost_report, parse_since, render_costs
     from bot.store.db import Database
 
     try:
         window = parse_since(since)
-    except ValueError as exc:
+    except BadWindow as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
 
     async def go() -> dict[str, Any]:
         database = Database(settings.database_url)
@@ -150,47 +157,126 @@ def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) 
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    _print_costs(report)
+    click.echo(render_costs(report))
 
 
-def _print_costs(report: dict[str, Any]) -> None:
-    total = report["total"]
-    click.echo(
-        f"Spend since {report['since'][:16].replace('T', ' ')} UTC: "
-        f"${total['cost_usd']} over {total['calls']} call(s), {total['failed']} failed"
-    )
-    for title, key in (
-        ("day", "by_day"),
-        ("model", "by_model"),
-        ("purpose", "by_purpose"),
-        ("workspace", "by_workspace"),
-    ):
-        rows = report[key]
-        if not rows:
-            continue
-        click.echo(f"\nBy {title}:")
-        width = max(len(name) for name in rows)
-        for name, bucket in rows.items():
-            tokens_in = bucket["cache_hit_tokens"] + bucket["cache_miss_tokens"]
-            click.echo(
-                f"  {name.ljust(width)}  ${bucket['cost_usd']:<14} "
-                f"{bucket['calls']:>6} calls  {tokens_in:>9} in"
-                f"  {bucket['completion_tokens']:>8} out"
-            )
+@cli.command()
+@click.argument("text", required=False)
+@click.pass_context
+def triage(ctx: click.Context, text: str | None) -> None:
+    """Classify TEXT (or standard input) and print one JSON object."""
+    if text is None:
+        text = sys.stdin.read()
+    click.echo(json.dumps(asyncio.run(_triage(settings_of(ctx), text)), ensure_ascii=False))
 
 
-def _register_support_commands() -> None:
-    from bot.cli_support import register
+@cli.command()
+@click.argument("user")
+@click.option(
+    "--platform",
+    type=click.Choice(["slack", "discord", "console"]),
+    default=None,
+    help="Only this platform (default: every platform).",
+)
+@click.pass_context
+def forget(ctx: click.Context, user: str, platform: str | None) -> None:
+    """Erase the stored text of every message USER (a platform user id) wrote."""
+    erased = asyncio.run(_forget(settings_of(ctx), user, platform))
+    click.echo(f"erased the text of {erased} message(s) by {user}")
 
-    register(cli, _settings)
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--limit", default=50, show_default=True, help="Newest N tickets.")
+@click.pass_context
+def tickets(ctx: click.Context, as_json: bool, limit: int) -> None:
+    """List tickets, newest first."""
+    rows = asyncio.run(_tickets(settings_of(ctx), limit))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No tickets yet.")
+    for r in rows:
+        human = "needs human" if r["needs_human"] else ""
+        click.echo(
+            f"#{r['id']:<5} {r['platform']:<8} {r['place']:<28} {r['status']:<10} "
+            f"{r['category'] or '-':<16} {r['urgency'] or '-':<7} "
+            f"{r['route'] or '-':<9} {human}"
+        )
 
 
-_register_support_commands()
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def eval_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Measure triage on labelled JSON lines: text, category, urgency, needs_human."""
+    from triage.evaluate import BadEvalFile, load_labelled
 
-
-def main() -> None:
-    """Console-script entry point."""
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(130)
+        cases = load_labelled(file)
+    except BadEvalFile as exc:
+        raise click.ClickException(str(exc)) from None
+    report = asyncio.run(_eval(settings_of(ctx), cases))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+
+
+@asynccontextmanager
+async def _app(settings: Settings) -> AsyncIterator[Any]:
+    """A migrated SupportApp for one admin command (imported late: `--help` stays fast)."""
+    from bot.app import SupportApp
+    from bot.store.migrate import upgrade
+
+    app = SupportApp(settings)
+    try:
+        await upgrade(app.database)
+        yield app
+    finally:
+        await app.stop()
+
+
+async def _triage(settings: Settings, text: str) -> dict[str, Any]:
+    from bot.llm.types import CallContext
+    from triage.route import decide_route
+
+    async with _app(settings) as app:
+        found = await app.classifier.classify(text, context=CallContext(purpose="triage"))
+    decision = decide_route(
+        found.result,
+        source=found.source,
+        text=text,
+        confidence_threshold=settings.reasoner_confidence_threshold,
+    )
+    return {**found.as_dict(), "route": decision.route.value, "route_reason": decision.reason}
+
+
+async def _forget(settings: Settings, user: str, platform: str | None) -> int:
+    from bot.tickets.erasure import erase_user
+
+    async with _app(settings) as app:
+        return await erase_user(
+            app.database.sessions,
+            user_id=user,
+            actor="cli:operator",
+            now=datetime.now(UTC),
+            platform=platform,
+        )
+
+
+async def _tickets(settings: Settings, limit: int) -> list[dict[str, Any]]:
+    from bot.tickets.queries import newest_tickets
+
+    async with _app(settings) as app, app.database.sessions() as session:
+        return [ticket.as_row() for ticket in await newest_tickets(session, limit)]
+
+
+async def _eval(settings: Settings, cases: list[Any]) -> Any:
+    from triage.evaluate import run_eval, summarize
+
+    async with _app(settings) as app:
+        with click.progressbar(length=len(cases), label="triage", file=sys.stderr) as bar:
+            records = await run_eval(
+                app.classifier, cases, on_progress=lambda done: bar.update(done - bar.pos)
+            )
+    return summarize(records)

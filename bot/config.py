@@ -21,7 +21,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+from bot import ConfigError
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
 
 CONFIG_ENV = "SUPPORTBOT_CONFIG"
 
@@ -30,10 +32,6 @@ def _setting(env: str, default: Any = None, **kwargs: Any) -> Any:
     """A field read from `env` (any case) or from its lower-case name in TOML."""
     short = env.lower().removeprefix("supportbot_")
     return Field(default, validation_alias=AliasChoices(env, short), **kwargs)
-
-
-class SettingsError(Exception):
-    """Raised when a setting has a wrong value; the message names the setting."""
 
 
 class Settings(BaseSettings):
@@ -274,16 +272,16 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         **overrides: explicit values by field name (used by tests and the CLI).
 
     Raises:
-        SettingsError: a setting is wrong; the message names it and what it expects,
+        ConfigError: a setting is wrong; the message names it and what it expects,
             and never repeats the value.
     """
     path = config_file or os.environ.get(CONFIG_ENV)
     if path is not None and not Path(path).is_file():
-        raise SettingsError(f"{CONFIG_ENV}: expected a readable TOML file, none at {path}")
+        raise ConfigError(f"{CONFIG_ENV}: expected a readable TOML file, none at {path}")
     Settings._toml_path = Path(path) if path else None
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise SettingsError(_explain(exc)) from None
+        raise ConfigError(_explain(exc)) from None
     finally:
         Settings._toml_path = None

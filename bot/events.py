@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,24 +19,35 @@ __all__ = [
     "ActionInvoked",
     "Actor",
     "CardRef",
+    "Category",
     "CommandInvoked",
+    "CommandName",
     "Ephemeral",
     "Event",
     "HomeOpened",
     "HomeSection",
+    "Intake",
     "MessageDeleted",
     "MessageEdited",
     "MessagePosted",
     "Notify",
+    "Outlet",
     "Place",
     "Platform",
     "PostReply",
     "PublishHome",
     "Reply",
+    "TicketAction",
     "TicketCard",
+    "TicketStatus",
     "UpdateCard",
+    "Urgency",
     "dump",
 ]
+
+
+# --- The vocabulary -------------------------------------------------------------
+# One StrEnum per word family; adapters iterate these instead of keeping their own lists.
 
 
 class Platform(StrEnum):
@@ -45,6 +56,55 @@ class Platform(StrEnum):
     SLACK = "slack"
     DISCORD = "discord"
     CONSOLE = "console"
+
+
+class TicketStatus(StrEnum):
+    """The life of a ticket: open -> escalated/claimed -> resolved -> closed."""
+
+    OPEN = "open"
+    ESCALATED = "escalated"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class TicketAction(StrEnum):
+    """What a support lead can do to a ticket from its card."""
+
+    CLAIM = "claim"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    RECLASSIFY = "reclassify"
+    ASK_REASONER = "ask-reasoner"
+
+
+class CommandName(StrEnum):
+    """The `/support ...` commands."""
+
+    SUMMARY = "summary"
+    ESCALATIONS = "escalations"
+    COSTS = "costs"
+    TICKET = "ticket"
+    FORGET_ME = "forget-me"
+    HELP = "help"
+
+
+class Category(StrEnum):
+    """What a ticket is about."""
+
+    BILLING = "billing"
+    BUG = "bug"
+    FEATURE_REQUEST = "feature_request"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    """How soon someone should act."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
 
 
 class _Frozen(BaseModel):
@@ -117,7 +177,7 @@ class CommandInvoked(_Frozen):
     event_id: str
     place: Place
     actor: Actor
-    name: Literal["summary", "escalations", "costs", "ticket", "forget-me", "help"]
+    name: CommandName
     args: tuple[str, ...] = ()
     reply_handle: str | None = None
     """Opaque to the core: a Slack response_url, a Discord interaction token..."""
@@ -130,7 +190,7 @@ class ActionInvoked(_Frozen):
     event_id: str
     place: Place
     actor: Actor
-    action: Literal["claim", "resolve", "reopen", "reclassify", "ask-reasoner"]
+    action: TicketAction
     ticket_id: int
     value: str | None = None
     reply_handle: str | None = None
@@ -159,13 +219,13 @@ class TicketCard(_Frozen):
     """What a ticket looks like on a card: Block Kit on Slack, an embed on Discord."""
 
     ticket_id: int
-    status: str
+    status: TicketStatus
     category: str | None = None
     urgency: str | None = None
     summary: str = ""
     assignee_id: str | None = None
-    actions: tuple[str, ...] = ()
-    """Buttons to offer, e.g. ("claim", "resolve", "reclassify", "ask-reasoner")."""
+    actions: tuple[TicketAction, ...] = ()
+    """Buttons to offer, in order, e.g. (CLAIM, RESOLVE, RECLASSIFY, ASK_REASONER)."""
 
 
 class CardRef(_Frozen):
@@ -241,6 +301,29 @@ Reply = Annotated[
     PostReply | UpdateCard | Notify | Ephemeral | PublishHome, Field(discriminator="kind")
 ]
 """Any outgoing instruction."""
+
+
+# --- The two doors between adapters and the core ------------------------------------
+
+
+class Intake(Protocol):
+    """How an adapter hands an event to the core (before it acknowledges the platform)."""
+
+    async def submit(self, event: Event) -> bool:
+        """Store the event durably; False when it was a duplicate."""
+        ...
+
+
+class Outlet(Protocol):
+    """What an adapter offers the core: render and send one neutral reply."""
+
+    async def deliver(self, reply: Reply) -> str | None:
+        """Send `reply`; return the platform id of the message posted, if any.
+
+        Raises:
+            bot.DeliveryFailed: the platform refused or could not be reached.
+        """
+        ...
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

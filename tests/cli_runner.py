@@ -8,6 +8,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# The installed console script, as an operator runs it; `python -m adapters` where a
+# test runs from a tree that was not installed.
+_SCRIPT = Path(sys.executable).with_name("supportbot")
+SUPPORTBOT = (str(_SCRIPT),) if _SCRIPT.exists() else (sys.executable, "-m", "adapters")
+
 # Settings a developer's shell might export; a test starts from none of them.
 _SCRUB = ("DEEPSEEK_", "SUPPORTBOT_", "SLACK_", "DISCORD_", "DATABASE_URL")
 
@@ -31,11 +36,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 async def run_cli(
     *args: str, cwd: Path, env: dict[str, str], stdin: str | None = None, within: float = 60.0
 ) -> Outcome:
-    """Run `python -m bot.cli ARGS` and wait for it (the event loop keeps serving fakes)."""
+    """Run `supportbot ARGS` and wait for it (the event loop keeps serving fakes)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+        *SUPPORTBOT,
         *args,
         cwd=cwd,
         env=env,

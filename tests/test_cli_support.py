@@ -128,7 +128,7 @@ async def test_forget_erases_a_users_text_everywhere_and_audits_without_content(
     async with running_app(db, fake_deepseek, RecordingOutlet()) as app:
         for i, user in enumerate(["U_ALICE", "U_BOB"]):
             event = mention(f"secret plans {user}", message_id=f"1700004000.00000{i}", user=user)
-            await app.service.submit(event)
+            await app.intake.submit(event)
             assert await settle(app, event.event_id) == "done"
     outcome = await run_cli("forget", "U_ALICE", cwd=tmp_path, env=clean_env(DATABASE_URL=db.url))
     assert outcome.code == 0, outcome.stderr

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot import ConfigError
+from bot.config import load_settings
 
 CANARY = "sk-CANARY-7f3e9b2c41d8"
 
@@ -71,7 +72,7 @@ def test_a_wrong_value_gets_one_message_naming_the_setting(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
 ) -> None:
     monkeypatch.setenv(name, value)
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_settings()
     assert expected in str(caught.value)
     assert value not in str(caught.value).replace(name, "")
@@ -79,7 +80,7 @@ def test_a_wrong_value_gets_one_message_naming_the_setting(
 
 def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPPORTBOT_CONFIG", "/nonexistent/supportbot.toml")
-    with pytest.raises(SettingsError, match="SUPPORTBOT_CONFIG"):
+    with pytest.raises(ConfigError, match="SUPPORTBOT_CONFIG"):
         load_settings()
 
 
@@ -94,7 +95,7 @@ def test_canary_secret_never_in_repr_or_validation_error(
     # A secret of the wrong type is refused without being echoed back.
     toml = tmp_path / "bad.toml"
     toml.write_text(f'slack_signing_secret = ["{CANARY}"]\n')
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_settings(toml)
     assert "SLACK_SIGNING_SECRET" in str(caught.value)
     assert CANARY not in str(caught.value)

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.desk.leads import Leads
 from bot.events import Actor, Platform
-from bot.policy import is_lead, next_status, sla_due, sla_state
+from bot.tickets.sla import SlaPolicy, sla_state
+from bot.tickets.status import next_status
 
 FRIDAY_5PM = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
-SLA = {"high_minutes": 15, "medium_minutes": 120, "low_business_days": 1}
+SLA = SlaPolicy(high_minutes=15, medium_minutes=120, low_business_days=1)
 
 
 @pytest.mark.parametrize(
@@ -44,14 +46,14 @@ def test_transitions(action: str, current: str, expected: str | None) -> None:
     ],
 )
 def test_leads_by_user_id_or_role(actor: Actor, lead: bool) -> None:
-    assert is_lead(actor, ["U1"], ["777"]) is lead
+    assert Leads.of(["U1"], ["777"]).includes(actor) is lead
 
 
 def test_sla_due_per_urgency_and_low_skips_the_weekend() -> None:
-    assert sla_due("high", FRIDAY_5PM, **SLA) == FRIDAY_5PM + timedelta(minutes=15)
-    assert sla_due("medium", FRIDAY_5PM, **SLA) == FRIDAY_5PM + timedelta(hours=2)
-    assert sla_due(None, FRIDAY_5PM, **SLA) == FRIDAY_5PM + timedelta(hours=2)
-    assert sla_due("low", FRIDAY_5PM, **SLA) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    assert SLA.due("high", FRIDAY_5PM) == FRIDAY_5PM + timedelta(minutes=15)
+    assert SLA.due("medium", FRIDAY_5PM) == FRIDAY_5PM + timedelta(hours=2)
+    assert SLA.due(None, FRIDAY_5PM) == FRIDAY_5PM + timedelta(hours=2)
+    assert SLA.due("low", FRIDAY_5PM) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 
 
 def test_sla_state_words() -> None:

@@ -12,15 +12,15 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from bot.llm.client import DeepSeekClient
 from bot.llm.errors import (
     AuthenticationFailed,
     InsufficientBalance,
     LLMError,
     LLMNotConfigured,
 )
+from bot.llm.model import ChatModel
 from bot.llm.types import CallContext, ChatResult, LlmGate, Usage
 from triage.fallback import classify_offline
 from triage.prompts import Prompt, PromptBook, triage_messages
@@ -50,6 +50,26 @@ class Classification:
     cost_usd: Decimal
     fallback_reason: str | None
     latency_ms: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verdict and how it was reached, JSON-ready (for `supportbot triage`)."""
+        return {
+            **self.result.model_dump(mode="json"),
+            "source": self.source,
+            "prompt_version": self.prompt_version,
+            "model": self.model,
+            "llm_calls": self.llm_calls,
+            "corrected": self.corrected,
+            "fallback_reason": self.fallback_reason,
+            "tokens": {
+                "cache_hit": self.usage.cache_hit_tokens,
+                "cache_miss": self.usage.cache_miss_tokens,
+                "completion": self.usage.completion_tokens,
+                "reasoning": self.usage.reasoning_tokens,
+            },
+            "cost_usd": str(self.cost_usd),
+            "latency_ms": self.latency_ms,
+        }
 
 
 @dataclass
@@ -97,7 +117,7 @@ class Classifier:
     def __init__(
         self,
         *,
-        llm: DeepSeekClient | None,
+        llm: ChatModel | None,
         model: str,
         prompts: PromptBook,
         max_tokens: int = 400,
@@ -107,7 +127,7 @@ class Classifier:
         """Keep the collaborators.
 
         Args:
-            llm: the DeepSeek client, or None when no API key is configured.
+            llm: the chat model (the DeepSeek client), or None when no API key is set.
             model: the triage model name (a setting).
             prompts: where the triage and correction prompts come from.
             max_tokens: output limit of each call; enough for the JSON object.
@@ -185,7 +205,7 @@ class Classifier:
 
     async def _call(
         self,
-        llm: DeepSeekClient,
+        llm: ChatModel,
         messages: list[dict[str, str]],
         context: CallContext,
         prompt: Prompt,

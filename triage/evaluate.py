@@ -14,11 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bot import SupportbotError
+from bot.events import Category, Urgency
 from bot.llm.types import CallContext, Usage
 from triage.classify import Classification, Classifier
-from triage.schema import Category, Urgency
 
 __all__ = [
+    "BadEvalFile",
     "EvalRecord",
     "EvalReport",
     "LabelledCase",
@@ -49,6 +51,10 @@ class EvalRecord:
     classification: Classification
 
 
+class BadEvalFile(SupportbotError, ValueError):
+    """A labelled-cases file has a line that is not a valid case."""
+
+
 def _case(data: Any) -> LabelledCase:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
@@ -73,7 +79,7 @@ def load_labelled(path: str | Path) -> list[LabelledCase]:
     Each line: `{"text": str, "category": ..., "urgency": ..., "needs_human": bool}`.
 
     Raises:
-        ValueError: a line is not valid; the message names the file and line number.
+        BadEvalFile: a line is not valid; the message names the file and line number.
     """
     cases = []
     lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -83,7 +89,7 @@ def load_labelled(path: str | Path) -> list[LabelledCase]:
         try:
             cases.append(_case(json.loads(line)))
         except ValueError as exc:
-            raise ValueError(f"{path}: line {number}: {exc}") from None
+            raise BadEvalFile(f"{path}: line {number}: {exc}") from None
     return cases
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from triage.schema import SUMMARY_MAX_CHARS, Category, TriageResult, Urgency
+from bot.events import Category, Urgency
+from triage.schema import SUMMARY_MAX_CHARS, TriageResult
 
 __all__ = ["FALLBACK_CONFIDENCE", "classify_offline"]
 

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from triage.schema import Category, TriageResult
+from bot.events import Category
+from triage.schema import TriageResult
 
 __all__ = ["Route", "RouteDecision", "decide_route"]
 

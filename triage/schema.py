@@ -17,38 +17,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-__all__ = [
-    "SUMMARY_MAX_CHARS",
-    "Category",
-    "TriageInvalid",
-    "TriageResult",
-    "Urgency",
-    "parse_triage",
-]
+from bot.events import Category, Urgency
+
+__all__ = ["SUMMARY_MAX_CHARS", "TriageInvalid", "TriageResult", "parse_triage"]
 
 SUMMARY_MAX_CHARS = 280
 _FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\n?(?P<body>.*?)```", re.DOTALL | re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-]+")
 _TRUE = frozenset({"true", "yes"})
 _FALSE = frozenset({"false", "no"})
-
-
-class Category(StrEnum):
-    """What the ticket is about."""
-
-    BILLING = "billing"
-    BUG = "bug"
-    FEATURE_REQUEST = "feature_request"
-    ACCOUNT = "account"
-    OTHER = "other"
-
-
-class Urgency(StrEnum):
-    """How soon someone should act."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
 
 
 class TriageInvalid(ValueError):

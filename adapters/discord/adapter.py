@@ -30,6 +30,7 @@ from adapters.discord.to_event import (
     from_message,
     parse_custom_id,
 )
+from bot import AdapterStartError
 from bot.config import Settings
 
 __all__ = ["DiscordAdapter", "DiscordStartError", "intents"]
@@ -43,8 +44,8 @@ INTENT_HELP = (
 )
 
 
-class DiscordStartError(Exception):
-    """The bot could not connect; the message says what to fix."""
+class DiscordStartError(AdapterStartError):
+    """The bot could not connect to Discord; the message says what to fix."""
 
 
 def intents() -> discord.Intents:

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from adapters.discord.render import NO_PINGS, card_embed, split_content, ticket_view
-from bot.events import Ephemeral, Notify, Place, PostReply, PublishHome, Reply, UpdateCard
+from bot.events import Ephemeral, Notify, Place, PostReply, Reply, UpdateCard
 
 __all__ = ["DiscordOutlet"]
 
@@ -36,25 +36,27 @@ class DiscordOutlet:
 
     async def deliver(self, reply: Reply) -> str | None:
         """Send one reply in Discord's form; returns the posted message id."""
-        if isinstance(reply, PostReply):
-            return await self._post(reply)
-        if isinstance(reply, Notify):
-            return await self._notify(reply)
-        if isinstance(reply, Ephemeral):
-            await self._followup(reply.reply_handle, reply.text, ephemeral=True)
-            return None
-        if isinstance(reply, UpdateCard):
-            place = reply.ref.place
-            channel = self._client.get_partial_messageable(int(place.thread_id or place.channel_id))
-            await channel.get_partial_message(int(reply.ref.message_id)).edit(
-                embed=card_embed(reply.card),
-                view=ticket_view(reply.card, self._items),
-                allowed_mentions=NO_PINGS,
-            )
-            return reply.ref.message_id
-        if isinstance(reply, PublishHome):
-            return None  # Discord has no home tab; leads use /support escalations
-        return None
+        send = {
+            "post_reply": self._post,
+            "notify": self._notify,
+            "ephemeral": self._ephemeral,
+            "update_card": self._update,
+        }.get(reply.kind)
+        # No entry for publish_home: Discord has no home tab; leads use /support escalations.
+        return await send(reply) if send is not None else None  # type: ignore[operator]
+
+    async def _ephemeral(self, reply: Ephemeral) -> None:
+        await self._followup(reply.reply_handle, reply.text, ephemeral=True)
+
+    async def _update(self, reply: UpdateCard) -> str:
+        place = reply.ref.place
+        channel = self._client.get_partial_messageable(int(place.thread_id or place.channel_id))
+        await channel.get_partial_message(int(reply.ref.message_id)).edit(
+            embed=card_embed(reply.card),
+            view=ticket_view(reply.card, self._items),
+            allowed_mentions=NO_PINGS,
+        )
+        return reply.ref.message_id
 
     async def _thread(self, place: Place, name: str) -> discord.PartialMessageable:
         """The ticket's thread, created from its first message when it does not exist yet."""

@@ -8,41 +8,43 @@ from typing import Any
 
 import discord
 
-from bot.events import TicketCard
+from adapters.base import split_text
+from bot.events import Category, TicketAction, TicketCard, TicketStatus, Urgency
+from bot.flow.copy import ACTION_LABELS, label
 
-__all__ = ["NO_PINGS", "card_embed", "make_ticket_items", "split_content", "ticket_view"]
+__all__ = [
+    "BUTTON_ACTIONS",
+    "NO_PINGS",
+    "card_embed",
+    "make_ticket_items",
+    "split_content",
+    "ticket_view",
+]
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT = 256, 4096, 1024
 NO_PINGS = discord.AllowedMentions.none()
-CATEGORIES = ("billing", "bug", "feature_request", "account", "other")
-URGENCIES = ("low", "medium", "high")
 COLOURS = {
-    "open": 0x3498DB,
-    "escalated": 0xE74C3C,
-    "claimed": 0xF1C40F,
-    "resolved": 0x2ECC71,
-    "closed": 0x95A5A6,
+    TicketStatus.OPEN: 0x3498DB,
+    TicketStatus.ESCALATED: 0xE74C3C,
+    TicketStatus.CLAIMED: 0xF1C40F,
+    TicketStatus.RESOLVED: 0x2ECC71,
+    TicketStatus.CLOSED: 0x95A5A6,
 }
-BUTTONS = {
-    "claim": ("Claim", discord.ButtonStyle.primary),
-    "resolve": ("Resolve", discord.ButtonStyle.success),
-    "reopen": ("Reopen", discord.ButtonStyle.secondary),
-    "ask-reasoner": ("Ask reasoner", discord.ButtonStyle.secondary),
+BUTTON_ACTIONS = tuple(a for a in TicketAction if a is not TicketAction.RECLASSIFY)
+"""Lead actions shown as buttons; reclassify is two selects."""
+STYLES = {
+    TicketAction.CLAIM: discord.ButtonStyle.primary,
+    TicketAction.RESOLVE: discord.ButtonStyle.success,
 }
+_VERBS = "|".join(re.escape(action) for action in BUTTON_ACTIONS)
 
 Press = Callable[[discord.Interaction], Coroutine[Any, Any, None]]
 
 
-def split_content(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
-    """Message content in pieces of at most `limit` characters, cut at lines or words."""
-    pieces, rest = [], text
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    return [*pieces, rest] if rest or not pieces else pieces
+def split_content(text: str) -> list[str]:
+    """Message content in pieces Discord accepts (2000 characters), cut at lines or words."""
+    return split_text(text, CONTENT_LIMIT)
 
 
 def card_embed(card: TicketCard) -> discord.Embed:
@@ -69,12 +71,15 @@ def make_ticket_items(on_press: Press) -> tuple[type[discord.ui.DynamicItem[Any]
 
     class TicketButton(
         discord.ui.DynamicItem[discord.ui.Button[Any]],
-        template=r"ticket:(?P<verb>claim|resolve|reopen|ask-reasoner):(?P<id>\d+)",
+        template=rf"ticket:(?P<verb>{_VERBS}):(?P<id>\d+)",
     ):
         def __init__(self, verb: str, ticket_id: int) -> None:
-            label, style = BUTTONS[verb]
+            action = TicketAction(verb)
+            style = STYLES.get(action, discord.ButtonStyle.secondary)
             super().__init__(
-                discord.ui.Button(label=label, style=style, custom_id=f"ticket:{verb}:{ticket_id}")
+                discord.ui.Button(
+                    label=ACTION_LABELS[action], style=style, custom_id=f"ticket:{verb}:{ticket_id}"
+                )
             )
 
         @classmethod
@@ -91,14 +96,12 @@ def make_ticket_items(on_press: Press) -> tuple[type[discord.ui.DynamicItem[Any]
         template=r"ticket:reclassify-(?P<what>category|urgency):(?P<id>\d+)",
     ):
         def __init__(self, what: str, ticket_id: int) -> None:
-            values = CATEGORIES if what == "category" else URGENCIES
+            values = list(Category) if what == "category" else list(Urgency)
             super().__init__(
                 discord.ui.Select(
                     custom_id=f"ticket:reclassify-{what}:{ticket_id}",
                     placeholder=f"Reclassify {what}",
-                    options=[
-                        discord.SelectOption(label=v.replace("_", " "), value=v) for v in values
-                    ],
+                    options=[discord.SelectOption(label=label(v), value=v) for v in values],
                 )
             )
 
@@ -119,9 +122,9 @@ def ticket_view(card: TicketCard, items: tuple[type[Any], ...]) -> discord.ui.Vi
     button_cls, select_cls = items
     view = discord.ui.View(timeout=None)
     for action in card.actions:
-        if action in BUTTONS:
+        if action in BUTTON_ACTIONS:
             view.add_item(button_cls(action, card.ticket_id))
-        elif action == "reclassify":
+        elif action is TicketAction.RECLASSIFY:
             view.add_item(select_cls("category", card.ticket_id))
             view.add_item(select_cls("urgency", card.ticket_id))
     return view if view.children else None

@@ -17,6 +17,7 @@ from bot.events import (
     MessagePosted,
     Place,
     Platform,
+    TicketAction,
 )
 
 __all__ = [
@@ -31,10 +32,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CUSTOM_ID = re.compile(
-    r"^ticket:(?P<verb>claim|resolve|reopen|ask-reasoner|reclassify-category|"
-    r"reclassify-urgency):(?P<ticket>\d+)$"
+_VERBS = "|".join(
+    re.escape(verb)
+    for action in TicketAction
+    for verb in (
+        (f"{action}-category", f"{action}-urgency")
+        if action is TicketAction.RECLASSIFY
+        else (action,)
+    )
 )
+CUSTOM_ID = re.compile(rf"^ticket:(?P<verb>{_VERBS}):(?P<ticket>\d+)$")
 
 
 def actor_of(user: discord.abc.User | discord.Member) -> Actor:

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.base import Intake
 from adapters.slack.outlet import ChannelPacer, SlackOutlet, retry_handlers
 from adapters.slack.to_event import SlackIds, from_block_actions, from_command, from_envelope
+from bot import AdapterStartError
 from bot.config import Settings
 
 __all__ = ["MAX_BODY_BYTES", "SlackAdapter"]
@@ -203,7 +204,7 @@ class SlackAdapter:
     async def start_socket_mode(self) -> None:
         """Connect over Socket Mode (needs SLACK_APP_TOKEN); no public URL needed."""
         if not self._app_token:
-            raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
+            raise AdapterStartError("Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
         self._socket = AsyncSocketModeHandler(self.app, self._app_token)
         await self._socket.connect_async()
         log.info("slack.socket_mode.connected")

@@ -29,6 +29,7 @@ from adapters.slack.render import (
     home_view,
     text_messages,
 )
+from bot import DeliveryFailed
 from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, UpdateCard
 
 __all__ = ["ChannelPacer", "SlackOutlet", "retry_handlers"]
@@ -79,27 +80,29 @@ class SlackOutlet:
         self._lead_group_id = lead_group_id
 
     async def deliver(self, reply: Reply) -> str | None:
-        """Send one reply in Slack's form."""
-        if isinstance(reply, PostReply):
-            return await self._post(reply)
-        if isinstance(reply, Notify):
-            return await self._notify(reply)
-        if isinstance(reply, Ephemeral):
-            await self._ephemeral(reply)
-            return None
-        if isinstance(reply, UpdateCard):
-            await self._client.chat_update(
-                channel=reply.ref.place.channel_id,
-                ts=reply.ref.message_id,
-                text=_card_text(reply.card),
-                blocks=card_blocks(reply.card),
-            )
-            return reply.ref.message_id
-        if isinstance(reply, PublishHome):
-            await self._client.views_publish(
-                user_id=reply.actor.user_id, view=home_view(reply.sections)
-            )
-        return None
+        """Send one reply in Slack's form; returns the posted message's `ts`."""
+        send = {
+            "post_reply": self._post,
+            "notify": self._notify,
+            "ephemeral": self._ephemeral,
+            "update_card": self._update,
+            "publish_home": self._publish_home,
+        }[reply.kind]
+        return await send(reply)  # type: ignore[operator]
+
+    async def _update(self, reply: UpdateCard) -> str:
+        await self._client.chat_update(
+            channel=reply.ref.place.channel_id,
+            ts=reply.ref.message_id,
+            text=_card_text(reply.card),
+            blocks=card_blocks(reply.card),
+        )
+        return reply.ref.message_id
+
+    async def _publish_home(self, reply: PublishHome) -> None:
+        await self._client.views_publish(
+            user_id=reply.actor.user_id, view=home_view(reply.sections)
+        )
 
     async def _send(self, channel: str, thread: str | None, **message: Any) -> str:
         async with self._pacer.turn(channel):
@@ -164,7 +167,7 @@ class SlackOutlet:
             replace_original=False,
         )
         if response.status_code >= 400:
-            raise RuntimeError(f"response_url answered HTTP {response.status_code}")
+            raise DeliveryFailed(f"response_url answered HTTP {response.status_code}")
 
 
 def _card_text(card: Any) -> str:

@@ -21,21 +21,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.events import HomeSection, TicketCard
+from adapters.base import split_text
+from bot.events import Category, HomeSection, TicketAction, TicketCard, Urgency
+from bot.flow.copy import ACTION_LABELS, label
 
-__all__ = ["card_blocks", "escape", "home_view", "split_text", "text_messages"]
+__all__ = ["card_blocks", "escape", "home_view", "text_messages"]
 
 SECTION_LIMIT = 3000
 BLOCKS_PER_MESSAGE = 50
 HOME_BLOCK_LIMIT = 100
-CATEGORIES = ("billing", "bug", "feature_request", "account", "other")
-URGENCIES = ("low", "medium", "high")
-BUTTONS = {
-    "claim": ("Claim", "primary"),
-    "resolve": ("Resolve", None),
-    "reopen": ("Reopen", None),
-    "ask-reasoner": ("Ask reasoner", None),
-}
+PRIMARY = frozenset({TicketAction.CLAIM})  # the button a lead most likely wants
 
 
 def escape(text: str) -> str:
@@ -43,29 +38,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Cut text into pieces of at most `limit` characters, at line or word ends if possible."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = rest.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
-
-
 def text_messages(text: str) -> list[list[Block]]:
     """Escaped text as section blocks, grouped into messages of at most 50 blocks."""
     # Escaping can lengthen text; split the escaped form so no section passes 3000.
     sections: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True))
-        for piece in split_text(escape(text))
+        for piece in split_text(escape(text), SECTION_LIMIT)
     ]
     return [
         sections[i : i + BLOCKS_PER_MESSAGE] for i in range(0, len(sections), BLOCKS_PER_MESSAGE)
@@ -85,24 +63,26 @@ def _fields(card: TicketCard) -> list[MarkdownTextObject]:
 def _elements(card: TicketCard) -> list[ButtonElement | StaticSelectElement]:
     elements: list[ButtonElement | StaticSelectElement] = []
     for action in card.actions:
-        if action in BUTTONS:
-            label, style = BUTTONS[action]
-            elements.append(
-                ButtonElement(
-                    text=label, action_id=f"ticket:{action}", value=str(card.ticket_id), style=style
-                )
+        if action is TicketAction.RECLASSIFY:
+            elements.append(_select(card.ticket_id, "category", list(Category)))
+            elements.append(_select(card.ticket_id, "urgency", list(Urgency)))
+            continue
+        elements.append(
+            ButtonElement(
+                text=ACTION_LABELS[action],
+                action_id=f"ticket:{action}",
+                value=str(card.ticket_id),
+                style="primary" if action in PRIMARY else None,
             )
-        elif action == "reclassify":
-            elements.append(_select(card.ticket_id, "category", CATEGORIES))
-            elements.append(_select(card.ticket_id, "urgency", URGENCIES))
+        )
     return elements
 
 
-def _select(ticket_id: int, what: str, values: tuple[str, ...]) -> StaticSelectElement:
+def _select(ticket_id: int, what: str, values: list[str]) -> StaticSelectElement:
     return StaticSelectElement(
         placeholder=f"Reclassify {what}",
         action_id=f"ticket:reclassify-{what}",
-        options=[Option(value=f"{ticket_id}:{v}", label=v.replace("_", " ")) for v in values],
+        options=[Option(value=f"{ticket_id}:{v}", label=label(v)) for v in values],
     )
 
 
@@ -131,7 +111,7 @@ def home_view(sections: tuple[HomeSection, ...]) -> View:
         body = "\n".join(section.lines) or " "
         blocks.extend(
             SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True))
-            for piece in split_text(escape(body))
+            for piece in split_text(escape(body), SECTION_LIMIT)
         )
     if len(blocks) > HOME_BLOCK_LIMIT:
         blocks = blocks[: HOME_BLOCK_LIMIT - 1]

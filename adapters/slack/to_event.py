@@ -16,6 +16,7 @@ from bot.events import (
     ActionInvoked,
     Actor,
     CommandInvoked,
+    CommandName,
     Event,
     HomeOpened,
     MessageDeleted,
@@ -29,7 +30,6 @@ __all__ = ["SlackIds", "from_block_actions", "from_command", "from_envelope"]
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("summary", "escalations", "costs", "ticket", "forget-me", "help")
 ACTION_PREFIX = "ticket:"
 # Message subtypes that are still a person talking.
 SPOKEN_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
@@ -176,12 +176,13 @@ def from_command(body: dict[str, Any], ids: SlackIds) -> CommandInvoked | None:
     """A `/support ...` slash command -> CommandInvoked; unknown words mean `help`."""
     try:
         words = str(body.get("text") or "").split()
-        name = words[0].lower() if words and words[0].lower() in COMMANDS else "help"
-        args = tuple(words[1:]) if words and words[0].lower() in COMMANDS else ()
+        known = bool(words) and words[0].lower() in set(CommandName)
+        name = CommandName(words[0].lower()) if known else CommandName.HELP
+        args = tuple(words[1:]) if known else ()
         return CommandInvoked(
             event_id=f"command:{body['trigger_id']}",
             name=name,
-            args=args,  # type: ignore[arg-type]
+            args=args,
             place=_place(body["team_id"], body["channel_id"], body.get("thread_ts"), None),
             actor=ids.actor(body["user_id"], str(body.get("user_name") or "")),
             reply_handle=body.get("response_url"),

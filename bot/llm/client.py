@@ -28,7 +28,6 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot.config import Settings
 from bot.llm.errors import (
     LLMConnectionError,
     LLMError,
@@ -86,26 +85,6 @@ class DeepSeekClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=timeout)
 
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        recorder: CallRecorder | None = None,
-        prices: PriceTable | None = None,
-    ) -> DeepSeekClient:
-        """A client configured from validated settings (prices from `prices_file` if set)."""
-        return cls(
-            api_key=settings.deepseek_api_key,
-            base_url=settings.deepseek_base_url,
-            prices=prices or PriceTable.load(settings.prices_file),
-            recorder=recorder,
-            timeout=settings.llm_timeout_seconds,
-            deadline=settings.llm_deadline_seconds,
-            max_attempts=settings.llm_max_attempts,
-            retry_after_cap=settings.llm_retry_after_cap_seconds,
-        )
-
     def __repr__(self) -> str:
         configured = self._key is not None
         return f"DeepSeekClient(base_url={self._base_url!r}, api_key_set={configured})"
@@ -131,7 +110,6 @@ class DeepSeekClient:
         json_mode: bool = False,
         max_tokens: int | None = None,
         temperature: float | None = None,
-        extra_body: dict[str, Any] | None = None,
     ) -> ChatResult:
         """One chat completion, retried on transient failures, every attempt recorded.
 
@@ -144,7 +122,6 @@ class DeepSeekClient:
                 contain the word "json".
             max_tokens: output limit, sent only when given.
             temperature: sampling temperature, sent only when given.
-            extra_body: further body keys passed through, e.g. `thinking`.
 
         Raises:
             LLMNotConfigured: no API key; nothing was sent.
@@ -158,7 +135,6 @@ class DeepSeekClient:
             json_mode=json_mode,
             max_tokens=max_tokens,
             temperature=temperature,
-            extra_body=extra_body,
         )
         deadline_at = time.monotonic() + self._deadline
         async for attempt in self._retrying():
@@ -246,8 +222,6 @@ class DeepSeekClient:
             latency_ms=_ms_since(clock),
             # Priced by the requested model, the name the ledger row carries too.
             cost_usd=self._prices.cost(model, parsed.usage, started_at),
-            attempts=number,
-            raw=data,
         )
 
     async def _record(

@@ -120,10 +120,6 @@ class PriceTable:
             current = row
         return current
 
-    def knows(self, model: str, at: datetime) -> bool:
-        """Whether a price for `model` at `at` is known (else `cost` answers 0)."""
-        return self.row(model, at) is not None
-
     def cost(self, model: str, usage: Usage, at: datetime) -> Decimal:
         """USD cost of `usage` on `model` for a call started at `at`.
 

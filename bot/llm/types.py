@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 __all__ = ["AttemptRecord", "CallContext", "CallRecorder", "ChatResult", "LlmGate", "Usage"]
 
@@ -56,8 +56,6 @@ class ChatResult:
     request_id: str | None
     latency_ms: int
     cost_usd: Decimal
-    attempts: int = 1
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -68,16 +68,13 @@ def chat_body(
     json_mode: bool = False,
     max_tokens: int | None = None,
     temperature: float | None = None,
-    extra_body: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of `POST /chat/completions`.
 
     `reasoning_content` is stripped from every message: DeepSeek's older API
-    rejected it and its docs say not to send it back. Explicit arguments win over
-    `extra_body`, so extra keys cannot smuggle it back in either.
+    rejected it and its docs say not to send it back.
     """
-    body: dict[str, Any] = dict(extra_body or {})
-    body["model"] = model
+    body: dict[str, Any] = {"model": model}
     body["messages"] = [{k: v for k, v in m.items() if k != "reasoning_content"} for m in messages]
     if json_mode:
         body["response_format"] = {"type": "json_object"}

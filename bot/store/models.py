@@ -134,6 +134,21 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    def as_row(self) -> dict[str, Any]:
+        """The ticket's labels and route, JSON-ready (no message content)."""
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "place": f"{self.workspace_id}/{self.channel_id}/{self.thread_id}",
+            "status": self.status,
+            "category": self.category,
+            "urgency": self.urgency,
+            "needs_human": self.needs_human,
+            "route": self.route,
+            "route_reason": self.route_reason,
+            "created_at": self.created_at.isoformat(),
+        }
+
 
 class Message(Base):
     """A message in a ticket's thread; `text` is redacted and erased on request."""
@@ -165,7 +180,6 @@ class TriageRun(Base):
     model: Mapped[str | None] = mapped_column(String(64))
     prompt_version: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any]]
-    valid: Mapped[bool] = mapped_column(Boolean, default=True)
     attempts: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -204,7 +218,6 @@ class Summary(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     text: Mapped[str | None] = mapped_column(Text)
-    covers_until_message: Mapped[int | None]
     model: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -14,6 +14,7 @@ from bot.events import Actor, MessagePosted, Place, Platform, Reply
 from bot.store.db import Database
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
+from tests.settle import wait_settled
 
 ANSWER = "You can export your data from Settings > Export. A person will follow up if needed."
 
@@ -154,4 +155,4 @@ class Clock:
 
 async def settle(app: SupportApp, event_id: str, platform: str = "slack") -> str | None:
     """Wait for one event to be done or failed; return its status."""
-    return await app.inbox.wait_settled(platform, event_id, within=30)
+    return await wait_settled(app, platform, event_id, within=30)

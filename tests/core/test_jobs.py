@@ -8,21 +8,25 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.app import SupportApp
-from bot.jobs import run_digest, run_retention, run_sla_reminders, run_stale_tickets
+from bot.jobs.digest import run_digest
+from bot.jobs.retention import run_retention
+from bot.jobs.sla_reminders import run_sla_reminders
+from bot.jobs.stale import run_stale_tickets
 from bot.llm.types import AttemptRecord, CallContext, Usage
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.models import JobRun, LlmCall, Message, Summary, Ticket, TriageRun
 from tests.core.harness import Clock, RecordingOutlet, mention, responder, running_app, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
+from tests.settle import wait_settled
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 async def _submit(app: SupportApp, text: str, ts: str, clock: Clock) -> None:
     event = mention(text, message_id=ts, posted_at=clock())
-    await app.service.submit(event)
-    assert await app.inbox.wait_settled("slack", event.event_id, within=30) == "done"
+    await app.intake.submit(event)
+    assert await wait_settled(app, "slack", event.event_id, within=30) == "done"
 
 
 def _leads_pings(outlet: RecordingOutlet) -> list[str]:

@@ -35,7 +35,7 @@ async def test_mention_opens_a_ticket_triages_it_and_answers_in_its_thread(
     outlet = RecordingOutlet()
     event = mention("How do I export all my data to CSV?")
     async with running_app(db, fake_deepseek, outlet) as app:
-        assert await app.service.submit(event)
+        assert await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
 
     async with db.sessions() as session:
@@ -64,9 +64,9 @@ async def test_the_same_event_four_times_two_at_once_makes_one_ticket_one_call_o
     outlet = RecordingOutlet()
     event = mention("Where can I change my billing email?")
     async with running_app(db, fake_deepseek, outlet) as app:
-        first = await app.service.submit(event)
-        together = await asyncio.gather(app.service.submit(event), app.service.submit(event))
-        last = await app.service.submit(event)
+        first = await app.intake.submit(event)
+        together = await asyncio.gather(app.intake.submit(event), app.intake.submit(event))
+        last = await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
         await asyncio.sleep(0.3)  # give a wrongly queued duplicate the chance to run
 
@@ -90,7 +90,7 @@ async def test_worker_cancelled_mid_flight_then_restarted_finishes_everything_on
     first_outlet, second_outlet = RecordingOutlet(), RecordingOutlet()
     async with running_app(db, fake_deepseek, first_outlet, worker_concurrency=3) as app:
         for event in events:
-            assert await app.service.submit(event)
+            assert await app.intake.submit(event)
         await asyncio.sleep(0.6)
     async with db.sessions() as session:
         unfinished = await session.scalar(
@@ -117,7 +117,7 @@ async def test_a_failed_delivery_is_retried_and_nothing_is_posted_or_paid_twice(
     outlet = RecordingOutlet(fail_times=1)  # the card fails once, then the platform is back
     event = mention("Can I add a teammate to my workspace?")
     async with running_app(db, fake_deepseek, outlet) as app:
-        await app.service.submit(event)
+        await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
     assert len(outlet.cards()) == 1
     assert outlet.texts() == [ANSWER]
@@ -135,7 +135,7 @@ async def test_an_event_that_keeps_failing_is_marked_failed_with_its_error(
     outlet = RecordingOutlet(fail_times=100)
     event = mention("Is there an API rate limit?")
     async with running_app(db, fake_deepseek, outlet, inbox_max_attempts=2) as app:
-        await app.service.submit(event)
+        await app.intake.submit(event)
         assert await settle(app, event.event_id) == "failed"
     async with db.sessions() as session:
         row = (await session.scalars(select(InboxItem))).one()
@@ -153,7 +153,7 @@ async def test_needs_human_escalates_to_the_leads_channel_with_an_sla(
     outlet = RecordingOutlet()
     event = mention("You charged my card twice, I want a refund now")
     async with running_app(db, fake_deepseek, outlet) as app:
-        await app.service.submit(event)
+        await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
     async with db.sessions() as session:
         ticket = (await session.scalars(select(Ticket))).one()
@@ -188,7 +188,7 @@ async def test_reasoner_route_keeps_the_thinking_for_leads_and_never_posts_it(
     outlet = RecordingOutlet()
     event = mention("Sync fails sometimes, no idea why")
     async with running_app(db, fake_deepseek, outlet) as app:
-        await app.service.submit(event)
+        await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
     answer_request = fake_deepseek.chat_requests[1]
     assert answer_request["model"] == "deepseek-reasoner"
@@ -208,7 +208,7 @@ async def test_without_an_api_key_the_rules_triage_and_a_person_gets_the_ticket(
     outlet = RecordingOutlet()
     event = mention("The app crashes with error 500 when I upload a file", platform=Platform.SLACK)
     async with running_app(db, None, outlet) as app:
-        await app.service.submit(event)
+        await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
     async with db.sessions() as session:
         ticket = (await session.scalars(select(Ticket))).one()
@@ -226,7 +226,7 @@ async def test_human_route_can_send_the_leads_a_reasoner_brief(
     outlet = RecordingOutlet()
     event = mention("Our whole team is locked out after the SSO change")
     async with running_app(db, fake_deepseek, outlet, human_brief=True) as app:
-        await app.service.submit(event)
+        await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
     brief_request = fake_deepseek.chat_requests[1]
     assert brief_request["model"] == "deepseek-reasoner"

@@ -43,7 +43,7 @@ def _place(thread: str | None = ROOT, channel: str = "C_HELP") -> Place:
 
 
 async def _run(app: SupportApp, event: Event) -> None:
-    assert await app.service.submit(event)
+    assert await app.intake.submit(event)
     assert await settle(app, event.event_id) == "done"
 
 

@@ -79,10 +79,10 @@ def test_peak_window_uses_utc(prices: PriceTable) -> None:
 
 def test_unknown_model_or_time_costs_nothing(prices: PriceTable) -> None:
     assert prices.cost("gpt-4o", SMALL, at("2025-10-15T00:00:00")) == Decimal(0)
-    assert not prices.knows("gpt-4o", at("2025-10-15T00:00:00"))
+    assert prices.row("gpt-4o", at("2025-10-15T00:00:00")) is None
     assert prices.cost("deepseek-chat", SMALL, at("2024-12-31T23:59:59")) == Decimal(0)
-    assert not prices.knows("deepseek-chat", at("2024-12-31T23:59:59"))
-    assert prices.knows("deepseek-chat", at("2025-10-15T00:00:00"))
+    assert prices.row("deepseek-chat", at("2024-12-31T23:59:59")) is None
+    assert prices.row("deepseek-chat", at("2025-10-15T00:00:00")) is not None
 
 
 def test_naive_time_is_refused(prices: PriceTable) -> None:

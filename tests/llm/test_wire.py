@@ -20,19 +20,18 @@ from bot.llm.wire import (
 )
 
 
-def test_explicit_arguments_win_over_extra_body() -> None:
+def test_reasoning_is_never_sent_back() -> None:
     body = chat_body(
         [{"role": "assistant", "content": "a", "reasoning_content": "r"}],
         model="deepseek-chat",
         max_tokens=10,
-        extra_body={"messages": [{"role": "user", "content": "smuggled"}], "max_tokens": 99,
-                    "reasoning_effort": "high"},
-    )  # fmt: skip
+        json_mode=True,
+    )
     assert body == {
         "model": "deepseek-chat",
         "messages": [{"role": "assistant", "content": "a"}],
+        "response_format": {"type": "json_object"},
         "max_tokens": 10,
-        "reasoning_effort": "high",
     }
 
 

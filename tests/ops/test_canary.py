@@ -14,7 +14,7 @@ from bot.app import SupportApp
 from bot.cli import log_filters
 from bot.config import load_settings
 from bot.events import Platform
-from bot.metrics import metrics_handler
+from bot.ops.metrics import metrics_handler
 from bot.store.db import Database
 from tests.adapters.slack.harness import SIGNING_SECRET, mention_envelope
 from tests.cli_runner import clean_env, run_cli
@@ -22,6 +22,7 @@ from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_interactive import json_headers
 from tests.ops.dump import database_dump
+from tests.settle import wait_settled
 
 CANARY = "sk-CANARY-d41d8cd98f00b204e9800998ecf8427e"
 SLACK_CANARY = "xoxb-CANARY-1234567890-abcdefghijklmnop"
@@ -48,7 +49,7 @@ async def test_canary_never_appears_in_logs_metrics_errors_or_the_database(
         for scrub in log_filters(settings):
             caplog.handler.addFilter(scrub)
         app = SupportApp(settings, database=Database(db.url))
-        adapter = SlackAdapter.from_settings(settings, intake=app.service)
+        adapter = SlackAdapter.from_settings(settings, intake=app.intake)
         adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
         app.attach(Platform.SLACK, adapter.outlet)
         await app.start()
@@ -61,7 +62,7 @@ async def test_canary_never_appears_in_logs_metrics_errors_or_the_database(
                     content=raw,
                     headers=json_headers(SIGNING_SECRET, raw),
                 )
-                assert await app.inbox.wait_settled("slack", "Ev0001", within=30) == "done"
+                assert await wait_settled(app, "slack", "Ev0001", within=30) == "done"
                 metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
         finally:
             await adapter.stop()

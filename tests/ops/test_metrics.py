@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import start_metrics_server
+from bot.ops.metrics import start_metrics_server
 from bot.store.db import Database
 from tests.core.harness import RecordingOutlet, mention, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
@@ -20,8 +20,8 @@ async def test_metrics_port_serves_counts_latencies_costs_and_gauges(
     port = free_port()
     async with running_app(db, fake_deepseek, RecordingOutlet()) as app:
         event = mention("hello")
-        await app.service.submit(event)
-        await app.service.submit(event)  # a duplicate delivery
+        await app.intake.submit(event)
+        await app.intake.submit(event)  # a duplicate delivery
         assert await settle(app, event.event_id) == "done"
         runner = await start_metrics_server(app.metrics, app.database.sessions, "127.0.0.1", port)
         try:

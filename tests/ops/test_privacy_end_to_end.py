@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.cli import log_filters
 from bot.config import load_settings
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 from bot.store.db import Database
 from bot.store.models import Message
 from tests.core.harness import RecordingOutlet, mention, responder, running_app, settle
@@ -40,7 +40,7 @@ async def test_no_raw_secret_reaches_the_model_the_database_or_the_logs(
         messages = [case.text for case in SENSITIVE] + LOOK_ALIKES
         for i, body in enumerate(messages):
             event = mention(body, message_id=f"1700007000.{i:06d}")
-            await app.service.submit(event)
+            await app.intake.submit(event)
             assert await settle(app, event.event_id) == "done"
     sent = json.dumps([r.json for r in fake_deepseek.requests], ensure_ascii=False)
     stored = await database_dump(db)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.adapters.slack.harness import SIGNING_SECRET, mention_envelope
-from tests.cli_runner import clean_env
+from tests.cli_runner import SUPPORTBOT, clean_env
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_payloads import message_create
 from tests.fakes.slack import FakeSlack
@@ -25,9 +24,7 @@ from tests.net import free_port
 async def running(args: list[str], env: dict[str, str], cwd: Path) -> AsyncIterator[list[str]]:
     """`supportbot ARGS` in the background; yields its stdout lines; SIGTERM at the end."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+        *SUPPORTBOT,
         *args,
         env=env,
         cwd=cwd,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot.app import SupportApp
 from bot.config import load_settings
 from bot.events import Platform
-from bot.jobs import run_digest
+from bot.jobs.digest import run_digest
 from bot.store.db import Database
 from bot.store.models import InboxItem, JobRun, Ticket
 from tests.cli_runner import clean_env
@@ -74,7 +74,7 @@ async def test_two_instances_share_one_inbox_and_handle_each_event_once(db: Data
         events = [mention(f"Question {i}", message_id=f"1700009000.{i:06d}") for i in range(500)]
         for start in range(0, len(events), 50):
             batch = events[start : start + 50]
-            await asyncio.gather(*(apps[i % 2].service.submit(e) for i, e in enumerate(batch)))
+            await asyncio.gather(*(apps[i % 2].intake.submit(e) for i, e in enumerate(batch)))
         statuses = await _wait_all_settled(db, len(events), within=180)
         ran = await asyncio.gather(run_digest(apps[0].jobs), run_digest(apps[1].jobs))
     finally:
@@ -126,7 +126,7 @@ async def test_sigkill_mid_run_then_restart_loses_nothing_and_posts_each_reply_o
     seeder = _instance(db)
     events = [mention(f"Crash question {i}", message_id=f"1700008000.{i:06d}") for i in range(100)]
     for event in events:
-        assert await seeder.service.submit(event)
+        assert await seeder.intake.submit(event)
     await seeder.database.dispose()
     out = tmp_path / "replies.jsonl"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.privacy import Finding, RedactingFilter, Redactor, redact
+from bot.ops.redaction import Finding, RedactingFilter, Redactor, redact
 from tests.privacy.corpus import JWT_SAMPLE, LOOK_ALIKES, SENSITIVE, Case
 
 EVERYTHING = [case.text for case in SENSITIVE] + LOOK_ALIKES

@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.events import Category, Urgency
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
 from bot.llm.types import CallContext, Usage
@@ -22,7 +23,6 @@ from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
 from triage.classify import Classification, Classifier
 from triage.prompts import TICKET_PREAMBLE, PromptBook
-from triage.schema import Category, Urgency
 
 GOOD: dict[str, Any] = {
     "category": "billing",

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.events import Category, Urgency
 from bot.llm.types import Usage
 from triage.classify import Classification
 from triage.evaluate import EvalRecord, LabelledCase, load_labelled, percentile, summarize
-from triage.schema import Category, TriageResult, Urgency
+from triage.schema import TriageResult
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "eval-sample.jsonl"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.events import Category, Urgency
 from triage.fallback import classify_offline
-from triage.schema import Category, Urgency
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.events import Category, Urgency
 from triage.route import Route, decide_route
-from triage.schema import Category, TriageResult, Urgency
+from triage.schema import TriageResult
 
 TRACE = (
     "Export fails:\nTraceback (most recent call last):\n"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from triage.schema import Category, TriageInvalid, TriageResult, Urgency, parse_triage
+from bot.events import Category, Urgency
+from triage.schema import TriageInvalid, TriageResult, parse_triage
 
 GOOD: dict[str, Any] = {
     "category": "bug",

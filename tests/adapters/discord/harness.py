@@ -15,6 +15,7 @@ from bot.store.db import Database
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
+from tests.settle import wait_settled
 
 BOT = 1001
 GUILD = 2000
@@ -35,7 +36,7 @@ class DiscordStack:
 
     async def settle(self, event_id: str) -> str | None:
         """Wait until the core finished (or failed) an event."""
-        return await self.app.inbox.wait_settled("discord", event_id, within=30)
+        return await wait_settled(self.app, "discord", event_id, within=30)
 
     async def settle_interaction(self, interaction_id: int) -> str | None:
         """Wait for an interaction's event."""
@@ -69,9 +70,7 @@ async def discord_stack(
     settings = settings_for(db, fake, fake_deepseek, **overrides)
     with point_discord_py_at(fake):
         app = SupportApp(settings, database=Database(db.url))
-        adapter = DiscordAdapter.from_settings(
-            settings, intake=app.service, guild_ready_timeout=0.1
-        )
+        adapter = DiscordAdapter.from_settings(settings, intake=app.intake, guild_ready_timeout=0.1)
         app.attach(Platform.DISCORD, adapter.outlet)
         await app.start()
         try:

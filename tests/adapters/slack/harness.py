@@ -21,6 +21,7 @@ from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_interactive import form_headers, json_headers
 from tests.fakes.slack_payloads import app_mention, event_envelope
+from tests.settle import wait_settled
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
 
@@ -49,7 +50,7 @@ class SlackStack:
 
     async def settle(self, event_id: str) -> str | None:
         """Wait until the core finished (or failed) an event."""
-        return await self.app.inbox.wait_settled("slack", event_id, within=30)
+        return await wait_settled(self.app, "slack", event_id, within=30)
 
 
 @asynccontextmanager
@@ -72,7 +73,7 @@ async def slack_stack(
     values.update(overrides)
     settings = load_settings(**values)
     app = SupportApp(settings, database=Database(db.url))
-    adapter = SlackAdapter.from_settings(settings, intake=app.service)
+    adapter = SlackAdapter.from_settings(settings, intake=app.intake)
     app.attach(Platform.SLACK, adapter.outlet)
     await app.start()
     port = await adapter.start_http("127.0.0.1", 0)

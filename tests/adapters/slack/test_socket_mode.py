@@ -21,6 +21,7 @@ from tests.conftest import FAKE_KEY
 from tests.core.harness import responder
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
+from tests.settle import wait_settled
 
 MANIFEST = Path(__file__).parents[3] / "slack-manifest.yml"
 
@@ -39,7 +40,7 @@ async def socket_app(
         slack_messages_per_second=50.0,
     )
     app = SupportApp(settings, database=Database(db.url))
-    adapter = SlackAdapter.from_settings(settings, intake=app.service)
+    adapter = SlackAdapter.from_settings(settings, intake=app.intake)
     app.attach(Platform.SLACK, adapter.outlet)
     await app.start()
     await adapter.start_socket_mode()
@@ -64,7 +65,7 @@ async def test_a_mention_over_socket_mode_is_acked_and_answered_once(
             "events_api", body, retry_attempt=1, retry_reason="timeout"
         )
         await fake_slack.wait_ack(again)
-        assert await app.inbox.wait_settled("slack", "EvSock", within=30) == "done"
+        assert await wait_settled(app, "slack", "EvSock", within=30) == "done"
         await asyncio.sleep(0.3)
     async with db.sessions() as session:
         assert len((await session.scalars(select(Ticket))).all()) == 1

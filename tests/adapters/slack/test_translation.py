@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack.render import card_blocks, escape, split_text, text_messages
+from adapters.base import split_text
+from adapters.slack.render import card_blocks, escape, text_messages
 from adapters.slack.to_event import SlackIds, from_block_actions, from_command, from_envelope
 from bot.events import (
     ActionInvoked,

@@ -1,0 +1,96 @@
+"""The full `supportbot` command: the core's admin commands plus `run` and `chat`.
+
+`run` and `chat` live with the adapters because they start platform adapters (and
+so import platform SDKs); `bot/` never imports `adapters/`. The console script
+points here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import click
+
+from bot.cli import cli, settings_of
+from bot.config import Settings
+from bot.events import Event
+
+__all__ = ["main"]
+
+OFFLINE_NOTE = (
+    "DEEPSEEK_API_KEY is not set: triage runs offline on rules, and every ticket goes to a person."
+)
+
+
+@cli.command()
+@click.pass_context
+def chat(ctx: click.Context) -> None:
+    """Talk to the bot in this terminal, as a user and a support lead at once."""
+    settings = settings_of(ctx)
+    if settings.log_level != "DEBUG":  # log lines would drown the conversation
+        logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(_chat(settings))
+
+
+@cli.command()
+@click.option("--http", is_flag=True, help="Serve Slack over HTTP (POST /slack/events).")
+@click.option("--port", type=int, default=None, help="HTTP port (default SUPPORTBOT_HTTP_PORT).")
+@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on this port too.")
+@click.pass_context
+def run(ctx: click.Context, http: bool, port: int | None, metrics_port: int | None) -> None:
+    """Run the bot on every platform whose tokens are set."""
+    from adapters.runner import serve
+
+    settings = settings_of(ctx)
+    if metrics_port is not None:
+        settings = settings.model_copy(update={"metrics_port": metrics_port})
+    code = asyncio.run(serve(settings, http=http, port=port or settings.http_port, say=click.echo))
+    ctx.exit(code)
+
+
+class _Settlements:
+    """Futures for events the terminal is waiting on, resolved by the worker."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+        self._early: dict[str, str] = {}  # settled before anyone waited
+
+    def settled(self, event: Event, status: str) -> None:
+        """The worker finished `event` (done, or failed for good)."""
+        future = self._waiting.pop(event.event_id, None)
+        if future is None:
+            self._early[event.event_id] = status
+        elif not future.done():
+            future.set_result(status)
+
+    async def wait(self, event_id: str) -> str:
+        """Wait until the event with `event_id` is settled."""
+        if event_id in self._early:
+            return self._early.pop(event_id)
+        future = self._waiting.setdefault(event_id, asyncio.get_running_loop().create_future())
+        return await future
+
+
+async def _chat(settings: Settings) -> None:
+    from adapters.console import ConsoleChannel, ConsoleOutlet
+    from bot.app import SupportApp
+    from bot.events import Platform
+
+    settlements = _Settlements()
+    app = SupportApp(settings, on_settled=settlements.settled)
+    app.attach(Platform.CONSOLE, ConsoleOutlet(sys.stdout))
+    async with app:
+        click.echo("supportbot terminal channel. Type your question; /help lists commands.")
+        if app.offline:
+            click.echo(OFFLINE_NOTE)
+        await ConsoleChannel(app.intake, settlements.wait).run()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)

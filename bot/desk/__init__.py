@@ -1,0 +1,1 @@
+"""The leads' desk: `/support` commands, card actions, the home view."""

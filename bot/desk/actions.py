@@ -1,0 +1,160 @@
+"""Lead actions on ticket cards: claim, resolve, reopen, reclassify, ask the reasoner.
+
+Anyone but a lead is refused and audited. A change updates every card of the ticket
+and is audited; a reclassification is also stored as a `human` triage run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.desk.base import DeskBase, name_of
+from bot.events import ActionInvoked, Category, PostReply, TicketAction, UpdateCard, Urgency
+from bot.flow import copy
+from bot.pipeline.keys import card_update_key, note_key
+from bot.store.audit import audit, who
+from bot.store.models import Ticket, TriageRun
+from bot.tickets.cards import card_for
+from bot.tickets.queries import call_context, facts_of, place_of, thread_lines
+from bot.tickets.status import StatusChange, change_status
+
+__all__ = ["LeadActions"]
+
+STATUS_CHANGES = {
+    TicketAction.CLAIM: StatusChange.CLAIM,
+    TicketAction.RESOLVE: StatusChange.RESOLVE,
+    TicketAction.REOPEN: StatusChange.REOPEN,
+}
+
+
+class LeadActions(DeskBase):
+    """Applies lead button presses."""
+
+    async def action(self, event: ActionInvoked) -> list[str]:
+        """Apply a lead's button press; refuse and audit anyone else."""
+        now, target = self._clock(), f"ticket:{event.ticket_id}"
+        if not self.is_lead(event.actor):
+            async with self._sessions.begin() as session:
+                audit(
+                    session,
+                    actor=who(event.actor),
+                    action="action.refused",
+                    target=target,
+                    at=now,
+                    requested=event.action,
+                )
+            return [await self._say(event, copy.LEADS_ONLY_BUTTONS)]
+        async with self._sessions() as session:
+            ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is None or ticket.platform != event.place.platform.value:
+            return [await self._say(event, copy.no_such_ticket(event.ticket_id))]
+        if event.action is TicketAction.ASK_REASONER:
+            return [await self._ask_reasoner(event, ticket)]
+        if event.action is TicketAction.RECLASSIFY:
+            problem = await self._reclassify(event, now)
+        else:
+            problem = await self._transition(event, now)
+        if problem:
+            return [await self._say(event, problem)]
+        return await self._after_change(event)
+
+    async def _transition(self, event: ActionInvoked, now: datetime) -> str | None:
+        async with self._sessions.begin() as session:
+            ticket = await session.get_one(Ticket, event.ticket_id, with_for_update=True)
+            before = ticket.status
+            changed = change_status(
+                session,
+                ticket,
+                STATUS_CHANGES[event.action],
+                actor=who(event.actor),
+                now=now,
+                assignee_id=event.actor.user_id,
+            )
+        return None if changed else copy.cannot_change(ticket.id, before, event.action)
+
+    async def _reclassify(self, event: ActionInvoked, now: datetime) -> str | None:
+        parsed = _parse_labels(event.value)
+        if parsed is None:
+            return copy.pick_labels()
+        category, urgency = parsed
+        async with self._sessions.begin() as session:
+            ticket = await session.get_one(Ticket, event.ticket_id, with_for_update=True)
+            before = {"category": ticket.category, "urgency": ticket.urgency}
+            ticket.category = category or ticket.category
+            ticket.urgency = urgency or ticket.urgency
+            after = {
+                "category": ticket.category,
+                "urgency": ticket.urgency,
+                "summary": ticket.summary,
+                "needs_human": ticket.needs_human,
+            }
+            # A lead's label is ground truth for measuring triage quality.
+            session.add(
+                TriageRun(
+                    ticket_id=ticket.id,
+                    source="human",
+                    model=None,
+                    prompt_version=None,
+                    result={**after, "previous": before, "by": who(event.actor)},
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+            audit(
+                session,
+                actor=who(event.actor),
+                action="ticket.reclassified",
+                target=f"ticket:{ticket.id}",
+                at=now,
+                before=before,
+                after={"category": ticket.category, "urgency": ticket.urgency},
+            )
+        return None
+
+    async def _after_change(self, event: ActionInvoked) -> list[str]:
+        async with self._sessions() as session:
+            ticket = await session.get_one(Ticket, event.ticket_id)
+        refs = await self._outbox.card_refs(ticket.id)
+        keys = []
+        async with self._sessions.begin() as session:
+            for index, ref in enumerate(refs):
+                key = card_update_key(event, index)
+                await self._outbox.add(
+                    session, key, UpdateCard(ref=ref, card=card_for(ticket)), ticket_id=ticket.id
+                )
+                keys.append(key)
+            note = {
+                TicketAction.CLAIM: copy.claimed_note(name_of(event.actor)),
+                TicketAction.RESOLVE: copy.RESOLVED_NOTE,
+                TicketAction.REOPEN: copy.REOPENED_NOTE,
+            }.get(event.action)
+            if note:
+                key = note_key(event)
+                await self._outbox.add(
+                    session, key, PostReply(place=place_of(ticket), text=note), ticket_id=ticket.id
+                )
+                keys.append(key)
+        return keys
+
+    async def _ask_reasoner(self, event: ActionInvoked, ticket: Ticket) -> str:
+        async with self._sessions() as session:
+            lines = await thread_lines(session, ticket, ticket.requester_id)
+        context = call_context(ticket, "reasoner", event.actor.user_id)
+        brief = await self._writer.brief(facts_of(ticket), lines, None, context=context)
+        return await self._say(event, copy.reasoner_brief(ticket.id, brief.text if brief else None))
+
+
+def _parse_labels(value: str | None) -> tuple[str | None, str | None] | None:
+    """`bug`, `high`, `bug:high` or `urgency=high` -> (category, urgency); None if invalid."""
+    if not value:
+        return None
+    category = urgency = None
+    for part in value.replace(",", ":").split(":"):
+        word = part.split("=")[-1].strip().lower().replace(" ", "_").replace("-", "_")
+        if word in set(Category):
+            category = word
+        elif word in set(Urgency):
+            urgency = word
+        elif word:
+            return None
+    return (category, urgency) if category or urgency else None

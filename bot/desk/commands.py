@@ -1,0 +1,152 @@
+"""Slash commands: `/support summary|escalations|costs|ticket|forget-me|help`.
+
+Answers go to the outbox under keys made from the event id; the service sends them.
+Lead-only commands from anyone else are refused and audited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desk.base import DeskBase
+from bot.events import CommandInvoked, CommandName
+from bot.flow import copy
+from bot.reports.costs import BadWindow, cost_report, parse_since
+from bot.store.audit import audit, who
+from bot.store.models import Ticket
+from bot.tickets.cards import escalation_state
+from bot.tickets.erasure import erase_user
+from bot.tickets.queries import find_ticket, open_escalations
+from bot.tickets.status import ACTIVE
+
+__all__ = ["CommandDesk"]
+
+LEAD_ONLY = frozenset({CommandName.ESCALATIONS, CommandName.COSTS})
+
+
+class CommandDesk(DeskBase):
+    """Answers `/support ...` commands."""
+
+    async def command(self, event: CommandInvoked) -> list[str]:
+        """Run a command and return the outbox keys of its answer."""
+        if event.name in LEAD_ONLY and not self.is_lead(event.actor):
+            async with self._sessions.begin() as session:
+                audit(
+                    session,
+                    actor=who(event.actor),
+                    action="command.refused",
+                    target=f"command:{event.name}",
+                    at=self._clock(),
+                )
+            return [await self._say(event, copy.leads_only_command(event.name))]
+        handler = {
+            CommandName.HELP: self._help,
+            CommandName.SUMMARY: self._summary,
+            CommandName.ESCALATIONS: self._escalations,
+            CommandName.COSTS: self._costs,
+            CommandName.TICKET: self._ticket,
+            CommandName.FORGET_ME: self._forget_me,
+        }[event.name]
+        # "public" shares the answer with the channel; everything else is for the caller only.
+        public = "public" in event.args
+        if public:
+            event = event.model_copy(update={"args": tuple(a for a in event.args if a != "public")})
+        return [await self._say(event, await handler(event), public=public)]
+
+    async def _help(self, _event: CommandInvoked) -> str:
+        return copy.HELP
+
+    async def _summary(self, event: CommandInvoked) -> str:
+        async with self._sessions() as session:
+            ticket = (
+                await find_ticket(session, event.place, event.place.thread_id)
+                if event.place.thread_id
+                else None
+            )
+            if ticket is None:
+                return await self._channel_tickets(session, event)
+        text = await self._summaries.current(ticket.id)
+        return f"Ticket #{ticket.id} ({ticket.status}) summary:\n{text}"
+
+    async def _channel_tickets(self, session: AsyncSession, event: CommandInvoked) -> str:
+        rows = (
+            await session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.platform == event.place.platform.value,
+                    Ticket.workspace_id == event.place.workspace_id,
+                    Ticket.channel_id == event.place.channel_id,
+                    Ticket.status.in_(ACTIVE),
+                )
+                .order_by(Ticket.id)
+            )
+        ).all()
+        if not rows:
+            return copy.NO_OPEN_TICKETS
+        lines = [f"Open tickets in this channel ({len(rows)}):"]
+        lines += [
+            f"  #{t.id} [{t.status}] {t.urgency or '?'} {t.category or '?'}: "
+            f"{t.summary or '(not triaged yet)'}"
+            for t in rows
+        ]
+        return "\n".join(lines)
+
+    async def _escalations(self, event: CommandInvoked) -> str:
+        now = self._clock()
+        async with self._sessions() as session:
+            rows = await open_escalations(
+                session, event.place.platform.value, event.place.workspace_id
+            )
+        if not rows:
+            return copy.NO_ESCALATIONS
+        lines = [f"Open escalations ({len(rows)}), oldest first:"]
+        for t in rows:
+            lines.append(
+                f"  #{t.id} {t.urgency} {t.category}, {escalation_state(t, now)}: {t.summary}"
+            )
+        return "\n".join(lines)
+
+    async def _costs(self, event: CommandInvoked) -> str:
+        window_text = event.args[0] if event.args else "7d"
+        try:
+            window = parse_since(window_text)
+        except BadWindow as exc:
+            return str(exc)
+        report = await cost_report(self._sessions, self._clock() - window, event.place.workspace_id)
+        lines = [
+            f"Spend in the last {window_text}: ${report.total.cost_usd:.4f} over "
+            f"{report.total.calls} model call(s)"
+        ]
+        for title, groups in (("model", report.by_model), ("purpose", report.by_purpose)):
+            lines += [
+                f"  {title} {name}: ${b.cost_usd:.4f} ({b.calls} calls)"
+                for name, b in sorted(groups.items())
+            ]
+        return "\n".join(lines)
+
+    async def _ticket(self, event: CommandInvoked) -> str:
+        if not event.args or not event.args[0].lstrip("#").isdigit():
+            return copy.TICKET_USAGE
+        ticket_id = int(event.args[0].lstrip("#"))
+        async with self._sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+        if ticket is None or ticket.workspace_id != event.place.workspace_id:
+            return copy.no_such_ticket(ticket_id, here=True)
+        summary = await self._summaries.current(ticket.id)
+        return (
+            f"Ticket #{ticket.id} [{ticket.status}] {ticket.urgency} {ticket.category}\n"
+            f"{ticket.summary}\nRoute: {ticket.route} ({ticket.route_reason})\n"
+            f"Assignee: {ticket.assignee_id or 'nobody'}\nSummary:\n{summary}"
+        )
+
+    async def _forget_me(self, event: CommandInvoked) -> str:
+        erased = await erase_user(
+            self._sessions,
+            user_id=event.actor.user_id,
+            actor=who(event.actor),
+            now=self._clock(),
+            platform=event.place.platform.value,
+            workspace_id=event.place.workspace_id,
+        )
+        return copy.forgotten(erased)

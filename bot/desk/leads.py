@@ -1,0 +1,29 @@
+"""Who the support leads are: named by user id, or holding a lead role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.events import Actor, Platform
+
+__all__ = ["Leads"]
+
+
+@dataclass(frozen=True)
+class Leads:
+    """The lead user ids and role ids (Discord roles, the Slack lead user group)."""
+
+    user_ids: frozenset[str] = frozenset()
+    role_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, user_ids: Iterable[str], role_ids: Iterable[str]) -> Leads:
+        """Leads from any iterables of ids."""
+        return cls(frozenset(user_ids), frozenset(role_ids))
+
+    def includes(self, actor: Actor) -> bool:
+        """True when `actor` may work escalations; the terminal user always may."""
+        if actor.platform is Platform.CONSOLE:
+            return True
+        return actor.user_id in self.user_ids or bool(self.role_ids & set(actor.roles))

@@ -1,0 +1,183 @@
+"""Every sentence a requester or a lead reads from the bot, in one place.
+
+Kept together so the voice stays one voice, and so changing a word (or, one day,
+translating) touches one file. Functions take only what the sentence needs.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.events import Category, CommandName, TicketAction, Urgency
+
+# --- Requesters, in a ticket's thread --------------------------------------------------
+
+EMPTY_MENTION = (
+    "Hi! Tell me what you need help with, in one message that mentions me, "
+    "and I will open a ticket in its thread."
+)
+SLOW_DOWN = (
+    "You're sending messages faster than I can keep up with. I've saved them all, and a "
+    "person from the support team will read them; no need to repeat anything."
+)
+FOLLOW_UP = "A person from the support team will follow up in this thread."
+RESOLVED_NOTE = "Marked as resolved. Mention me here if you need more help."
+REOPENED_NOTE = "Reopened; the support team will take another look."
+STALE_CLOSED = "Closing this ticket after no reply. Mention me to reopen it any time."
+
+
+def fallback_answer(ticket_id: int) -> str:
+    """The answer when no model can write one: honest, and a person follows up."""
+    return f"Thanks, this is ticket #{ticket_id}. {FOLLOW_UP}"
+
+
+def escalated_note(ticket_id: int) -> str:
+    """What the requester hears when their ticket goes to a person."""
+    return (
+        f"Thanks, this is ticket #{ticket_id}. I've passed it to the support team; "
+        "a person will follow up in this thread."
+    )
+
+
+def held_by_lead(ticket_id: int, *, claimed: bool) -> str:
+    """A mention in a thread a person already has."""
+    holder = "The lead who claimed it" if claimed else "A person from the team"
+    return f"{holder} has ticket #{ticket_id} and will reply here; I've added your message to it."
+
+
+def claimed_note(lead_name: str) -> str:
+    """Posted in the thread when a lead claims the ticket."""
+    return f"A support lead ({lead_name}) has claimed this ticket."
+
+
+def stale_warning(warn_days: float, close_days: float) -> str:
+    """Posted in a quiet thread before it is closed."""
+    return (
+        f"This ticket has been quiet for {warn_days:g} days. Reply here if you still need "
+        f"help; otherwise it closes in {close_days:g} days."
+    )
+
+
+# --- Leads -----------------------------------------------------------------------------
+
+
+def escalation_notice(ticket_id: int, urgency: str | None, category: str | None, why: str) -> str:
+    """The leads channel's line above an escalation card."""
+    return f"Escalated ticket #{ticket_id} ({urgency} {category}): {why}"
+
+
+def budget_spent(daily_budget_usd: Decimal | None) -> str:
+    """Once a day, when a workspace has spent its model budget."""
+    return (
+        f"The daily model budget (${daily_budget_usd}) is used up for this "
+        "workspace: until midnight UTC, triage runs on rules, no answers are written, "
+        "and every new ticket comes to you."
+    )
+
+
+def brief_notice(ticket_id: int, brief: str) -> str:
+    """The reasoner's brief, posted for the leads."""
+    return f"Brief for ticket #{ticket_id}:\n{brief}"
+
+
+def reasoner_brief(ticket_id: int, brief: str | None) -> str:
+    """The answer to a lead's "Ask reasoner"."""
+    if brief is None:
+        return "The reasoning model is not available right now (no API key, or it failed)."
+    return f"Reasoner's brief for ticket #{ticket_id}:\n{brief}"
+
+
+def sla_breached(
+    ticket_id: int, late_minutes: int, urgency: str | None, category: str | None
+) -> str:
+    """An SLA reminder for an escalation nobody claimed."""
+    return (
+        f"SLA breached {late_minutes} min ago: ticket #{ticket_id} ({urgency} "
+        f"{category}) is still unclaimed."
+    )
+
+
+LEADS_ONLY_BUTTONS = "Only support leads can use these buttons."
+
+
+def pick_labels() -> str:
+    """A reclassification with no label the bot knows."""
+    categories = ", ".join(Category)
+    urgencies = ", ".join(Urgency)
+    return f"Pick a category ({categories}) and/or an urgency ({urgencies})."
+
+
+def leads_only_command(name: str) -> str:
+    """A lead-only command refused."""
+    return f"Only support leads can use `{name}`."
+
+
+def no_such_ticket(ticket_id: int, *, here: bool = False) -> str:
+    """A ticket number that does not exist (here)."""
+    return (
+        f"There is no ticket #{ticket_id} here."
+        if here
+        else f"Ticket #{ticket_id} no longer exists."
+    )
+
+
+def cannot_change(ticket_id: int, status: str, action: str) -> str:
+    """A lead asked for a change the ticket's status does not allow."""
+    return f"Ticket #{ticket_id} is {status}; it can't be {action}ed now."
+
+
+# --- Card buttons ----------------------------------------------------------------------
+
+ACTION_LABELS: dict[TicketAction, str] = {
+    TicketAction.CLAIM: "Claim",
+    TicketAction.RESOLVE: "Resolve",
+    TicketAction.REOPEN: "Reopen",
+    TicketAction.RECLASSIFY: "Reclassify",
+    TicketAction.ASK_REASONER: "Ask reasoner",
+}
+"""How each lead action reads on a button, on every platform."""
+
+
+def label(value: str) -> str:
+    """A category or urgency as a person reads it: `feature_request` -> `feature request`."""
+    return value.replace("_", " ")
+
+
+# --- Commands --------------------------------------------------------------------------
+
+COMMAND_HELP: dict[CommandName, tuple[str, str]] = {
+    CommandName.SUMMARY: (
+        "summary",
+        "in a ticket thread: that ticket's summary; elsewhere: open tickets here",
+    ),
+    CommandName.ESCALATIONS: (
+        "escalations",
+        "(leads) open escalations, oldest first, with SLA state",
+    ),
+    CommandName.COSTS: ("costs [7d]", "(leads) spend on model calls by model and purpose"),
+    CommandName.TICKET: ("ticket N", "one ticket's card and summary"),
+    CommandName.FORGET_ME: (
+        "forget-me",
+        "erase the text of every message you wrote that the bot stored",
+    ),
+    CommandName.HELP: ("help", "this list"),
+}
+"""Each command's usage and what it does: the help text, and each platform's menu."""
+
+HELP = "\n".join(
+    [
+        "supportbot commands:",
+        *(f"  {usage:<16} {what}" for usage, what in COMMAND_HELP.values()),
+        'Answers are only for you; add "public" (e.g. `summary public`) to share one.',
+        "Mention the bot in a channel to open a ticket; reply in its thread to add to it.",
+    ]
+)
+NO_OPEN_TICKETS = "No open tickets in this channel."
+NO_ESCALATIONS = "No open escalations."
+TICKET_USAGE = "Usage: ticket N (the ticket number, e.g. `ticket 12`)."
+NOTHING_WAITING = "Nothing waiting. Nice."
+
+
+def forgotten(count: int) -> str:
+    """The answer to `forget-me`."""
+    return f"Done: erased the text of {count} stored message(s) you wrote."

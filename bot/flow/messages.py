@@ -1,0 +1,239 @@
+"""The new-message flow, as small named steps.
+
+  find the ticket (or open one) -> store the message -> over the rate? -> slow down
+                                                     -> the ticket's first message? -> triage, reply
+                                                     -> a mention in its thread? -> follow up
+  -> send -> refresh the summary when due
+
+Edits and deletes of stored messages are mirrored here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.events import MessageDeleted, MessageEdited, MessagePosted, PostReply
+from bot.flow import copy
+from bot.flow.limits import BUDGET_REACHED, Limits
+from bot.flow.replies import ThreadReplies
+from bot.flow.summaries import Summaries
+from bot.ops.logs import bind_log_context
+from bot.ops.metrics import Metrics
+from bot.pipeline.keys import answer_key, budget_key, rate_key
+from bot.pipeline.outbox import Outbox
+from bot.store.audit import audit, who
+from bot.store.models import Ticket, utcnow
+from bot.tickets.erasure import apply_edit
+from bot.tickets.queries import (
+    add_message,
+    call_context,
+    find_thread_ticket,
+    find_ticket,
+    get_or_open_ticket,
+    place_of,
+    thread_place,
+)
+from bot.tickets.sla import SlaPolicy
+from bot.tickets.verdicts import store_verdict
+from triage.classify import Classification, Classifier
+from triage.route import Route, decide_route
+
+__all__ = ["MessageFlow"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """A message placed on its ticket (or not: chatter, an empty mention)."""
+
+    event: MessagePosted
+    ticket: Ticket | None
+    keys: list[str]
+
+
+class MessageFlow:
+    """Turns posted messages into tickets, triage, answers and escalations."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        classifier: Classifier,
+        replies: ThreadReplies,
+        summaries: Summaries,
+        limits: Limits,
+        sla: SlaPolicy,
+        confidence_threshold: float = 0.6,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._classifier = classifier
+        self._replies = replies
+        self._summaries = summaries
+        self._limits = limits
+        self._sla = sla
+        self._confidence_threshold = confidence_threshold
+        self._metrics = metrics
+        self._clock = clock
+
+    async def on_posted(self, event: MessagePosted) -> list[str]:
+        """Handle a posted message; sends its replies itself, before the summary."""
+        if event.author.is_bot:
+            return []
+        arrival = await self._arrive(event)
+        if arrival.ticket is None:
+            return arrival.keys
+        ticket, event = arrival.ticket, arrival.event
+        bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
+        await self._outbox.flush(await self._respond(ticket, event))
+        await self._summaries.refresh_if_due(ticket.id)
+        return []
+
+    async def on_edited(self, event: MessageEdited) -> list[str]:
+        """Mirror an edit in the stored text."""
+        await apply_edit(
+            self._sessions, event.place, event.message_id, event.new_text, self._clock()
+        )
+        return []
+
+    async def on_deleted(self, event: MessageDeleted) -> list[str]:
+        """Erase a deleted message's stored text (and summaries that may quote it)."""
+        await apply_edit(self._sessions, event.place, event.message_id, None, self._clock())
+        return []
+
+    # --- Steps ------------------------------------------------------------------
+
+    async def _arrive(self, event: MessagePosted) -> _Arrival:
+        """Find the message's ticket (opening one for a mention) and store the message."""
+        thread_id = event.place.thread_id or event.message_id
+        async with self._sessions.begin() as session:
+            ticket = await find_ticket(session, event.place, thread_id)
+            if ticket is None and event.place.thread_id is None:
+                # An adapter that could not tell a thread from a channel (Discord, with the
+                # thread not cached) sends the thread's id as the channel.
+                ticket = await find_thread_ticket(session, event.place)
+                if ticket is not None:
+                    event = event.model_copy(update={"place": place_of(ticket)})
+                    thread_id = ticket.thread_id
+            if ticket is None and not event.mentions_bot:
+                return _Arrival(event, None, [])  # channel chatter is not ours, and not stored
+            if ticket is None and not event.text.strip():
+                return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
+            ticket = await self._store(session, event, thread_id)
+        return _Arrival(event, ticket, [])
+
+    async def _store(self, session: AsyncSession, event: MessagePosted, thread_id: str) -> Ticket:
+        ticket, opened = await get_or_open_ticket(
+            session, event.place, thread_id, event.author.user_id, event.message_id, self._clock()
+        )
+        await add_message(
+            session,
+            ticket,
+            message_id=event.message_id,
+            author_id=event.author.user_id,
+            text=event.text,  # cleaned and redacted by the intake
+            is_bot=False,
+            posted_at=event.posted_at,
+        )
+        if opened:
+            audit(
+                session,
+                actor=who(event.author),
+                action="ticket.opened",
+                target=f"ticket:{ticket.id}",
+                at=self._clock(),
+            )
+        return ticket
+
+    async def _empty_mention(
+        self, session: AsyncSession, event: MessagePosted, thread_id: str
+    ) -> str:
+        key = answer_key(event)
+        place = event.place.model_copy(update={"thread_id": thread_id})
+        await self._outbox.add(session, key, PostReply(place=place, text=copy.EMPTY_MENTION))
+        return key
+
+    async def _respond(self, ticket: Ticket, event: MessagePosted) -> list[str]:
+        root = ticket.root_message_id == event.message_id
+        if (root or event.mentions_bot) and await self._limits.over_rate(
+            event.place.platform.value, event.author.user_id
+        ):
+            return await self._slow_down(ticket.id, event, root=root)
+        if root:
+            return await self._triage_and_reply(ticket.id, event)
+        if event.mentions_bot:
+            return await self._replies.follow_up(ticket.id, event)
+        return []
+
+    async def _triage_and_reply(self, ticket_id: int, event: MessagePosted) -> list[str]:
+        """Triage a new ticket once, then reply; a retry reuses the stored verdict."""
+        ticket = await self._ticket(ticket_id)
+        keys: list[str] = []
+        if ticket.route is None:
+            classification = await self._classifier.classify(
+                event.text, context=call_context(ticket, "triage", event.author.user_id)
+            )
+            ticket = await self._store_triage(ticket_id, classification, event.text)
+            self._count(classification)
+            if classification.fallback_reason == BUDGET_REACHED:
+                keys.append(await self._budget_notice(ticket))
+        if ticket.route == Route.HUMAN:
+            return keys + await self._replies.escalate(ticket, event)
+        return keys + await self._replies.answer(ticket, event, deep=ticket.route == Route.REASONER)
+
+    async def _slow_down(self, ticket_id: int, event: MessagePosted, *, root: bool) -> list[str]:
+        """Over the per-user rate: one polite reply a minute, rules instead of the model."""
+        keys = []
+        if root:
+            ticket = await self._ticket(ticket_id)
+            if ticket.route is None:
+                found = self._classifier.offline(event.text, "user over the message rate")
+                ticket = await self._store_triage(ticket_id, found, event.text)
+            keys = await self._replies.escalate(ticket, event, quiet=True)
+        key = rate_key(event.place.platform, event.author.user_id, self._clock())
+        async with self._sessions.begin() as session:
+            await self._outbox.add(
+                session, key, PostReply(place=thread_place(event), text=copy.SLOW_DOWN)
+            )
+        return [*keys, key]
+
+    async def _budget_notice(self, ticket: Ticket) -> str:
+        """Tell the leads once a day that the workspace ran out of model budget."""
+        key = budget_key(ticket.platform, ticket.workspace_id, self._clock())
+        text = copy.budget_spent(self._limits.daily_budget_usd)
+        return await self._replies.notify_leads(ticket, key, text)
+
+    async def _store_triage(
+        self, ticket_id: int, classification: Classification, text: str
+    ) -> Ticket:
+        decision = decide_route(
+            classification.result,
+            source=classification.source,
+            text=text,
+            confidence_threshold=self._confidence_threshold,
+        )
+        return await store_verdict(
+            self._sessions, ticket_id, classification, decision, self._sla, self._clock()
+        )
+
+    async def _ticket(self, ticket_id: int) -> Ticket:
+        async with self._sessions() as session:
+            return await session.get_one(Ticket, ticket_id)
+
+    def _count(self, classification: Classification) -> None:
+        if self._metrics is None:
+            return
+        if classification.source == "fallback":
+            reason = (classification.fallback_reason or "unknown").split(":")[0]
+            self._metrics.fallbacks.labels(reason).inc()
+        if classification.corrected:
+            self._metrics.corrections.inc()

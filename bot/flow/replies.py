@@ -1,0 +1,203 @@
+"""The bot's replies in a ticket's thread: answers, escalations, follow-ups.
+
+Each reply is written to the outbox under a key derived from what caused it
+(`ticket:7:card`, `msg:slack:<ts>:answer`), and a model answer is only requested
+when its key is not there yet, so a retried event neither posts nor pays twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.events import MessagePosted, Notify, Place, PostReply
+from bot.flow import copy
+from bot.flow.answers import Writer
+from bot.flow.summaries import Summaries
+from bot.pipeline.keys import answer_key, brief_key, card_key, escalation_key
+from bot.pipeline.outbox import Outbox
+from bot.store.audit import who
+from bot.store.models import Ticket, utcnow
+from bot.tickets.cards import card_for
+from bot.tickets.queries import (
+    add_message,
+    call_context,
+    facts_of,
+    latest_summary,
+    leads_place,
+    place_of,
+    thread_lines,
+)
+from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status
+from triage.route import Route
+
+__all__ = ["ThreadReplies"]
+
+log = logging.getLogger(__name__)
+
+
+class ThreadReplies:
+    """Writes the replies a triaged ticket gets."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        writer: Writer,
+        leads_channels: dict[str, str],
+        human_brief: bool = False,
+        summaries: Summaries | None = None,
+        context_chars: int = 12000,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self.outbox = outbox
+        self._writer = writer
+        self._leads_channels = leads_channels
+        self._human_brief = human_brief
+        self._summaries = summaries
+        self._context_chars = context_chars
+        self._clock = clock
+
+    async def _add_card(self, session: AsyncSession, ticket: Ticket) -> str:
+        """The ticket card in its thread, once."""
+        key = card_key(ticket.id)
+        card = PostReply(place=place_of(ticket), card=card_for(ticket))
+        await self.outbox.add(session, key, card, ticket_id=ticket.id, is_card=True)
+        return key
+
+    async def answer(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> list[str]:
+        """The card and a model-written answer (written only if not written before)."""
+        async with self._sessions.begin() as session:
+            card_key = await self._add_card(session, ticket)
+        key = answer_key(event)
+        if not await self.outbox.has(key):
+            await self._write_answer(ticket, event, key, deep=deep)
+        return [card_key, key]
+
+    async def _write_answer(
+        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
+    ) -> None:
+        async with self._sessions() as session:
+            lines = await thread_lines(session, ticket, ticket.requester_id)
+            summary = await latest_summary(session, ticket.id)
+        stale = summary is None or ticket.messages_since_summary > 0
+        if self._summaries and stale and sum(len(x.text) for x in lines) > self._context_chars:
+            # A long thread: fold the older turns into the summary rather than drop them.
+            await self._summaries.refresh(ticket.id)
+            async with self._sessions() as session:
+                summary = await latest_summary(session, ticket.id)
+        reply = await self._writer.answer(
+            facts_of(ticket),
+            lines,
+            summary.text if summary else None,
+            deep=deep,
+            context=call_context(ticket, "answer", event.author.user_id),
+        )
+        async with self._sessions.begin() as session:
+            added = await self.outbox.add(
+                session,
+                key,
+                PostReply(place=place_of(ticket), text=reply.text),
+                ticket_id=ticket.id,
+            )
+            if added:
+                await add_message(
+                    session,
+                    await session.get_one(Ticket, ticket.id),
+                    message_id=f"bot:{key}",
+                    author_id="bot",
+                    text=reply.text,
+                    is_bot=True,
+                    posted_at=self._clock(),
+                    reasoning=reply.reasoning,
+                )
+
+    async def escalate(
+        self, ticket: Ticket, event: MessagePosted, *, quiet: bool = False
+    ) -> list[str]:
+        """Card in the thread, a note to the user (unless `quiet`), a card to the leads."""
+        place = place_of(ticket)
+        note_key = answer_key(event)
+        leads_key = escalation_key(ticket.id)
+        note = copy.escalated_note(ticket.id)
+        leads = self._leads_place(ticket)
+        async with self._sessions.begin() as session:
+            card_key = await self._add_card(session, ticket)
+            if not quiet:
+                await self.outbox.add(
+                    session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
+                )
+            if leads is not None:
+                text = copy.escalation_notice(
+                    ticket.id, ticket.urgency, ticket.category, ticket.route_reason or ""
+                )
+                await self.outbox.add(
+                    session,
+                    leads_key,
+                    Notify(place=leads, text=text, ping_leads=True, card=card_for(ticket)),
+                    ticket_id=ticket.id,
+                    is_card=True,
+                )
+        keys = [card_key, note_key, leads_key]
+        if leads is None:
+            log.warning(
+                "escalation.no_leads_channel ticket=%s platform=%s", ticket.id, ticket.platform
+            )
+        elif self._human_brief and not quiet:
+            keys.append(await self._brief(ticket, leads, event.author.user_id))
+        return keys
+
+    async def notify_leads(self, ticket: Ticket, key: str, text: str) -> str:
+        """A one-off notice to the ticket's leads channel, once per key."""
+        leads = self._leads_place(ticket)
+        if leads is not None:
+            async with self._sessions.begin() as session:
+                await self.outbox.add(session, key, Notify(place=leads, text=text))
+        return key
+
+    async def _brief(self, ticket: Ticket, leads: Place, user_id: str) -> str:
+        key = brief_key(ticket.id)
+        if await self.outbox.has(key):
+            return key
+        async with self._sessions() as session:
+            lines = await thread_lines(session, ticket, ticket.requester_id)
+        brief = await self._writer.brief(
+            facts_of(ticket), lines, None, context=call_context(ticket, "reasoner", user_id)
+        )
+        if brief is not None:
+            async with self._sessions.begin() as session:
+                await self.outbox.add(
+                    session,
+                    key,
+                    Notify(place=leads, text=copy.brief_notice(ticket.id, brief.text)),
+                    ticket_id=ticket.id,
+                )
+        return key
+
+    def _leads_place(self, ticket: Ticket) -> Place | None:
+        return leads_place(self._leads_channels, ticket.platform, ticket.workspace_id)
+
+    async def follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
+        """Answer a mention in a ticket's thread (reopening a finished ticket)."""
+        async with self._sessions.begin() as session:
+            ticket = await session.get_one(Ticket, ticket_id, with_for_update=True)
+            if ticket.status in FINISHED:
+                change_status(
+                    session, ticket, StatusChange.REOPEN, actor=who(event.author), now=self._clock()
+                )
+        key = answer_key(event)
+        if ticket.status in ESCALATION_STATES:
+            text = copy.held_by_lead(ticket.id, claimed=ticket.assignee_id is not None)
+            async with self._sessions.begin() as session:
+                await self.outbox.add(
+                    session, key, PostReply(place=place_of(ticket), text=text), ticket_id=ticket.id
+                )
+            return [key]
+        if not await self.outbox.has(key):
+            await self._write_answer(ticket, event, key, deep=ticket.route == Route.REASONER)
+        return [key]

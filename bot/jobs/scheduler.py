@@ -1,0 +1,128 @@
+"""Periodic jobs on APScheduler, each run once per period across every instance.
+
+A job is a name, a period (the UTC minute, hour or day it covers) and its work.
+`run_job` is the one error path: it claims the period in `job_runs` (unique job +
+period, so with several instances each period runs once), runs the work, and on a
+crash logs `job.failed` and gives the period back, so the next tick retries it
+instead of the period being lost. Every message a job sends goes through the
+outbox under a key, so even a re-run posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.pipeline.outbox import Outbox
+from bot.store.models import JobRun, utcnow
+from bot.tickets.sla import SlaPolicy
+
+__all__ = ["Job", "JobContext", "claim_period", "run_job", "schedule", "send"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What every job needs, built once by the wiring."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    leads_channels: dict[str, str]
+    sla: SlaPolicy
+    sla_reminders: int = 3
+    stale_warn_days: float = 3.0
+    stale_close_days: float = 4.0
+    retention_days: int = 90
+    digest_hour_utc: int = 9
+    clock: Callable[[], datetime] = utcnow
+
+
+@dataclass(frozen=True)
+class Job:
+    """One periodic job: what it is called, which period a moment is in, and its work."""
+
+    name: str
+    period: Callable[[datetime], str]
+    work: Callable[[JobContext, datetime], Awaitable[int]]
+    trigger: dict[str, Any]
+    """APScheduler trigger arguments, e.g. {"trigger": "interval", "minutes": 1}."""
+    due: Callable[[JobContext, datetime], bool] = lambda _ctx, _now: True
+
+
+async def claim_period(
+    sessions: async_sessionmaker[AsyncSession], job: str, period: str, now: datetime
+) -> bool:
+    """True for the one instance that gets to run `job` for `period`."""
+    try:
+        async with sessions.begin() as session:
+            session.add(JobRun(job=job, period=period, ran_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _release_period(
+    sessions: async_sessionmaker[AsyncSession], job: str, period: str
+) -> None:
+    async with sessions.begin() as session:
+        await session.execute(delete(JobRun).where(JobRun.job == job, JobRun.period == period))
+
+
+async def run_job(job: Job, ctx: JobContext, *, on_schedule: bool = True) -> int:
+    """Run `job` for the current period if nobody ran it yet.
+
+    A scheduled run also waits for the job to be due (the digest hour); an operator's
+    or a test's run (`on_schedule=False`) goes now.
+
+    Returns:
+        How many things the job did (messages queued, rows erased); 0 when it did not
+        run, or failed (then logged, and the period is free for the next tick).
+    """
+    now = ctx.clock()
+    period = job.period(now)
+    if on_schedule and not job.due(ctx, now):
+        return 0
+    if not await claim_period(ctx.sessions, job.name, period, now):
+        return 0
+    try:
+        return await job.work(ctx, now)
+    except Exception:
+        log.exception("job.failed job=%s period=%s", job.name, period)
+        try:
+            await _release_period(ctx.sessions, job.name, period)
+        except Exception:  # the database is down too; the claim stays, the lease is lost
+            log.exception("job.release_failed job=%s period=%s", job.name, period)
+        return 0
+
+
+async def send(ctx: JobContext, keys: list[str]) -> None:
+    """Deliver what a job queued; a failed send stays in the outbox for the next run."""
+    try:
+        await ctx.outbox.flush(keys)
+    except Exception:  # the job's work is stored; delivery is retried on the next run
+        log.exception("job.delivery_failed keys=%s", len(keys))
+
+
+def schedule(ctx: JobContext, jobs: tuple[Job, ...]) -> AsyncIOScheduler:
+    """An AsyncIOScheduler (UTC) running `jobs`; the caller starts and shuts it down."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for job in jobs:
+        scheduler.add_job(
+            run_job,
+            args=[job, ctx],
+            id=job.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=300,
+            **job.trigger,
+        )
+    return scheduler

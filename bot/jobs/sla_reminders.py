@@ -1,0 +1,77 @@
+"""SLA reminders: ping the leads once per threshold for escalations nobody claimed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.events import Notify, Place, TicketStatus
+from bot.flow import copy
+from bot.jobs.scheduler import Job, JobContext, run_job, send
+from bot.pipeline.keys import sla_key
+from bot.store.audit import audit
+from bot.store.models import Ticket
+from bot.tickets.cards import card_for
+from bot.tickets.queries import leads_place
+
+__all__ = ["SLA_REMINDERS", "run_sla_reminders"]
+
+
+async def _remind(ctx: JobContext, now: datetime) -> int:
+    async with ctx.sessions() as session:
+        waiting = (
+            await session.scalars(
+                select(Ticket).where(
+                    Ticket.status == TicketStatus.ESCALATED, Ticket.sla_due_at <= now
+                )
+            )
+        ).all()
+    keys = []
+    for ticket in waiting:
+        assert ticket.sla_due_at is not None
+        threshold = ctx.sla.reminders_due(ticket.urgency, ticket.sla_due_at, now, ctx.sla_reminders)
+        leads = leads_place(ctx.leads_channels, ticket.platform, ticket.workspace_id)
+        if threshold == 0 or leads is None:
+            continue
+        keys.append(await _queue(ctx, ticket, leads, threshold, now))
+    await send(ctx, keys)
+    return len(keys)
+
+
+async def _queue(
+    ctx: JobContext, ticket: Ticket, leads: Place, threshold: int, now: datetime
+) -> str:
+    assert ticket.sla_due_at is not None
+    late = int((now - ticket.sla_due_at).total_seconds() // 60)
+    key = sla_key(ticket.id, threshold)
+    notice = Notify(
+        place=leads,
+        ping_leads=True,
+        card=card_for(ticket),
+        text=copy.sla_breached(ticket.id, late, ticket.urgency, ticket.category),
+    )
+    async with ctx.sessions.begin() as session:
+        if await ctx.outbox.add(session, key, notice, ticket_id=ticket.id):
+            audit(
+                session,
+                actor="bot",
+                action="sla.reminded",
+                target=f"ticket:{ticket.id}",
+                at=now,
+                threshold=threshold,
+            )
+    return key
+
+
+SLA_REMINDERS = Job(
+    name="sla_reminders",
+    period=lambda now: f"{now:%Y-%m-%dT%H:%M}",
+    work=_remind,
+    trigger={"trigger": "interval", "minutes": 1},
+)
+
+
+async def run_sla_reminders(ctx: JobContext) -> int:
+    """Run the SLA reminders for this minute (once across every instance)."""
+    return await run_job(SLA_REMINDERS, ctx)

@@ -1,0 +1,1 @@
+"""Running it: logs, metrics, redaction of personal data and secrets, the doctor."""

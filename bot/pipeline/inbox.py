@@ -1,0 +1,181 @@
+"""The inbox: durable, de-duplicated events waiting to be handled.
+
+`Inbox.accept(event)` commits the row before the adapter acknowledges the platform,
+so an event the platform was told we have is never lost. A second delivery of the
+same (platform, event_id) is dropped by the unique key. Workers claim rows with a
+lease; a crashed worker's rows are taken again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import TypeAdapter
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.events import Event, dump
+from bot.ops.metrics import Metrics
+from bot.store.models import InboxItem, utcnow
+
+__all__ = ["ClaimedEvent", "Inbox"]
+
+log = logging.getLogger(__name__)
+_EVENT = TypeAdapter(Event)
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An inbox row a worker holds the lease on."""
+
+    row_id: int
+    event: Event
+    attempts: int
+
+
+class Inbox:
+    """The `inbox` table as a queue."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        lease_seconds: float = 120.0,
+        max_attempts: int = 5,
+        retry_base_seconds: float = 2.0,
+        clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.metrics = metrics
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self._clock = clock
+        self.arrived = asyncio.Event()
+        """Set when a new row is accepted, so an idle worker wakes at once."""
+
+    async def accept(self, event: Event) -> bool:
+        """Commit `event`; False when this (platform, event_id) was seen before."""
+        row = InboxItem(
+            platform=event.place.platform.value,
+            event_id=event.event_id,
+            kind=event.kind,
+            payload=dump(event),
+            received_at=self._clock(),
+        )
+        try:
+            async with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            log.info("inbox.duplicate platform=%s event_id=%s", row.platform, row.event_id)
+            if self.metrics:
+                self.metrics.events_deduplicated.labels(row.platform).inc()
+            return False
+        if self.metrics:
+            self.metrics.events_received.labels(row.platform, row.kind).inc()
+        self.arrived.set()
+        log.info(
+            "inbox.accepted platform=%s event_id=%s kind=%s", row.platform, row.event_id, row.kind
+        )
+        return True
+
+    def _claimable(self, now: datetime):
+        due = or_(InboxItem.next_attempt_at.is_(None), InboxItem.next_attempt_at <= now)
+        return or_(
+            and_(InboxItem.status == "pending", due),
+            and_(InboxItem.status == "processing", InboxItem.lease_until < now),
+        )
+
+    async def claim(self, limit: int) -> list[ClaimedEvent]:
+        """Take up to `limit` due rows, oldest first, under a lease.
+
+        On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps instances off each other's rows;
+        everywhere, the conditional UPDATE is a compare-and-set, so a row that another
+        worker took in between is simply skipped.
+        """
+        now = self._clock()
+        claimed: list[ClaimedEvent] = []
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    select(InboxItem)
+                    .where(self._claimable(now))
+                    .order_by(InboxItem.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                taken = await session.execute(
+                    update(InboxItem)
+                    .where(InboxItem.id == row.id, self._claimable(now))
+                    .values(
+                        status="processing",
+                        lease_until=now + self.lease,
+                        attempts=InboxItem.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(self._decode(row))
+        return claimed
+
+    def _decode(self, row: InboxItem) -> ClaimedEvent:
+        return ClaimedEvent(
+            row_id=row.id, event=_EVENT.validate_python(row.payload), attempts=row.attempts + 1
+        )
+
+    async def renew(self, row_ids: list[int]) -> None:
+        """Extend the lease of rows still being worked on."""
+        if not row_ids:
+            return
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxItem)
+                .where(InboxItem.id.in_(row_ids), InboxItem.status == "processing")
+                .values(lease_until=self._clock() + self.lease)
+            )
+
+    async def complete(self, row_id: int) -> None:
+        """Mark a row done."""
+        await self._set(row_id, status="done", done_at=self._clock(), lease_until=None)
+
+    async def fail(self, row_id: int, attempts: int, error: str) -> str:
+        """Record a failed attempt: retry later with backoff, or give up. Returns the status."""
+        if attempts >= self.max_attempts:
+            await self._set(
+                row_id,
+                status="failed",
+                last_error=error[:4000],
+                lease_until=None,
+                done_at=self._clock(),
+            )
+            log.error("inbox.failed row=%s attempts=%s error=%s", row_id, attempts, error[:200])
+            return "failed"
+        delay = self.retry_base_seconds * 2 ** (attempts - 1) * random.uniform(0.8, 1.2)
+        await self._set(
+            row_id,
+            status="pending",
+            last_error=error[:4000],
+            lease_until=None,
+            next_attempt_at=self._clock() + timedelta(seconds=delay),
+        )
+        log.warning(
+            "inbox.retry row=%s attempt=%s in=%.1fs error=%s", row_id, attempts, delay, error[:200]
+        )
+        return "pending"
+
+    async def release(self, row_id: int) -> None:
+        """Hand a row back untouched (the worker is shutting down), not counting the attempt."""
+        await self._set(row_id, status="pending", lease_until=None, attempts=InboxItem.attempts - 1)
+
+    async def _set(self, row_id: int, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(InboxItem).where(InboxItem.id == row_id).values(**values))

@@ -1,0 +1,1 @@
+"""Read-only reports: model spend, and the leads' daily digest."""

@@ -1,0 +1,1 @@
+"""Tickets: status (the only writer of status), SLA, queries, cards, verdicts, erasure."""
