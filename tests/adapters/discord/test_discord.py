@@ -21,8 +21,8 @@ from tests.adapters.discord.harness import (
     DiscordStack,
     discord_stack,
 )
+from tests.bot.harness import ANSWER, responder, triage_json, triage_requests
 from tests.cli_runner import clean_env, run_cli
-from tests.core.harness import ANSWER, responder, triage_json, triage_requests
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_payloads import (

@@ -13,7 +13,7 @@ from adapters.slack.render import escape
 from bot.store.db import Database
 from bot.store.models import InboxItem, Message, Ticket
 from tests.adapters.slack.harness import SIGNING_SECRET, mention_envelope, slack_stack
-from tests.core.harness import ANSWER, responder, triage_requests
+from tests.bot.harness import ANSWER, responder, triage_requests
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_interactive import json_headers

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.store.db import Database
 from bot.store.models import AuditEntry, Ticket, TriageRun
 from tests.adapters.slack.harness import SlackStack, mention_envelope, slack_stack
-from tests.core.harness import responder, triage_json
+from tests.bot.harness import responder, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_interactive import (

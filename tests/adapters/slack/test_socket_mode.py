@@ -17,8 +17,8 @@ from bot.events import Platform
 from bot.store.db import Database
 from bot.store.models import Ticket
 from tests.adapters.slack.harness import mention_envelope
+from tests.bot.harness import responder
 from tests.conftest import FAKE_KEY
-from tests.core.harness import responder
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
 from tests.settle import wait_settled

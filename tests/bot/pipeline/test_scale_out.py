@@ -20,9 +20,9 @@ from bot.events import Platform
 from bot.jobs.digest import run_digest
 from bot.store.db import Database
 from bot.store.models import InboxItem, JobRun, Ticket
+from tests.bot.harness import RecordingOutlet, mention
 from tests.cli_runner import clean_env
 from tests.conftest import PG_ENV
-from tests.core.harness import RecordingOutlet, mention
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -112,9 +112,9 @@ async def _spawn(db: Database, out: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.ops.crash_worker",
+        "tests.bot.pipeline.crash_worker",
         env=env,
-        cwd=Path(__file__).parents[2],
+        cwd=Path(__file__).parents[3],
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )

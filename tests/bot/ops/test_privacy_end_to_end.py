@@ -13,10 +13,10 @@ from bot.config import load_settings
 from bot.ops.logs import configure_logging
 from bot.store.db import Database
 from bot.store.models import Message
-from tests.core.harness import RecordingOutlet, mention, responder, running_app, settle
+from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle
+from tests.bot.ops.corpus import LOOK_ALIKES, SENSITIVE
+from tests.bot.pipeline.dump import database_dump
 from tests.fakes.deepseek import FakeDeepSeek
-from tests.ops.dump import database_dump
-from tests.privacy.corpus import LOOK_ALIKES, SENSITIVE
 
 
 async def test_no_raw_secret_reaches_the_model_the_database_or_the_logs(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.store.db import Database
 from bot.store.models import InboxItem, Message, Ticket, TriageRun
-from tests.core.harness import (
+from tests.bot.harness import (
     RecordingOutlet,
     mention,
     responder,

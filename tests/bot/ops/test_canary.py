@@ -17,11 +17,11 @@ from bot.events import Platform
 from bot.ops.metrics import metrics_handler
 from bot.store.db import Database
 from tests.adapters.slack.harness import SIGNING_SECRET, mention_envelope
+from tests.bot.pipeline.dump import database_dump
 from tests.cli_runner import clean_env, run_cli
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_interactive import json_headers
-from tests.ops.dump import database_dump
 from tests.settle import wait_settled
 
 CANARY = "sk-CANARY-d41d8cd98f00b204e9800998ecf8427e"

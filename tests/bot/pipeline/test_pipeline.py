@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.events import Platform
 from bot.store.db import Database
 from bot.store.models import AuditEntry, InboxItem, LlmCall, Message, Ticket, TriageRun
-from tests.core.harness import (
+from tests.bot.harness import (
     ANSWER,
     RecordingOutlet,
     mention,

@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.ops.metrics import start_metrics_server
 from bot.store.db import Database
-from tests.core.harness import RecordingOutlet, mention, running_app, settle, triage_json
+from tests.bot.harness import RecordingOutlet, mention, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.net import free_port
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from bot.store.db import Database
 from bot.store.models import AuditEntry
+from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle, triage_json
+from tests.bot.pipeline.dump import database_dump
 from tests.cli_runner import clean_env, run_cli
 from tests.conftest import FAKE_KEY
-from tests.core.harness import RecordingOutlet, mention, responder, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
-from tests.ops.dump import database_dump
 
 SCRIPT = """I was charged twice for my subscription this month
 Also the invoice has the wrong VAT number
@@ -102,7 +102,7 @@ async def test_triage_reads_stdin_and_works_offline(tmp_path: Path) -> None:
 
 
 async def test_eval_on_the_shipped_sample_reports_accuracy(tmp_path: Path) -> None:
-    sample = Path(__file__).parents[1] / "examples" / "eval-sample.jsonl"
+    sample = Path(__file__).parents[2] / "examples" / "eval-sample.jsonl"
     outcome = await run_cli("eval", str(sample), "--json", cwd=tmp_path, env=clean_env())
     assert outcome.code == 0, outcome.stderr
     report = json.loads(outcome.stdout)

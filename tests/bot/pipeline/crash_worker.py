@@ -2,7 +2,7 @@
 
 The file outlet keeps one line per outbox key, the way a platform that honours an
 idempotency key would (Discord's enforce_nonce): a send repeated after a crash is
-recorded as a repeat, not posted twice. Run: python -m tests.ops.crash_worker
+recorded as a repeat, not posted twice. Run: python -m tests.bot.pipeline.crash_worker
 """
 
 from __future__ import annotations

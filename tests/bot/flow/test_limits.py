@@ -11,7 +11,7 @@ from bot.llm.types import AttemptRecord, CallContext, Usage
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.models import Ticket, TriageRun
-from tests.core.harness import RecordingOutlet, mention, responder, running_app, settle
+from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle
 from tests.fakes.deepseek import FakeDeepSeek
 
 

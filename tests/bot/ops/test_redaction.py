@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.ops.redaction import Finding, RedactingFilter, Redactor, redact
-from tests.privacy.corpus import JWT_SAMPLE, LOOK_ALIKES, SENSITIVE, Case
+from tests.bot.ops.corpus import JWT_SAMPLE, LOOK_ALIKES, SENSITIVE, Case
 
 EVERYTHING = [case.text for case in SENSITIVE] + LOOK_ALIKES
 

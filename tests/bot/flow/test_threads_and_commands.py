@@ -20,7 +20,7 @@ from bot.events import (
 )
 from bot.store.db import Database
 from bot.store.models import AuditEntry, Message, Summary, Ticket, TriageRun
-from tests.core.harness import (
+from tests.bot.harness import (
     RecordingOutlet,
     mention,
     responder,

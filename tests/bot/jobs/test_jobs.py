@@ -16,7 +16,7 @@ from bot.llm.types import AttemptRecord, CallContext, Usage
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.models import JobRun, LlmCall, Message, Summary, Ticket, TriageRun
-from tests.core.harness import Clock, RecordingOutlet, mention, responder, running_app, triage_json
+from tests.bot.harness import Clock, RecordingOutlet, mention, responder, running_app, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
 from tests.settle import wait_settled
 
