@@ -13,11 +13,21 @@ import sys
 
 import click
 
-from bot.cli import cli, settings_of
+from adapters.discord.doctor import check_discord
+from adapters.discord.settings import DiscordSettings
+from adapters.slack.doctor import check_slack
+from adapters.slack.settings import SlackSettings
+from bot.cli import Extension, cli, sections_of, settings_of
 from bot.config import Settings
 from bot.events import Event
 
-__all__ = ["main"]
+__all__ = ["EXTENSIONS", "main"]
+
+EXTENSIONS = (
+    Extension(name="slack", settings=SlackSettings, checks=check_slack),
+    Extension(name="discord", settings=DiscordSettings, checks=check_discord),
+)
+"""The platforms: their settings in `supportbot config`, their checks in `doctor`."""
 
 OFFLINE_NOTE = (
     "DEEPSEEK_API_KEY is not set: triage runs offline on rules, and every ticket goes to a person."
@@ -29,7 +39,7 @@ OFFLINE_NOTE = (
 def chat(ctx: click.Context) -> None:
     """Talk to the bot in this terminal, as a user and a support lead at once."""
     settings = settings_of(ctx)
-    if settings.log_level != "DEBUG":  # log lines would drown the conversation
+    if settings.serving.log_level != "DEBUG":  # log lines would drown the conversation
         logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(_chat(settings))
 
@@ -43,10 +53,21 @@ def run(ctx: click.Context, http: bool, port: int | None, metrics_port: int | No
     """Run the bot on every platform whose tokens are set."""
     from adapters.runner import serve
 
-    settings = settings_of(ctx)
+    settings, sections = settings_of(ctx), sections_of(ctx)
+    serving = settings.serving
     if metrics_port is not None:
-        settings = settings.model_copy(update={"metrics_port": metrics_port})
-    code = asyncio.run(serve(settings, http=http, port=port or settings.http_port, say=click.echo))
+        serving = serving.model_copy(update={"metrics_port": metrics_port})
+        settings = settings.model_copy(update={"serving": serving})
+    code = asyncio.run(
+        serve(
+            settings,
+            slack=sections["slack"],  # type: ignore[arg-type]
+            discord=sections["discord"],  # type: ignore[arg-type]
+            http=http,
+            port=port or serving.http_port,
+            say=click.echo,
+        )
+    )
     ctx.exit(code)
 
 
@@ -91,6 +112,6 @@ async def _chat(settings: Settings) -> None:
 def main() -> None:
     """Console-script entry point."""
     try:
-        cli(standalone_mode=True)
+        cli.main(obj={"extensions": EXTENSIONS}, standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)

@@ -13,6 +13,8 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from adapters.discord.settings import DiscordSettings
+from adapters.slack.settings import SlackSettings
 from bot import AdapterStartError
 from bot.app import SupportApp
 from bot.config import Settings
@@ -33,24 +35,26 @@ class AdapterPlan:
     how: str
 
 
-def plan_adapters(settings: Settings, *, http: bool) -> list[AdapterPlan]:
+def plan_adapters(
+    slack: SlackSettings, discord: DiscordSettings, *, http: bool
+) -> list[AdapterPlan]:
     """Decide which adapters start from the credentials that are set."""
-    plans = [_slack_plan(settings, http=http)]
-    if settings.discord_bot_token is None:
+    plans = [_slack_plan(slack, http=http)]
+    if discord.bot_token is None:
         plans.append(AdapterPlan("discord", False, "DISCORD_BOT_TOKEN is not set"))
     else:
         plans.append(AdapterPlan("discord", True, "gateway connection"))
     return plans
 
 
-def _slack_plan(settings: Settings, *, http: bool) -> AdapterPlan:
-    if settings.slack_bot_token is None:
+def _slack_plan(slack: SlackSettings, *, http: bool) -> AdapterPlan:
+    if slack.bot_token is None:
         return AdapterPlan("slack", False, "SLACK_BOT_TOKEN is not set")
     if http:
-        if settings.slack_signing_secret is None:
+        if slack.signing_secret is None:
             return AdapterPlan("slack", False, "HTTP mode needs SLACK_SIGNING_SECRET")
         return AdapterPlan("slack", True, "HTTP mode, POST /slack/events")
-    if settings.slack_app_token is None:
+    if slack.app_token is None:
         return AdapterPlan(
             "slack",
             False,
@@ -60,10 +64,16 @@ def _slack_plan(settings: Settings, *, http: bool) -> AdapterPlan:
 
 
 async def serve(
-    settings: Settings, *, http: bool, port: int, say: Callable[[str], object] = print
+    settings: Settings,
+    *,
+    slack: SlackSettings,
+    discord: DiscordSettings,
+    http: bool,
+    port: int,
+    say: Callable[[str], object] = print,
 ) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the exit code."""
-    plans = plan_adapters(settings, http=http)
+    plans = plan_adapters(slack, discord, http=http)
     for plan in plans:
         say(f"{plan.name:<8} {'on ' if plan.on else 'off'}  {plan.how}")
     if not any(p.on for p in plans):
@@ -78,16 +88,21 @@ async def serve(
     await app.start(with_jobs=True)
     stops: list[Callable[[], Awaitable[None]]] = []
     try:
-        await _start(app, settings, plans, stops, http=http, port=port)
-        if settings.metrics_port is not None:
+        on = {p.name for p in plans if p.on}
+        if "slack" in on:
+            await _start_slack(app, slack, stops, http=http, port=port)
+        if "discord" in on:
+            await _start_discord(app, discord, stops)
+        metrics_port = settings.serving.metrics_port
+        if metrics_port is not None:
             runner = await start_metrics_server(
                 app.metrics,
                 app.database.sessions,
                 "0.0.0.0",  # noqa: S104 - scraped by Prometheus from outside the container
-                settings.metrics_port,
+                metrics_port,
             )
             stops.append(runner.cleanup)
-            say(f"metrics  on   http://0.0.0.0:{settings.metrics_port}/metrics")
+            say(f"metrics  on   http://0.0.0.0:{metrics_port}/metrics")
         await stopping.wait()
     except AdapterStartError as exc:
         say(str(exc))
@@ -104,48 +119,51 @@ async def _stop_all(stops: list[Callable[[], Awaitable[None]]]) -> None:
             await stop()
 
 
-async def _start(
-    app: SupportApp,
-    settings: Settings,
-    plans: list[AdapterPlan],
-    stops: list[Callable[[], Awaitable[None]]],
-    *,
-    http: bool,
-    port: int,
+Stops = list[Callable[[], Awaitable[None]]]
+
+
+async def _start_slack(
+    app: SupportApp, slack: SlackSettings, stops: Stops, *, http: bool, port: int
 ) -> None:
-    on = {p.name for p in plans if p.on}
-    if "slack" in on:
-        from slack_sdk.errors import SlackApiError
+    from slack_sdk.errors import SlackApiError
 
-        from adapters.slack.adapter import SlackAdapter
+    from adapters.slack.adapter import SlackAdapter
 
-        slack = SlackAdapter.from_settings(
-            settings, intake=app.intake, on_ack=app.metrics.ack_seconds.labels("slack").observe
-        )
-        slack.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
-        app.attach(Platform.SLACK, slack.outlet)
-        stops.append(slack.stop)
-        try:
-            if http:
-                await slack.start_http(port=port)
-            else:
-                await slack.start_socket_mode()
-        except SlackApiError as exc:
-            raise AdapterStartError(
-                f"slack: Slack said {exc.response.get('error')}; check SLACK_APP_TOKEN "
-                "(xapp-..., scope connections:write) and SLACK_BOT_TOKEN"
-            ) from None
-        except OSError as exc:
-            raise AdapterStartError(f"slack: cannot listen on port {port} ({exc})") from None
-    if "discord" in on:
-        from adapters.discord.adapter import DiscordAdapter
+    adapter = SlackAdapter.from_settings(
+        slack,
+        leads=app.settings.leads,
+        intake=app.intake,
+        on_ack=app.metrics.ack_seconds.labels("slack").observe,
+    )
+    adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
+    app.attach(Platform.SLACK, adapter.outlet)
+    stops.append(adapter.stop)
+    try:
+        if http:
+            await adapter.start_http(port=port)
+        else:
+            await adapter.start_socket_mode()
+    except SlackApiError as exc:
+        raise AdapterStartError(
+            f"slack: Slack said {exc.response.get('error')}; check SLACK_APP_TOKEN "
+            "(xapp-..., scope connections:write) and SLACK_BOT_TOKEN"
+        ) from None
+    except OSError as exc:
+        raise AdapterStartError(f"slack: cannot listen on port {port} ({exc})") from None
 
-        discord_adapter = DiscordAdapter.from_settings(
-            settings, intake=app.intake, on_ack=app.metrics.ack_seconds.labels("discord").observe
-        )
-        app.attach(Platform.DISCORD, discord_adapter.outlet)
-        try:
-            await discord_adapter.start()
-        except AdapterStartError as exc:
-            raise AdapterStartError(f"discord: {exc}") from None
-        stops.append(discord_adapter.stop)
+
+async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops) -> None:
+    from adapters.discord.adapter import DiscordAdapter
+
+    adapter = DiscordAdapter.from_settings(
+        discord,
+        leads=app.settings.leads,
+        intake=app.intake,
+        on_ack=app.metrics.ack_seconds.labels("discord").observe,
+    )
+    app.attach(Platform.DISCORD, adapter.outlet)
+    try:
+        await adapter.start()
+    except AdapterStartError as exc:
+        raise AdapterStartError(f"discord: {exc}") from None
+    stops.append(adapter.stop)

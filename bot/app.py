@@ -17,7 +17,7 @@ from typing import Self
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Settings
+from bot.config import LeadsSettings, Settings
 from bot.desk.actions import LeadActions
 from bot.desk.commands import CommandDesk
 from bot.desk.home import HomeDesk
@@ -58,14 +58,14 @@ CONSOLE_LEADS_CHANNEL = "leads"
 def deepseek_client(settings: Settings, *, recorder: CallRecorder | None = None) -> DeepSeekClient:
     """The DeepSeek client the settings describe (prices from `prices_file` if set)."""
     return DeepSeekClient(
-        api_key=settings.deepseek_api_key,
-        base_url=settings.deepseek_base_url,
-        prices=PriceTable.load(settings.prices_file),
+        api_key=settings.llm.api_key,
+        base_url=settings.llm.base_url,
+        prices=PriceTable.load(settings.llm.prices_file),
         recorder=recorder,
-        timeout=settings.llm_timeout_seconds,
-        deadline=settings.llm_deadline_seconds,
-        max_attempts=settings.llm_max_attempts,
-        retry_after_cap=settings.llm_retry_after_cap_seconds,
+        timeout=settings.llm.timeout_seconds,
+        deadline=settings.llm.deadline_seconds,
+        max_attempts=settings.llm.max_attempts,
+        retry_after_cap=settings.llm.retry_after_cap_seconds,
     )
 
 
@@ -82,67 +82,67 @@ class SupportApp:
         on_settled: Callable[[Event, str], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.database = database or Database(settings.database_url)
+        self.database = database or Database(settings.storage.database_url)
         sessions = self.database.sessions
         self.metrics = Metrics()
         self.redactor = Redactor(
-            enabled=settings.redaction, extra_patterns=settings.redaction_patterns
+            enabled=settings.privacy.redaction, extra_patterns=settings.privacy.redaction_patterns
         )
         self.recorder = MeteredRecorder(SqlCallRecorder(sessions), self.metrics)
         self.llm: DeepSeekClient | None = None
-        if settings.deepseek_api_key is not None:
+        if settings.llm.api_key is not None:
             self.llm = deepseek_client(settings, recorder=self.recorder)
         self.limits = Limits(
             sessions,
-            daily_budget_usd=settings.daily_budget_usd,
-            user_messages_per_minute=settings.user_messages_per_minute,
+            daily_budget_usd=settings.privacy.daily_budget_usd,
+            user_messages_per_minute=settings.privacy.user_messages_per_minute,
             clock=clock,
         )
         self.prompts = prompts or PromptBook()
         self.classifier = Classifier(
             llm=self.llm,
-            model=settings.triage_model,
+            model=settings.llm.triage_model,
             prompts=self.prompts,
-            max_tokens=settings.triage_max_tokens,
-            max_input_chars=settings.max_message_chars,
+            max_tokens=settings.llm.triage_max_tokens,
+            max_input_chars=settings.llm.max_message_chars,
             gate=self.limits,
         )
         self.writer = Writer(
             llm=self.llm,
             prompts=self.prompts,
-            chat_model=settings.triage_model,
-            reasoner_model=settings.reasoner_model,
-            max_tokens=settings.answer_max_tokens,
-            max_input_chars=settings.max_context_chars,
+            chat_model=settings.llm.triage_model,
+            reasoner_model=settings.llm.reasoner_model,
+            max_tokens=settings.llm.answer_max_tokens,
+            max_input_chars=settings.llm.max_context_chars,
             gate=self.limits,
         )
-        self.outbox = Outbox(sessions, send_lease_seconds=settings.outbox_lease_seconds)
+        self.outbox = Outbox(sessions, send_lease_seconds=settings.pipeline.outbox_lease_seconds)
         self.inbox = Inbox(
             sessions,
-            lease_seconds=settings.inbox_lease_seconds,
-            max_attempts=settings.inbox_max_attempts,
-            retry_base_seconds=settings.inbox_retry_base_seconds,
+            lease_seconds=settings.pipeline.inbox_lease_seconds,
+            max_attempts=settings.pipeline.inbox_max_attempts,
+            retry_base_seconds=settings.pipeline.inbox_retry_base_seconds,
             clock=clock,
             metrics=self.metrics,
         )
         self.intake = Intake(self.inbox, redact=self.redactor.redact)
         self.summaries = Summaries(
-            sessions, self.writer, every_messages=settings.summary_every_messages, clock=clock
+            sessions, self.writer, every_messages=settings.llm.summary_every_messages, clock=clock
         )
         sla = SlaPolicy(
-            high_minutes=settings.sla_high_minutes,
-            medium_minutes=settings.sla_medium_minutes,
-            low_business_days=settings.sla_low_business_days,
+            high_minutes=settings.leads.sla_high_minutes,
+            medium_minutes=settings.leads.sla_medium_minutes,
+            low_business_days=settings.leads.sla_low_business_days,
         )
-        leads_channels = _leads_channels(settings)
+        leads_channels = leads_channels_of(settings.leads)
         replies = ThreadReplies(
             sessions=sessions,
             outbox=self.outbox,
             writer=self.writer,
             leads_channels=leads_channels,
-            human_brief=settings.human_brief,
+            human_brief=settings.llm.human_brief,
             summaries=self.summaries,
-            context_chars=settings.max_context_chars,
+            context_chars=settings.llm.max_context_chars,
             clock=clock,
         )
         messages = MessageFlow(
@@ -153,7 +153,7 @@ class SupportApp:
             summaries=self.summaries,
             limits=self.limits,
             sla=sla,
-            confidence_threshold=settings.reasoner_confidence_threshold,
+            confidence_threshold=settings.llm.reasoner_confidence_threshold,
             metrics=self.metrics,
             clock=clock,
         )
@@ -162,9 +162,7 @@ class SupportApp:
             "outbox": self.outbox,
             "summaries": self.summaries,
             "writer": self.writer,
-            "leads": Leads.of(
-                settings.lead_user_ids, [*settings.lead_role_ids, *_slack_group(settings)]
-            ),
+            "leads": leads_of(settings.leads),
             "clock": clock,
         }
         self.service = SupportService(
@@ -181,7 +179,7 @@ class SupportApp:
         self.worker = InboxWorker(
             self.inbox,
             self.service.process,
-            concurrency=settings.worker_concurrency,
+            concurrency=settings.pipeline.worker_concurrency,
             on_settled=on_settled,
         )
         self.jobs = JobContext(
@@ -189,11 +187,11 @@ class SupportApp:
             outbox=self.outbox,
             leads_channels=leads_channels,
             sla=sla,
-            sla_reminders=settings.sla_reminders,
-            stale_warn_days=settings.stale_warn_days,
-            stale_close_days=settings.stale_close_days,
-            retention_days=settings.retention_days,
-            digest_hour_utc=settings.digest_hour_utc,
+            sla_reminders=settings.leads.sla_reminders,
+            stale_warn_days=settings.leads.stale_warn_days,
+            stale_close_days=settings.leads.stale_close_days,
+            retention_days=settings.privacy.retention_days,
+            digest_hour_utc=settings.leads.digest_hour_utc,
             clock=clock,
         )
         self._scheduler: AsyncIOScheduler | None = None
@@ -245,24 +243,19 @@ class SupportApp:
         await self.stop()
 
 
-def _slack_group(settings: Settings) -> list[str]:
-    # Slack's lead user group arrives on actors as a role; count it as a lead role.
-    return [settings.slack_lead_usergroup_id] if settings.slack_lead_usergroup_id else []
+def leads_of(leads: LeadsSettings) -> Leads:
+    """The lead users and roles; Slack's lead user group arrives on actors as a role."""
+    groups = [leads.slack_usergroup_id] if leads.slack_usergroup_id else []
+    return Leads.of(leads.user_ids, [*leads.role_ids, *groups])
 
 
-def _per_workspace(platform: Platform, value: str) -> dict[str, str]:
-    """`C1` (every workspace) or `G1:C1,G2:C2` (one channel per guild) -> lookup keys."""
-    found: dict[str, str] = {}
-    for part in (p.strip() for p in value.split(",") if p.strip()):
-        workspace, _, channel = part.rpartition(":")
-        found[f"{platform.value}:{workspace}" if workspace else platform.value] = channel
-    return found
-
-
-def _leads_channels(settings: Settings) -> dict[str, str]:
+def leads_channels_of(leads: LeadsSettings) -> dict[str, str]:
+    """Lookup keys for `leads_place`: `platform:workspace`, or `platform` for every workspace."""
     channels = {Platform.CONSOLE.value: CONSOLE_LEADS_CHANNEL}
-    if settings.slack_leads_channel:
-        channels[Platform.SLACK.value] = settings.slack_leads_channel
-    if settings.discord_leads_channel:
-        channels.update(_per_workspace(Platform.DISCORD, settings.discord_leads_channel))
+    for platform, per_workspace in (
+        (Platform.SLACK, leads.slack_channels),
+        (Platform.DISCORD, leads.discord_channels),
+    ):
+        for workspace, channel in per_workspace.items():
+            channels[f"{platform}:{workspace}" if workspace else platform.value] = channel
     return channels

@@ -10,43 +10,76 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import click
 
 from bot import ConfigError
-from bot.config import Settings, load_settings
+from bot.config import Section, Settings, load_section, load_settings
 from bot.ops.logs import SecretsFilter, configure_logging
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What a platform adapter adds to the CLI: its settings group and its doctor checks."""
+
+    name: str
+    settings: type[Section]
+    checks: Callable[[Any], Awaitable[Any]]
+    """Given the loaded settings group: a `Check` or a list of them."""
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def log_filters(settings: Settings) -> list[logging.Filter]:
+def log_filters(settings: Settings, sections: Iterable[Section] = ()) -> list[logging.Filter]:
     """Scrub secrets' values and personal data out of every log line."""
     from bot.ops.redaction import RedactingFilter, Redactor
 
-    redactor = Redactor(enabled=settings.redaction, extra_patterns=settings.redaction_patterns)
-    return [SecretsFilter(settings.secret_values()), RedactingFilter(redactor)]
+    privacy = settings.privacy
+    redactor = Redactor(enabled=privacy.redaction, extra_patterns=privacy.redaction_patterns)
+    secrets = [*settings.secret_values(), *(v for s in sections for v in s.secret_values())]
+    return [SecretsFilter(secrets), RedactingFilter(redactor)]
+
+
+def _extensions(ctx: click.Context) -> tuple[Extension, ...]:
+    return tuple(ctx.obj.get("extensions", ()))
+
+
+def _load(ctx: click.Context) -> None:
+    config_file = ctx.obj.get("config_file")
+    try:
+        settings = load_settings(config_file)
+        sections = {e.name: load_section(e.settings, config_file) for e in _extensions(ctx)}
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    serving = settings.serving
+    configure_logging(
+        serving.log_level, serving.log_format, log_filters(settings, sections.values())
+    )
+    ctx.obj["settings"], ctx.obj["sections"] = settings, sections
 
 
 def settings_of(ctx: click.Context) -> Settings:
     """The validated settings for this invocation (loaded once; a bad one exits with one line)."""
-    settings = ctx.obj.get("settings")
-    if settings is None:
-        try:
-            settings = load_settings(ctx.obj.get("config_file"))
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        configure_logging(settings.log_level, settings.log_format, log_filters(settings))
-        ctx.obj["settings"] = settings
-    return settings
+    if "settings" not in ctx.obj:
+        _load(ctx)
+    return ctx.obj["settings"]
+
+
+def sections_of(ctx: click.Context) -> dict[str, Section]:
+    """Each extension's settings group by extension name, validated like `settings_of`."""
+    if "sections" not in ctx.obj:
+        _load(ctx)
+    return ctx.obj["sections"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +101,8 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 def config_cmd(ctx: click.Context) -> None:
     """Print the effective settings (secrets masked)."""
     shown = settings_of(ctx).masked()
+    for section in sections_of(ctx).values():
+        shown.update(section.masked())
     width = max(map(len, shown))
     for name, value in shown.items():
         click.echo(f"{name.ljust(width)}  {value or '(not set)'}")
@@ -88,7 +123,7 @@ def db_upgrade(ctx: click.Context) -> None:
     settings = settings_of(ctx)
 
     async def go() -> None:
-        database = Database(settings.database_url)
+        database = Database(settings.storage.database_url)
         try:
             await upgrade(database)
         finally:
@@ -106,17 +141,23 @@ def db_upgrade(ctx: click.Context) -> None:
 @cli.command()
 @click.option(
     "--only",
-    type=click.Choice(["database", "deepseek", "slack", "discord"]),
     multiple=True,
-    help="Run only these checks (e.g. --only database for a container health check).",
+    help="Run only these checks: database, deepseek, or a platform such as slack or discord "
+    "(e.g. --only database for a container health check).",
 )
 @click.pass_context
 def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
-    """Check the database, DeepSeek, Slack and Discord; exit 1 if anything fails."""
-    from bot.ops.doctor import CHECKS, run_checks
+    """Check the database, DeepSeek and each platform; exit 1 if anything fails."""
+    from bot.ops.doctor import core_checks, run_checks
 
-    chosen = tuple(c for c in CHECKS if not only or c.__name__.removeprefix("check_") in only)
-    checks = _run(run_checks(settings_of(ctx), chosen))
+    sections = sections_of(ctx)
+    named = core_checks(settings_of(ctx))
+    named += [(e.name, partial(e.checks, sections[e.name])) for e in _extensions(ctx)]
+    unknown = set(only) - {name for name, _ in named}
+    if unknown:
+        known = ", ".join(name for name, _ in named)
+        raise click.BadParameter(f"no check named {', '.join(sorted(unknown))}; known: {known}")
+    checks = _run(run_checks([(name, fn) for name, fn in named if not only or name in only]))
     for check in checks:
         click.echo(check.line())
     failed = [c for c in checks if c.ok is False]
@@ -141,7 +182,7 @@ def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) 
     settings = settings_of(ctx)
 
     async def go() -> dict[str, Any]:
-        database = Database(settings.database_url)
+        database = Database(settings.storage.database_url)
         try:
             report = await cost_report(database.sessions, datetime.now(UTC) - window, workspace)
         finally:
@@ -246,7 +287,7 @@ async def _triage(settings: Settings, text: str) -> dict[str, Any]:
         found.result,
         source=found.source,
         text=text,
-        confidence_threshold=settings.reasoner_confidence_threshold,
+        confidence_threshold=settings.llm.reasoner_confidence_threshold,
     )
     return {**found.as_dict(), "route": decision.route.value, "route_reason": decision.reason}
 

@@ -22,6 +22,7 @@ from discord import app_commands
 from adapters.base import Intake
 from adapters.discord.outlet import DiscordOutlet
 from adapters.discord.render import make_ticket_items
+from adapters.discord.settings import DiscordSettings
 from adapters.discord.to_event import (
     from_command,
     from_component,
@@ -31,7 +32,7 @@ from adapters.discord.to_event import (
     parse_custom_id,
 )
 from bot import AdapterStartError
-from bot.config import Settings
+from bot.config import LeadsSettings
 
 __all__ = ["DiscordAdapter", "DiscordStartError", "intents"]
 
@@ -95,23 +96,24 @@ class DiscordAdapter:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: DiscordSettings,
         *,
+        leads: LeadsSettings,
         intake: Intake,
         guild_ready_timeout: float = 2.0,
         on_ack: Callable[[float], None] | None = None,
     ) -> DiscordAdapter:
-        """Build from settings (the bot token must be set)."""
-        assert settings.discord_bot_token is not None
+        """Build from the Discord settings (the bot token must be set) and the leads'."""
+        assert settings.bot_token is not None
         return cls(
             intake=intake,
-            token=settings.discord_bot_token.get_secret_value(),
-            lead_role_ids=list(settings.lead_role_ids),
-            shard_count=settings.discord_shard_count,
-            shard_ids=list(settings.discord_shard_ids),
-            global_commands=settings.discord_global_commands,
-            api_url=settings.discord_api_url,
-            gateway_url=settings.discord_gateway_url,
+            token=settings.bot_token.get_secret_value(),
+            lead_role_ids=list(leads.role_ids),
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids),
+            global_commands=settings.global_commands,
+            api_url=settings.api_url,
+            gateway_url=settings.gateway_url,
             guild_ready_timeout=guild_ready_timeout,
             on_ack=on_ack,
         )

@@ -24,9 +24,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Intake
 from adapters.slack.outlet import ChannelPacer, SlackOutlet, retry_handlers
+from adapters.slack.settings import SlackSettings
 from adapters.slack.to_event import SlackIds, from_block_actions, from_command, from_envelope
 from bot import AdapterStartError
-from bot.config import Settings
+from bot.config import LeadsSettings
 
 __all__ = ["MAX_BODY_BYTES", "SlackAdapter"]
 
@@ -76,22 +77,23 @@ class SlackAdapter:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: SlackSettings,
         *,
+        leads: LeadsSettings,
         intake: Intake,
         on_ack: Callable[[float], None] | None = None,
     ) -> SlackAdapter:
-        """Build from settings (the bot token must be set)."""
-        assert settings.slack_bot_token is not None
+        """Build from the Slack settings (the bot token must be set) and the leads'."""
+        assert settings.bot_token is not None
         return cls(
             intake=intake,
-            bot_token=settings.slack_bot_token.get_secret_value(),
-            signing_secret=_secret(settings.slack_signing_secret),
-            app_token=_secret(settings.slack_app_token),
-            api_url=settings.slack_api_url,
-            lead_group_id=settings.slack_lead_usergroup_id,
-            allowed_bot_ids=tuple(settings.slack_allowed_bot_ids),
-            messages_per_second=settings.slack_messages_per_second,
+            bot_token=settings.bot_token.get_secret_value(),
+            signing_secret=_secret(settings.signing_secret),
+            app_token=_secret(settings.app_token),
+            api_url=settings.api_url,
+            lead_group_id=leads.slack_usergroup_id,
+            allowed_bot_ids=tuple(settings.allowed_bot_ids),
+            messages_per_second=settings.messages_per_second,
             on_ack=on_ack,
         )
 

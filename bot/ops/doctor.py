@@ -1,8 +1,7 @@
 """`supportbot doctor`: one line per check, each failure with the fix.
 
-The platform checks are plain HTTPS calls (Slack `auth.test`, Discord
-`GET /users/@me`, which is what a discord.py login does first), so the core needs
-no platform SDK to diagnose a token.
+The core checks the database and DeepSeek; each platform adapter adds its own
+checks (`adapters/*/doctor.py`) through the CLI's extensions.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from sqlalchemy.engine import make_url
 
 from bot.app import deepseek_client
@@ -20,7 +18,7 @@ from bot.llm.errors import LLMError
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision
 
-__all__ = ["Check", "run_checks"]
+__all__ = ["TIMEOUT", "Check", "NamedCheck", "core_checks", "run_checks"]
 
 TIMEOUT = 10.0
 
@@ -43,7 +41,7 @@ class Check:
 
 async def check_database(settings: Settings) -> Check:
     """The database answers and is at the newest migration."""
-    url = make_url(settings.database_url)
+    url = make_url(settings.storage.database_url)
     is_file = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
     # Connecting would create an empty SQLite file; doctor only looks.
     if is_file and not Path(str(url.database)).exists():  # noqa: ASYNC240 - one stat call
@@ -53,7 +51,7 @@ async def check_database(settings: Settings) -> Check:
             f"SQLite file {url.database} does not exist yet",
             "run `supportbot db upgrade` (the bot also creates it on start)",
         )
-    database = Database(settings.database_url)
+    database = Database(settings.storage.database_url)
     try:
         revision = await current_revision(database)
     except Exception as exc:  # any driver error means "not reachable"
@@ -78,7 +76,7 @@ async def check_database(settings: Settings) -> Check:
 
 async def check_deepseek(settings: Settings) -> list[Check]:
     """The key works, both configured models exist, and the balance is usable."""
-    if settings.deepseek_api_key is None:
+    if settings.llm.api_key is None:
         return [
             Check(
                 "deepseek",
@@ -95,8 +93,8 @@ async def check_deepseek(settings: Settings) -> list[Check]:
             return [Check("deepseek", False, str(exc), _llm_hint(exc))]
     checks = []
     for setting, model in (
-        ("SUPPORTBOT_TRIAGE_MODEL", settings.triage_model),
-        ("SUPPORTBOT_REASONER_MODEL", settings.reasoner_model),
+        ("SUPPORTBOT_TRIAGE_MODEL", settings.llm.triage_model),
+        ("SUPPORTBOT_REASONER_MODEL", settings.llm.reasoner_model),
     ):
         if model in models:
             checks.append(Check(f"deepseek model {model}", True, "available"))
@@ -131,121 +129,24 @@ def _llm_hint(exc: LLMError) -> str:
     return "check DEEPSEEK_BASE_URL and the network"
 
 
-async def check_slack(settings: Settings) -> Check:
-    """The Slack bot token passes `auth.test`."""
-    if settings.slack_bot_token is None:
-        return Check(
-            "slack", None, "SLACK_BOT_TOKEN not set; Slack adapter off", "see README: Slack set-up"
-        )
-    url = settings.slack_api_url.rstrip("/") + "/auth.test"
-    headers = {"Authorization": f"Bearer {settings.slack_bot_token.get_secret_value()}"}
-    try:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-            body = (await http.post(url, headers=headers)).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return Check(
-            "slack",
-            False,
-            f"auth.test failed ({type(exc).__name__})",
-            "check SLACK_API_URL and the network",
-        )
-    if not body.get("ok"):
-        return Check(
-            "slack",
-            False,
-            f"auth.test says {body.get('error', 'not ok')}",
-            "reinstall the app and copy the Bot User OAuth Token (xoxb-...)",
-        )
-    return Check("slack", True, f"signed in as {body.get('user')} in {body.get('team')}")
+NamedCheck = tuple[str, Callable[[], Awaitable["Check | list[Check]"]]]
+"""A check's name (for `--only`) and a call that runs it."""
 
 
-# View Channels, Send Messages, Embed Links, Read Message History, Create Public
-# Threads, Send Messages in Threads: exactly what the adapter does.
-DISCORD_PERMISSIONS = sum(1 << bit for bit in (10, 11, 14, 16, 35, 38))
-MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19)  # GATEWAY_MESSAGE_CONTENT (or _LIMITED)
-
-
-def discord_invite_url(application_id: str) -> str:
-    """The URL that adds the bot to a server with the permissions it needs."""
-    return (
-        "https://discord.com/oauth2/authorize?client_id="
-        f"{application_id}&scope=bot+applications.commands&permissions={DISCORD_PERMISSIONS}"
-    )
-
-
-async def check_discord(settings: Settings) -> list[Check]:
-    """The token logs in, the Message Content intent is on, and how to invite the bot."""
-    if settings.discord_bot_token is None:
-        return [
-            Check(
-                "discord",
-                None,
-                "DISCORD_BOT_TOKEN not set; Discord adapter off",
-                "see README: Discord set-up",
-            )
-        ]
-    base = settings.discord_api_url.rstrip("/")
-    headers = {"Authorization": f"Bot {settings.discord_bot_token.get_secret_value()}"}
-    try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, headers=headers) as http:
-            me = await http.get(f"{base}/users/@me")
-            app = await http.get(f"{base}/oauth2/applications/@me") if me.is_success else me
-    except httpx.HTTPError as exc:
-        return [
-            Check(
-                "discord",
-                False,
-                f"login failed ({type(exc).__name__})",
-                "check DISCORD_API_URL and the network",
-            )
-        ]
-    if me.status_code == 401:
-        return [
-            Check(
-                "discord",
-                False,
-                "the token was refused (401)",
-                "reset the token in the Developer Portal, Bot tab, and set DISCORD_BOT_TOKEN",
-            )
-        ]
-    if not me.is_success or not app.is_success:
-        return [
-            Check(
-                "discord",
-                False,
-                f"login answered HTTP {app.status_code}",
-                "try again later; check Discord's status page",
-            )
-        ]
-    application = app.json()
-    checks = [
-        Check("discord", True, f"logged in as {me.json().get('username')}"),
-        Check("discord invite", True, discord_invite_url(str(application.get("id")))),
+def core_checks(settings: Settings) -> list[NamedCheck]:
+    """The core's own checks: the database and DeepSeek."""
+    return [
+        ("database", lambda: check_database(settings)),
+        ("deepseek", lambda: check_deepseek(settings)),
     ]
-    if not int(application.get("flags") or 0) & MESSAGE_CONTENT_FLAGS:
-        checks.append(
-            Check(
-                "discord message content intent",
-                False,
-                "not enabled",
-                "Developer Portal -> your app -> Bot -> Privileged Gateway "
-                "Intents -> MESSAGE CONTENT INTENT",
-            )
-        )
-    return checks
 
 
-CheckFn = Callable[[Settings], Awaitable["Check | list[Check]"]]
-CHECKS: tuple[CheckFn, ...] = (check_database, check_deepseek, check_slack, check_discord)
-
-
-async def run_checks(settings: Settings, checks: tuple[CheckFn, ...] = CHECKS) -> list[Check]:
+async def run_checks(checks: list[NamedCheck]) -> list[Check]:
     """Run every check; a check that crashes becomes a failed line, never a traceback."""
     results: list[Check] = []
-    for check in checks:
-        name = check.__name__.removeprefix("check_")
+    for name, check in checks:
         try:
-            outcome = await check(settings)
+            outcome = await check()
         except Exception as exc:
             outcome = Check(
                 name,

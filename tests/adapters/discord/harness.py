@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.settings import DiscordSettings
 from bot.app import SupportApp
-from bot.config import load_settings
+from bot.config import load_section, load_settings
 from bot.events import Platform
 from bot.store.db import Database
 from tests.conftest import FAKE_KEY
@@ -43,10 +44,10 @@ class DiscordStack:
         return await self.settle(f"interaction:{interaction_id}")
 
 
-def settings_for(
+def values_for(
     db: Database, fake: FakeDiscord, fake_deepseek: FakeDeepSeek | None, **overrides: Any
-) -> Any:
-    """Settings pointing every client at the fakes."""
+) -> dict[str, Any]:
+    """Setting values (by short name) pointing every client at the fakes."""
     values: dict[str, Any] = {
         "database_url": db.url,
         "discord_bot_token": fake.token,
@@ -59,7 +60,7 @@ def settings_for(
     if fake_deepseek is not None:
         values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake_deepseek.base_url)
     values.update(overrides)
-    return load_settings(**values)
+    return values
 
 
 @asynccontextmanager
@@ -67,10 +68,16 @@ async def discord_stack(
     db: Database, fake: FakeDiscord, fake_deepseek: FakeDeepSeek | None, **overrides: Any
 ) -> AsyncIterator[DiscordStack]:
     """Start the app and a connected, ready Discord adapter."""
-    settings = settings_for(db, fake, fake_deepseek, **overrides)
+    values = values_for(db, fake, fake_deepseek, **overrides)
+    settings = load_settings(**values)
     with point_discord_py_at(fake):
         app = SupportApp(settings, database=Database(db.url))
-        adapter = DiscordAdapter.from_settings(settings, intake=app.intake, guild_ready_timeout=0.1)
+        adapter = DiscordAdapter.from_settings(
+            load_section(DiscordSettings, **values),
+            leads=settings.leads,
+            intake=app.intake,
+            guild_ready_timeout=0.1,
+        )
         app.attach(Platform.DISCORD, adapter.outlet)
         await app.start()
         try:

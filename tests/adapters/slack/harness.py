@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 from adapters.slack.adapter import SlackAdapter
+from adapters.slack.settings import SlackSettings
 from bot.app import SupportApp
-from bot.config import load_settings
+from bot.config import load_section, load_settings
 from bot.events import Platform
 from bot.store.db import Database
 from tests.conftest import FAKE_KEY
@@ -73,7 +74,9 @@ async def slack_stack(
     values.update(overrides)
     settings = load_settings(**values)
     app = SupportApp(settings, database=Database(db.url))
-    adapter = SlackAdapter.from_settings(settings, intake=app.intake)
+    adapter = SlackAdapter.from_settings(
+        load_section(SlackSettings, **values), leads=settings.leads, intake=app.intake
+    )
     app.attach(Platform.SLACK, adapter.outlet)
     await app.start()
     port = await adapter.start_http("127.0.0.1", 0)

@@ -11,8 +11,9 @@ import yaml
 from sqlalchemy import select
 
 from adapters.slack.adapter import SlackAdapter
+from adapters.slack.settings import SlackSettings
 from bot.app import SupportApp
-from bot.config import load_settings
+from bot.config import load_section, load_settings
 from bot.events import Platform
 from bot.store.db import Database
 from bot.store.models import Ticket
@@ -31,16 +32,17 @@ async def socket_app(
     db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
 ) -> AsyncIterator[SupportApp]:
     settings = load_settings(
-        database_url=db.url,
+        database_url=db.url, deepseek_api_key=FAKE_KEY, deepseek_base_url=fake_deepseek.base_url
+    )
+    slack = load_section(
+        SlackSettings,
         slack_bot_token=fake_slack.bot_token,
         slack_app_token=fake_slack.app_token,
         slack_api_url=fake_slack.base_url,
-        deepseek_api_key=FAKE_KEY,
-        deepseek_base_url=fake_deepseek.base_url,
         slack_messages_per_second=50.0,
     )
     app = SupportApp(settings, database=Database(db.url))
-    adapter = SlackAdapter.from_settings(settings, intake=app.intake)
+    adapter = SlackAdapter.from_settings(slack, leads=settings.leads, intake=app.intake)
     app.attach(Platform.SLACK, adapter.outlet)
     await app.start()
     await adapter.start_socket_mode()

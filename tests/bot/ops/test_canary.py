@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from adapters.slack.adapter import SlackAdapter
+from adapters.slack.settings import SlackSettings
 from bot.app import SupportApp
 from bot.cli import log_filters
-from bot.config import load_settings
+from bot.config import load_section, load_settings
 from bot.events import Platform
 from bot.ops.metrics import metrics_handler
 from bot.store.db import Database
@@ -38,18 +39,21 @@ async def test_canary_never_appears_in_logs_metrics_errors_or_the_database(
             database_url=db.url,
             deepseek_api_key=CANARY,
             deepseek_base_url=fake_deepseek.base_url,
+            log_level="DEBUG",
+        )
+        slack = load_section(
+            SlackSettings,
             slack_bot_token=SLACK_CANARY,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake_slack.base_url,
             slack_messages_per_second=50.0,
-            log_level="DEBUG",
         )
         caplog.set_level(logging.DEBUG)
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
-        for scrub in log_filters(settings):
+        for scrub in log_filters(settings, [slack]):
             caplog.handler.addFilter(scrub)
         app = SupportApp(settings, database=Database(db.url))
-        adapter = SlackAdapter.from_settings(settings, intake=app.intake)
+        adapter = SlackAdapter.from_settings(slack, leads=settings.leads, intake=app.intake)
         adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
         app.attach(Platform.SLACK, adapter.outlet)
         await app.start()

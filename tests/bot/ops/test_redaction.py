@@ -131,13 +131,13 @@ def clean_settings_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.mark.usefixtures("clean_settings_env")
 def test_settings_feed_the_redactor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPPORTBOT_REDACTION_PATTERNS", json.dumps({"TICKET_REF": r"INC-\d{6}"}))
-    settings = load_settings()
-    redactor = Redactor(enabled=settings.redaction, extra_patterns=settings.redaction_patterns)
+    privacy = load_settings().privacy
+    redactor = Redactor(enabled=privacy.redaction, extra_patterns=privacy.redaction_patterns)
     assert redactor.redact("see INC-654321") == "see [TICKET_REF]"
 
     monkeypatch.setenv("SUPPORTBOT_REDACTION", "false")
-    settings = load_settings()
-    redactor = Redactor(enabled=settings.redaction, extra_patterns=settings.redaction_patterns)
+    privacy = load_settings().privacy
+    redactor = Redactor(enabled=privacy.redaction, extra_patterns=privacy.redaction_patterns)
     assert redactor.redact("see INC-654321") == "see INC-654321"
 
 

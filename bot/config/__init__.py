@@ -1,0 +1,33 @@
+"""Settings: the core's groups (`sections`) and how they are read (`loader`)."""
+
+from bot import ConfigError
+from bot.config.loader import CONFIG_ENV, load_section, load_settings
+from bot.config.sections import (
+    LeadsSettings,
+    LlmSettings,
+    PipelineSettings,
+    PrivacySettings,
+    Section,
+    ServingSettings,
+    Settings,
+    StorageSettings,
+    mask_url_password,
+    setting,
+)
+
+__all__ = [
+    "CONFIG_ENV",
+    "ConfigError",
+    "LeadsSettings",
+    "LlmSettings",
+    "PipelineSettings",
+    "PrivacySettings",
+    "Section",
+    "ServingSettings",
+    "Settings",
+    "StorageSettings",
+    "load_section",
+    "load_settings",
+    "mask_url_password",
+    "setting",
+]

@@ -1,0 +1,270 @@
+"""The settings groups: llm, storage, pipeline, leads (and SLAs), privacy, serving.
+
+Each field has one flat name (`DEEPSEEK_API_KEY`, `SUPPORTBOT_SLA_HIGH_MINUTES`) and
+a short name (the same lower-cased without `supportbot_`) for TOML and overrides.
+Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import field_validator as check
+
+__all__ = [
+    "LeadsSettings",
+    "LlmSettings",
+    "PipelineSettings",
+    "PrivacySettings",
+    "Section",
+    "ServingSettings",
+    "Settings",
+    "StorageSettings",
+    "mask_url_password",
+    "setting",
+]
+
+
+def setting(env: str, default: Any = None, **kwargs: Any) -> Any:
+    """A field read from `env` (any case), or from its short name in TOML and overrides."""
+    return Field(default, validation_alias=AliasChoices(env, short_name(env)), **kwargs)
+
+
+def short_name(env: str) -> str:
+    """`SUPPORTBOT_SLA_HIGH_MINUTES` -> `sla_high_minutes` (TOML keys, overrides)."""
+    return env.lower().removeprefix("supportbot_")
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    if not value.startswith(tuple(f"{scheme}//" for scheme in schemes)):
+        raise ValueError("an " + " or ".join(f"{scheme}//" for scheme in schemes) + " URL")
+    return value
+
+
+class Section(BaseModel):
+    """A group of settings: frozen, validated once at startup."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets `field` (for messages to operators)."""
+        alias = cls.model_fields[field].validation_alias
+        assert isinstance(alias, AliasChoices)
+        return str(alias.choices[0])
+
+    def secret_values(self) -> list[str]:
+        """The raw values of every secret set in this group."""
+        return [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+
+    def masked(self) -> dict[str, str]:
+        """Effective values by environment name, secrets masked, for `supportbot config`."""
+        return {self.env_name(field): _shown(getattr(self, field)) for field in type(self).model_fields}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "********  (set)"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+class LlmSettings(Section):
+    """DeepSeek, and how much of it triage, answers and summaries use."""
+
+    api_key: SecretStr | None = setting("DEEPSEEK_API_KEY")
+    base_url: str = setting("DEEPSEEK_BASE_URL", "https://api.deepseek.com")
+    triage_model: str = setting("SUPPORTBOT_TRIAGE_MODEL", "deepseek-chat")
+    reasoner_model: str = setting("SUPPORTBOT_REASONER_MODEL", "deepseek-reasoner")
+    timeout_seconds: float = setting("SUPPORTBOT_LLM_TIMEOUT_SECONDS", 60.0, gt=0)
+    deadline_seconds: float = setting("SUPPORTBOT_LLM_DEADLINE_SECONDS", 120.0, gt=0)
+    max_attempts: int = setting("SUPPORTBOT_LLM_MAX_ATTEMPTS", 3, ge=1, le=3)
+    retry_after_cap_seconds: float = setting("SUPPORTBOT_LLM_RETRY_AFTER_CAP_SECONDS", 20.0, ge=0)
+    prices_file: Path | None = setting("SUPPORTBOT_PRICES_FILE")
+    reasoner_confidence_threshold: float = setting(
+        "SUPPORTBOT_REASONER_CONFIDENCE_THRESHOLD", 0.6, ge=0, le=1
+    )
+    triage_max_tokens: int = setting("SUPPORTBOT_TRIAGE_MAX_TOKENS", 400, ge=50, le=8000)
+    answer_max_tokens: int = setting("SUPPORTBOT_ANSWER_MAX_TOKENS", 800, ge=50, le=8000)
+    max_message_chars: int = setting("SUPPORTBOT_MAX_MESSAGE_CHARS", 4000, ge=100)
+    max_context_chars: int = setting("SUPPORTBOT_MAX_CONTEXT_CHARS", 12000, ge=1000)
+    human_brief: bool = setting("SUPPORTBOT_HUMAN_BRIEF", False)
+    summary_every_messages: int = setting("SUPPORTBOT_SUMMARY_EVERY_MESSAGES", 5, ge=1)
+
+    _base_url = check("base_url")(lambda v: _url(v, ("http:", "https:")))
+
+
+class StorageSettings(Section):
+    """Where tickets, the inbox, the outbox and the ledger live."""
+
+    database_url: str = setting("DATABASE_URL", "sqlite+aiosqlite:///supportbot.db", repr=False)
+
+    @check("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Accept the plain URLs people copy from their hosting panel.
+        for plain, driver in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                value = driver + value.removeprefix(plain)
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "an async SQLAlchemy URL: sqlite+aiosqlite:///path.db or "
+                "postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    def secret_values(self) -> list[str]:
+        """The database password, if the URL carries one."""
+        creds = self.database_url.partition("://")[2].rpartition("@")[0]
+        return [creds.split(":", 1)[1]] if ":" in creds else []
+
+    def masked(self) -> dict[str, str]:
+        """The URL with its password masked."""
+        return {self.env_name("database_url"): mask_url_password(self.database_url)}
+
+
+class PipelineSettings(Section):
+    """How events are worked off and replies sent."""
+
+    worker_concurrency: int = setting("SUPPORTBOT_WORKER_CONCURRENCY", 16, ge=1, le=256)
+    inbox_max_attempts: int = setting("SUPPORTBOT_INBOX_MAX_ATTEMPTS", 5, ge=1)
+    inbox_lease_seconds: float = setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
+    inbox_retry_base_seconds: float = setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)
+    outbox_lease_seconds: float = setting("SUPPORTBOT_OUTBOX_LEASE_SECONDS", 20.0, gt=0)
+
+
+class LeadsSettings(Section):
+    """Who the leads are, where they hear of escalations, and how long tickets may wait."""
+
+    user_ids: list[str] = setting("SUPPORTBOT_LEAD_USER_IDS", [])
+    role_ids: list[str] = setting("SUPPORTBOT_LEAD_ROLE_IDS", [])
+    slack_usergroup_id: str | None = setting("SLACK_LEAD_USERGROUP_ID")
+    slack_channels: dict[str, str] = setting("SLACK_LEADS_CHANNEL", {})
+    discord_channels: dict[str, str] = setting("DISCORD_LEADS_CHANNEL", {})
+    sla_high_minutes: int = setting("SUPPORTBOT_SLA_HIGH_MINUTES", 15, ge=1)
+    sla_medium_minutes: int = setting("SUPPORTBOT_SLA_MEDIUM_MINUTES", 120, ge=1)
+    sla_low_business_days: int = setting("SUPPORTBOT_SLA_LOW_BUSINESS_DAYS", 1, ge=1)
+    sla_reminders: int = setting("SUPPORTBOT_SLA_REMINDERS", 3, ge=1, le=10)
+    stale_warn_days: float = setting("SUPPORTBOT_STALE_WARN_DAYS", 3.0, gt=0)
+    stale_close_days: float = setting("SUPPORTBOT_STALE_CLOSE_DAYS", 4.0, gt=0)
+    digest_hour_utc: int = setting("SUPPORTBOT_DIGEST_HOUR_UTC", 9, ge=0, le=23)
+
+    _lists = check("user_ids", "role_ids", mode="before")(_comma_list)
+
+    @check("slack_channels", "discord_channels", mode="before")
+    @classmethod
+    def _per_workspace(cls, value: Any) -> Any:
+        """`C1` (every workspace: key "") or `T1:C1,T2:C2` (one channel per workspace)."""
+        if not isinstance(value, str):
+            return value
+        found: dict[str, str] = {}
+        for part in _comma_list(value):
+            workspace, _, channel = part.rpartition(":")
+            if not channel:
+                raise ValueError("a channel id, or WORKSPACE:CHANNEL pairs separated by commas")
+            found[workspace] = channel
+        return found
+
+    def masked(self) -> dict[str, str]:
+        """Effective values; per-workspace channels shown as they are written."""
+        shown = super().masked()
+        for field in ("slack_channels", "discord_channels"):
+            pairs = getattr(self, field).items()
+            shown[self.env_name(field)] = ",".join(f"{w}:{c}" if w else c for w, c in pairs)
+        return shown
+
+
+class PrivacySettings(Section):
+    """Redaction, retention, budgets and per-user limits."""
+
+    redaction: bool = setting("SUPPORTBOT_REDACTION", True)
+    redaction_patterns: dict[str, str] = setting("SUPPORTBOT_REDACTION_PATTERNS", {})
+    retention_days: int = setting("SUPPORTBOT_RETENTION_DAYS", 90, ge=1)
+    daily_budget_usd: Decimal | None = setting("SUPPORTBOT_DAILY_BUDGET_USD", None, ge=0)
+    user_messages_per_minute: int = setting("SUPPORTBOT_USER_MESSAGES_PER_MINUTE", 10, ge=1)
+
+    @check("redaction_patterns", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError('a JSON object such as {"ORDER": "ORD-\\\\d+"}') from None
+        return value
+
+
+class ServingSettings(Section):
+    """Ports and logs."""
+
+    http_port: int = setting("SUPPORTBOT_HTTP_PORT", 3000, ge=1, le=65535)
+    metrics_port: int | None = setting("SUPPORTBOT_METRICS_PORT", None, ge=1, le=65535)
+    log_format: str = setting("SUPPORTBOT_LOG_FORMAT", "json")
+    log_level: str = setting("SUPPORTBOT_LOG_LEVEL", "INFO")
+
+    @check("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in {"json", "text"}:
+            raise ValueError("json or text")
+        return value.lower()
+
+    @check("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+
+class Settings(BaseModel):
+    """Every knob of the core, in groups."""
+
+    model_config = ConfigDict(frozen=True)
+
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    leads: LeadsSettings = Field(default_factory=LeadsSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    serving: ServingSettings = Field(default_factory=ServingSettings)
+
+    def sections(self) -> list[Section]:
+        """The groups, in order."""
+        return [getattr(self, name) for name in type(self).model_fields]
+
+    def secret_values(self) -> list[str]:
+        """The raw values of every secret set, for scrubbing them out of logs."""
+        return [value for section in self.sections() for value in section.secret_values()]
+
+    def masked(self) -> dict[str, str]:
+        """Every effective setting by environment name, secrets masked."""
+        return {
+            name: text for section in self.sections() for name, text in section.masked().items()
+        }
+
+
+def mask_url_password(url: str) -> str:
+    """Replace the password in a URL with `***` so it can be printed."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in creds:
+        return url
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
