@@ -3,17 +3,18 @@
 An adapter translates platform payloads into `bot.events` and hands them to
 `Intake.submit()` before acknowledging the platform; it renders the core's neutral
 replies through its `Outlet.deliver()`. It never touches the database or the model.
-The `Intake` and `Outlet` protocols are defined by the core (`bot.events`), the one
-side both know.
+The `Intake` and `Outlet` protocols are defined by the core (`bot.pipeline.ports`), the
+one side both know.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from bot.events import Intake, Outlet
+from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, UpdateCard
+from bot.pipeline.ports import Intake, Outlet
 
-__all__ = ["Adapter", "Intake", "Outlet", "split_text"]
+__all__ = ["Adapter", "Intake", "Outlet", "OutletBase", "split_text"]
 
 
 class Adapter(Protocol):
@@ -24,6 +25,44 @@ class Adapter(Protocol):
     async def stop(self) -> None:
         """Disconnect; safe to call twice."""
         ...
+
+
+class OutletBase:
+    """An `Outlet` that hands each kind of reply to its own method.
+
+    A platform overrides the kinds it shows; the rest are not shown there (None).
+    """
+
+    async def deliver(self, reply: Reply) -> str | None:
+        """Send `reply` in the platform's own form; the posted message's id, if any."""
+        send: Any = {
+            PostReply: self.post_reply,
+            UpdateCard: self.update_card,
+            Notify: self.notify,
+            Ephemeral: self.ephemeral,
+            PublishHome: self.publish_home,
+        }[type(reply)]
+        return await send(reply)
+
+    async def post_reply(self, reply: PostReply) -> str | None:
+        """Text and/or a card in a thread (or a shared command answer)."""
+        return None
+
+    async def update_card(self, reply: UpdateCard) -> str | None:
+        """Re-render a posted card in place."""
+        return None
+
+    async def notify(self, reply: Notify) -> str | None:
+        """A notice in the leads channel."""
+        return None
+
+    async def ephemeral(self, reply: Ephemeral) -> str | None:
+        """A message only one person sees."""
+        return None
+
+    async def publish_home(self, reply: PublishHome) -> str | None:
+        """A person's home view."""
+        return None
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -17,6 +17,7 @@ from adapters.discord.doctor import check_discord
 from adapters.discord.settings import DiscordSettings
 from adapters.slack.doctor import check_slack
 from adapters.slack.settings import SlackSettings
+from bot import SupportbotError
 from bot.cli import Extension, cli, sections_of, settings_of
 from bot.config import Settings
 from bot.events import Event
@@ -113,5 +114,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         cli.main(obj={"extensions": EXTENSIONS}, standalone_mode=True)
+    except SupportbotError as exc:  # operator-facing: one line, never a traceback
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from adapters.base import Intake
+from adapters.base import Intake, OutletBase
 from bot.events import (
     ActionInvoked,
     Actor,
@@ -30,23 +30,31 @@ from bot.events import (
     Place,
     Platform,
     PostReply,
-    Reply,
     TicketAction,
     TicketCard,
     UpdateCard,
 )
-from bot.flow.copy import ACTION_LABELS
+from bot.flow.copy import ACTION_LABELS, COMMAND_HELP
 
 __all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card"]
 
 WORKSPACE, CHANNEL = "local", "terminal"
 # Typed as `/ask N`: the one action whose name is too long to type.
 SHORT_NAMES = {"ask": TicketAction.ASK_REASONER}
-HELP = """Type a message to open a ticket; later lines go into its thread.
-  /new                  start a new ticket with your next message
-  /summary /escalations /costs [7d] /ticket N /forget-me /help
-  /claim N  /resolve N  /reopen N  /reclassify N category[:urgency]  /ask N
-  /quit                 leave (Ctrl-D works too)"""
+_ARGS = {TicketAction.RECLASSIFY: "N category[:urgency]"}
+HELP = "\n".join(
+    [
+        "Type a message to open a ticket; later lines go into its thread.",
+        "  /new                  start a new ticket with your next message",
+        "  " + " ".join(f"/{usage}" for usage, _ in COMMAND_HELP.values()),
+        "  "
+        + "  ".join(
+            f"/{next((k for k, v in SHORT_NAMES.items() if v is a), a)} {_ARGS.get(a, 'N')}"
+            for a in TicketAction
+        ),
+        "  /quit                 leave (Ctrl-D works too)",
+    ]
+)
 
 
 def _action(name: str) -> TicketAction | None:
@@ -73,7 +81,7 @@ def render_card(card: TicketCard) -> list[str]:
     ]
 
 
-class ConsoleOutlet:
+class ConsoleOutlet(OutletBase):
     """Prints replies; message ids are local counters."""
 
     def __init__(self, out: TextIO) -> None:
@@ -85,34 +93,28 @@ class ConsoleOutlet:
             print(f"{prefix}{line}", file=self._out)
         self._out.flush()
 
-    async def deliver(self, reply: Reply) -> str | None:
-        """Print one reply the way a chat would show it."""
-        send = {
-            "post_reply": self._post,
-            "notify": self._notify,
-            "ephemeral": self._ephemeral,
-            "update_card": self._update,
-        }.get(reply.kind)
-        return send(reply) if send is not None else None  # type: ignore[operator]
-
-    def _post(self, reply: PostReply) -> str:
+    async def post_reply(self, reply: PostReply) -> str:
+        """Print the card boxed, then the text as the bot's lines."""
         if reply.card is not None:
             self._print(render_card(reply.card))
         if reply.text:
             self._print(_bot_lines(reply.text))
         return f"console-out-{next(self._ids)}"
 
-    def _notify(self, reply: Notify) -> str:
+    async def notify(self, reply: Notify) -> str:
+        """Print a leads-channel notice."""
         ping = "@leads " if reply.ping_leads else ""
         self._print([f"[#{reply.place.channel_id}] {ping}{reply.text}"])
         if reply.card is not None:
             self._print(render_card(reply.card), prefix="  [#leads] ")
         return f"console-out-{next(self._ids)}"
 
-    def _ephemeral(self, reply: Ephemeral) -> None:
+    async def ephemeral(self, reply: Ephemeral) -> None:
+        """Print a private answer."""
         self._print(["(only you can see this)", *reply.text.splitlines()])
 
-    def _update(self, reply: UpdateCard) -> str:
+    async def update_card(self, reply: UpdateCard) -> str:
+        """Print that a card changed."""
         card, where = reply.card, reply.ref.place.channel_id
         who = f", assignee {card.assignee_id}" if card.assignee_id else ""
         self._print([f"(card #{card.ticket_id} in #{where} updated: {card.status}{who})"])

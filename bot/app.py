@@ -22,7 +22,7 @@ from bot.desk.actions import LeadActions
 from bot.desk.commands import CommandDesk
 from bot.desk.home import HomeDesk
 from bot.desk.leads import Leads
-from bot.events import Event, Outlet, Platform
+from bot.events import Event, Platform
 from bot.flow.answers import Writer
 from bot.flow.limits import Limits
 from bot.flow.messages import MessageFlow
@@ -39,6 +39,7 @@ from bot.ops.redaction import Redactor
 from bot.pipeline.inbox import Inbox
 from bot.pipeline.intake import Intake
 from bot.pipeline.outbox import Outbox
+from bot.pipeline.ports import Outlet
 from bot.pipeline.worker import InboxWorker
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder

@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from bot import ConfigError
 from bot.config import Section, Settings, load_section, load_settings
-from bot.ops.logs import SecretsFilter, configure_logging
-
-T = TypeVar("T")
+from bot.events import Platform
+from bot.ops.logs import configure_logging, log_filters
 
 
 @dataclass(frozen=True)
@@ -34,20 +32,6 @@ class Extension:
     settings: type[Section]
     checks: Callable[[Any], Awaitable[Any]]
     """Given the loaded settings group: a `Check` or a list of them."""
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def log_filters(settings: Settings, sections: Iterable[Section] = ()) -> list[logging.Filter]:
-    """Scrub secrets' values and personal data out of every log line."""
-    from bot.ops.redaction import RedactingFilter, Redactor
-
-    privacy = settings.privacy
-    redactor = Redactor(enabled=privacy.redaction, extra_patterns=privacy.redaction_patterns)
-    secrets = [*settings.secret_values(), *(v for s in sections for v in s.secret_values())]
-    return [SecretsFilter(secrets), RedactingFilter(redactor)]
 
 
 def _extensions(ctx: click.Context) -> tuple[Extension, ...]:
@@ -117,20 +101,16 @@ def db_group() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the newest version."""
-    from bot.store.db import Database
     from bot.store.migrate import head_revision, upgrade
 
     settings = settings_of(ctx)
 
     async def go() -> None:
-        database = Database(settings.storage.database_url)
-        try:
+        async with _database(settings) as database:
             await upgrade(database)
-        finally:
-            await database.dispose()
 
     try:
-        _run(go())
+        asyncio.run(go())
     except Exception as exc:
         raise click.ClickException(
             f"database upgrade failed ({type(exc).__name__}); check DATABASE_URL"
@@ -157,7 +137,7 @@ def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
     if unknown:
         known = ", ".join(name for name, _ in named)
         raise click.BadParameter(f"no check named {', '.join(sorted(unknown))}; known: {known}")
-    checks = _run(run_checks([(name, fn) for name, fn in named if not only or name in only]))
+    checks = asyncio.run(run_checks([(name, fn) for name, fn in named if not only or name in only]))
     for check in checks:
         click.echo(check.line())
     failed = [c for c in checks if c.ok is False]
@@ -173,7 +153,6 @@ def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
 def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) -> None:
     """Spend on model calls by day, model, purpose and workspace."""
     from bot.reports.costs import BadWindow, cost_report, parse_since, render_costs
-    from bot.store.db import Database
 
     try:
         window = parse_since(since)
@@ -182,15 +161,12 @@ def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) 
     settings = settings_of(ctx)
 
     async def go() -> dict[str, Any]:
-        database = Database(settings.storage.database_url)
-        try:
+        async with _database(settings) as database:
             report = await cost_report(database.sessions, datetime.now(UTC) - window, workspace)
-        finally:
-            await database.dispose()
         return report.as_dict()
 
     try:
-        report = _run(go())
+        report = asyncio.run(go())
     except Exception as exc:
         raise click.ClickException(
             f"cannot read costs ({type(exc).__name__}); run `supportbot doctor`"
@@ -215,7 +191,7 @@ def triage(ctx: click.Context, text: str | None) -> None:
 @click.argument("user")
 @click.option(
     "--platform",
-    type=click.Choice(["slack", "discord", "console"]),
+    type=click.Choice(list(Platform)),
     default=None,
     help="Only this platform (default: every platform).",
 )
@@ -232,19 +208,10 @@ def forget(ctx: click.Context, user: str, platform: str | None) -> None:
 @click.pass_context
 def tickets(ctx: click.Context, as_json: bool, limit: int) -> None:
     """List tickets, newest first."""
+    from bot.reports.tickets import ticket_lines
+
     rows = asyncio.run(_tickets(settings_of(ctx), limit))
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No tickets yet.")
-    for r in rows:
-        human = "needs human" if r["needs_human"] else ""
-        click.echo(
-            f"#{r['id']:<5} {r['platform']:<8} {r['place']:<28} {r['status']:<10} "
-            f"{r['category'] or '-':<16} {r['urgency'] or '-':<7} "
-            f"{r['route'] or '-':<9} {human}"
-        )
+    click.echo(json.dumps(rows, indent=2) if as_json else "\n".join(ticket_lines(rows)))
 
 
 @cli.command("eval")
@@ -261,6 +228,18 @@ def eval_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     report = asyncio.run(_eval(settings_of(ctx), cases))
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Any]:
+    """The database for one admin command, disposed after."""
+    from bot.store.db import Database
+
+    database = Database(settings.storage.database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 @asynccontextmanager
@@ -296,12 +275,9 @@ async def _forget(settings: Settings, user: str, platform: str | None) -> int:
     from bot.tickets.erasure import erase_user
 
     async with _app(settings) as app:
+        sessions, now = app.database.sessions, datetime.now(UTC)
         return await erase_user(
-            app.database.sessions,
-            user_id=user,
-            actor="cli:operator",
-            now=datetime.now(UTC),
-            platform=platform,
+            sessions, user_id=user, actor="cli:operator", now=now, platform=platform
         )
 
 

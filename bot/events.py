@@ -1,17 +1,15 @@
-"""The common event model: what adapters hand to the core, and what the core hands back.
+"""The contract: the vocabulary, what adapters hand the core, and what it hands back.
 
-Incoming events are frozen, keyword-only pydantic models carrying where they came
-from and a platform-unique `event_id` for de-duplication. Outgoing replies are
-neutral instructions (`PostReply`, `UpdateCard`, `Notify`, `Ephemeral`) that each
-adapter renders in its platform's own form. Raw platform payloads never cross this
-line.
+Incoming events and outgoing replies (neutral instructions each adapter renders in
+its platform's own form) are frozen, keyword-only pydantic models. Raw platform
+payloads never cross this line.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,12 +24,10 @@ __all__ = [
     "Event",
     "HomeOpened",
     "HomeSection",
-    "Intake",
     "MessageDeleted",
     "MessageEdited",
     "MessagePosted",
     "Notify",
-    "Outlet",
     "Place",
     "Platform",
     "PostReply",
@@ -46,8 +42,7 @@ __all__ = [
 ]
 
 
-# --- The vocabulary -------------------------------------------------------------
-# One StrEnum per word family; adapters iterate these instead of keeping their own lists.
+# --- The vocabulary: one StrEnum per word family, iterated by the adapters ----------
 
 
 class Platform(StrEnum):
@@ -136,12 +131,18 @@ class Place(_Frozen):
     """Slack `thread_ts` or Discord thread id; None at the top level of a channel."""
 
 
-class MessagePosted(_Frozen):
+class _Incoming(_Frozen):
+    """What every incoming event carries."""
+
+    event_id: str
+    """Unique per platform: a second delivery of the same id is dropped by the inbox."""
+    place: Place
+
+
+class MessagePosted(_Incoming):
     """A message someone posted, with the bot's mention already removed from `text`."""
 
     kind: Literal["message_posted"] = "message_posted"
-    event_id: str
-    place: Place
     message_id: str
     author: Actor
     text: str
@@ -151,31 +152,25 @@ class MessagePosted(_Frozen):
     """File names or URLs only; never the file content."""
 
 
-class MessageEdited(_Frozen):
+class MessageEdited(_Incoming):
     """A stored message's text changed."""
 
     kind: Literal["message_edited"] = "message_edited"
-    event_id: str
-    place: Place
     message_id: str
     new_text: str
 
 
-class MessageDeleted(_Frozen):
+class MessageDeleted(_Incoming):
     """A message was deleted; its stored text must be erased."""
 
     kind: Literal["message_deleted"] = "message_deleted"
-    event_id: str
-    place: Place
     message_id: str
 
 
-class CommandInvoked(_Frozen):
+class CommandInvoked(_Incoming):
     """A slash command: `/support summary`, `/support costs 7d`..."""
 
     kind: Literal["command_invoked"] = "command_invoked"
-    event_id: str
-    place: Place
     actor: Actor
     name: CommandName
     args: tuple[str, ...] = ()
@@ -183,12 +178,10 @@ class CommandInvoked(_Frozen):
     """Opaque to the core: a Slack response_url, a Discord interaction token..."""
 
 
-class ActionInvoked(_Frozen):
+class ActionInvoked(_Incoming):
     """A lead pressed a button (or picked from a select) on a ticket card."""
 
     kind: Literal["action_invoked"] = "action_invoked"
-    event_id: str
-    place: Place
     actor: Actor
     action: TicketAction
     ticket_id: int
@@ -196,12 +189,10 @@ class ActionInvoked(_Frozen):
     reply_handle: str | None = None
 
 
-class HomeOpened(_Frozen):
+class HomeOpened(_Incoming):
     """Someone opened the bot's home (Slack App Home); leads see their queue there."""
 
     kind: Literal["home_opened"] = "home_opened"
-    event_id: str
-    place: Place
     actor: Actor
 
 
@@ -235,30 +226,34 @@ class CardRef(_Frozen):
     message_id: str
 
 
-class PostReply(_Frozen):
+class _Outgoing(_Frozen):
+    """What every reply carries."""
+
+    key: str = ""
+    """The outbox key, set when the reply is written: an outlet may pass it to a
+    platform that de-duplicates sends."""
+
+
+class PostReply(_Outgoing):
     """Post text and/or a card in a place (usually a ticket's thread)."""
 
     kind: Literal["post_reply"] = "post_reply"
     place: Place
     text: str | None = None
     card: TicketCard | None = None
-    key: str = ""
-    """The outbox key, set when the reply is written: an outlet may pass it to a
-    platform that de-duplicates sends (every reply type carries one)."""
     reply_handle: str | None = None
     """Set when this answers a command: the adapter replies through it, for all to see."""
 
 
-class UpdateCard(_Frozen):
+class UpdateCard(_Outgoing):
     """Re-render a card that was posted earlier."""
 
     kind: Literal["update_card"] = "update_card"
     ref: CardRef
     card: TicketCard
-    key: str = ""
 
 
-class Notify(_Frozen):
+class Notify(_Outgoing):
     """A notice for the leads (escalations, SLA reminders, budget alerts)."""
 
     kind: Literal["notify"] = "notify"
@@ -266,10 +261,9 @@ class Notify(_Frozen):
     text: str
     ping_leads: bool = False
     card: TicketCard | None = None
-    key: str = ""
 
 
-class Ephemeral(_Frozen):
+class Ephemeral(_Outgoing):
     """A message only `actor` sees (refusals, command answers)."""
 
     kind: Literal["ephemeral"] = "ephemeral"
@@ -277,7 +271,6 @@ class Ephemeral(_Frozen):
     place: Place
     text: str
     reply_handle: str | None = None
-    key: str = ""
 
 
 class HomeSection(_Frozen):
@@ -287,43 +280,19 @@ class HomeSection(_Frozen):
     lines: tuple[str, ...] = ()
 
 
-class PublishHome(_Frozen):
+class PublishHome(_Outgoing):
     """Show `actor` their home view (the leads' queue, or a short how-to)."""
 
     kind: Literal["publish_home"] = "publish_home"
     actor: Actor
     place: Place
     sections: tuple[HomeSection, ...]
-    key: str = ""
 
 
 Reply = Annotated[
     PostReply | UpdateCard | Notify | Ephemeral | PublishHome, Field(discriminator="kind")
 ]
 """Any outgoing instruction."""
-
-
-# --- The two doors between adapters and the core ------------------------------------
-
-
-class Intake(Protocol):
-    """How an adapter hands an event to the core (before it acknowledges the platform)."""
-
-    async def submit(self, event: Event) -> bool:
-        """Store the event durably; False when it was a duplicate."""
-        ...
-
-
-class Outlet(Protocol):
-    """What an adapter offers the core: render and send one neutral reply."""
-
-    async def deliver(self, reply: Reply) -> str | None:
-        """Send `reply`; return the platform id of the message posted, if any.
-
-        Raises:
-            bot.DeliveryFailed: the platform refused or could not be reached.
-        """
-        ...
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

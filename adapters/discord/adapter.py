@@ -20,6 +20,7 @@ import yarl
 from discord import app_commands
 
 from adapters.base import Intake
+from adapters.discord.commands import support_group
 from adapters.discord.outlet import DiscordOutlet
 from adapters.discord.render import make_ticket_items
 from adapters.discord.settings import DiscordSettings
@@ -127,7 +128,7 @@ class DiscordAdapter:
         self.client.event(self.on_raw_message_edit)
         self.client.event(self.on_raw_message_delete)
         self.client.event(self.on_interaction)
-        self.tree.add_command(_support_group(self._command))
+        self.tree.add_command(support_group(self._command))
 
     async def _setup_hook(self) -> None:
         # Registered at start, so buttons on cards posted before a restart still work.
@@ -260,38 +261,3 @@ def _point_at(api_url: str | None, gateway_url: str | None) -> None:
         discord.http.Route.BASE = api_url.rstrip("/")
     if gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-def _support_group(run: Any) -> app_commands.Group:
-    """`/support summary|escalations|costs|ticket|forget-me|help`, each handed to `run`."""
-    group = app_commands.Group(name="support", description="Support tickets and the lead queue")
-
-    @group.command(
-        name="summary", description="This ticket's summary, or this channel's open tickets"
-    )
-    async def summary(interaction: discord.Interaction, public: bool = False) -> None:
-        await run(interaction, "summary", ("public",) if public else ())
-
-    @group.command(name="escalations", description="Leads: open escalations, oldest first")
-    async def escalations(interaction: discord.Interaction) -> None:
-        await run(interaction, "escalations", ())
-
-    @group.command(name="costs", description="Leads: model spend by model and purpose")
-    async def costs(interaction: discord.Interaction, window: str = "7d") -> None:
-        await run(interaction, "costs", (window,))
-
-    @group.command(name="ticket", description="One ticket's card and summary")
-    async def ticket(interaction: discord.Interaction, number: int) -> None:
-        await run(interaction, "ticket", (str(number),))
-
-    @group.command(
-        name="forget-me", description="Erase the text of every message of yours the bot stored"
-    )
-    async def forget_me(interaction: discord.Interaction) -> None:
-        await run(interaction, "forget-me", ())
-
-    @group.command(name="help", description="What the bot can do")
-    async def help_(interaction: discord.Interaction) -> None:
-        await run(interaction, "help", ())
-
-    return group

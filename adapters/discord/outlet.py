@@ -12,8 +12,9 @@ from typing import Any
 
 import discord
 
+from adapters.base import OutletBase
 from adapters.discord.render import NO_PINGS, card_embed, split_content, ticket_view
-from bot.events import Ephemeral, Notify, Place, PostReply, Reply, UpdateCard
+from bot.events import Ephemeral, Notify, Place, PostReply, UpdateCard
 
 __all__ = ["DiscordOutlet"]
 
@@ -23,7 +24,7 @@ THREAD_EXISTS = 160004
 THREAD_ARCHIVE_MINUTES = 10080  # a week: tickets outlive Discord's one-day default
 
 
-class DiscordOutlet:
+class DiscordOutlet(OutletBase):
     """Renders replies as embeds, buttons and plain content."""
 
     def __init__(
@@ -34,21 +35,14 @@ class DiscordOutlet:
         self._lead_role_ids = lead_role_ids
         self._threads: set[str] = set()
 
-    async def deliver(self, reply: Reply) -> str | None:
-        """Send one reply in Discord's form; returns the posted message id."""
-        send = {
-            "post_reply": self._post,
-            "notify": self._notify,
-            "ephemeral": self._ephemeral,
-            "update_card": self._update,
-        }.get(reply.kind)
-        # No entry for publish_home: Discord has no home tab; leads use /support escalations.
-        return await send(reply) if send is not None else None  # type: ignore[operator]
+    # No publish_home: Discord has no home tab; leads use /support escalations.
 
-    async def _ephemeral(self, reply: Ephemeral) -> None:
+    async def ephemeral(self, reply: Ephemeral) -> None:
+        """A private follow-up on the interaction."""
         await self._followup(reply.reply_handle, reply.text, ephemeral=True)
 
-    async def _update(self, reply: UpdateCard) -> str:
+    async def update_card(self, reply: UpdateCard) -> str:
+        """Edit the card's message in place."""
         place = reply.ref.place
         channel = self._client.get_partial_messageable(int(place.thread_id or place.channel_id))
         await channel.get_partial_message(int(reply.ref.message_id)).edit(
@@ -77,7 +71,8 @@ class DiscordOutlet:
             self._threads.add(place.thread_id)
         return self._client.get_partial_messageable(int(place.thread_id), guild_id=guild_id)
 
-    async def _post(self, reply: PostReply) -> str:
+    async def post_reply(self, reply: PostReply) -> str:
+        """The card, then the text, in the ticket's thread (created on first use)."""
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
             return await self._followup(reply.reply_handle, reply.text, ephemeral=False) or ""
         name = f"Ticket #{reply.card.ticket_id}: {reply.card.summary}" if reply.card else "Ticket"
@@ -99,7 +94,8 @@ class DiscordOutlet:
                 first = first or str(sent.id)
         return first or ""
 
-    async def _notify(self, reply: Notify) -> str:
+    async def notify(self, reply: Notify) -> str:
+        """A leads-channel notice, pinging only the lead roles when asked."""
         roles = self._lead_roles(reply.place.workspace_id) if reply.ping_leads else []
         pings = " ".join(f"<@&{role.id}>" for role in roles)
         content = split_content(f"{pings} {reply.text}".strip())[0]

@@ -5,11 +5,9 @@ Who the leads are and where escalations go are the core's (`bot.config.LeadsSett
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr, field_validator
 
-from bot.config import Section, setting
+from bot.config import Section, comma_list, setting, url_of
 
 __all__ = ["DiscordSettings"]
 
@@ -24,23 +22,6 @@ class DiscordSettings(Section):
     shard_ids: list[int] = setting("DISCORD_SHARD_IDS", [])
     global_commands: bool = setting("DISCORD_GLOBAL_COMMANDS", False)
 
-    @field_validator("api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("an http:// or https:// URL")
-        return value
-
-    @field_validator("gateway_url")
-    @classmethod
-    def _ws_url(cls, value: str) -> str:
-        if not value.startswith(("ws://", "wss://")):
-            raise ValueError("a ws:// or wss:// URL")
-        return value
-
-    @field_validator("shard_ids", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    _api_url = field_validator("api_url")(url_of("http:", "https:"))
+    _gateway_url = field_validator("gateway_url")(url_of("ws:", "wss:"))
+    _shard_ids = field_validator("shard_ids", mode="before")(comma_list)

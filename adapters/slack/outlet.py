@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.base import OutletBase
 from adapters.slack.render import (
     SECTION_LIMIT,
     card_blocks,
@@ -30,7 +31,7 @@ from adapters.slack.render import (
     text_messages,
 )
 from bot import DeliveryFailed
-from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, UpdateCard
+from bot.events import Ephemeral, Notify, PostReply, PublishHome, UpdateCard
 
 __all__ = ["ChannelPacer", "SlackOutlet", "retry_handlers"]
 
@@ -65,7 +66,7 @@ class ChannelPacer:
                 self._last[channel] = self._clock()
 
 
-class SlackOutlet:
+class SlackOutlet(OutletBase):
     """Renders and posts replies; returns the posted message's `ts`."""
 
     def __init__(
@@ -79,18 +80,8 @@ class SlackOutlet:
         self._pacer = pacer or ChannelPacer()
         self._lead_group_id = lead_group_id
 
-    async def deliver(self, reply: Reply) -> str | None:
-        """Send one reply in Slack's form; returns the posted message's `ts`."""
-        send = {
-            "post_reply": self._post,
-            "notify": self._notify,
-            "ephemeral": self._ephemeral,
-            "update_card": self._update,
-            "publish_home": self._publish_home,
-        }[reply.kind]
-        return await send(reply)  # type: ignore[operator]
-
-    async def _update(self, reply: UpdateCard) -> str:
+    async def update_card(self, reply: UpdateCard) -> str:
+        """Edit the card's message in place (`chat.update`)."""
         await self._client.chat_update(
             channel=reply.ref.place.channel_id,
             ts=reply.ref.message_id,
@@ -99,7 +90,8 @@ class SlackOutlet:
         )
         return reply.ref.message_id
 
-    async def _publish_home(self, reply: PublishHome) -> None:
+    async def publish_home(self, reply: PublishHome) -> None:
+        """Publish the App Home tab (`views.publish`)."""
         await self._client.views_publish(
             user_id=reply.actor.user_id, view=home_view(reply.sections)
         )
@@ -111,7 +103,8 @@ class SlackOutlet:
             )
         return str(response["ts"])
 
-    async def _post(self, reply: PostReply) -> str:
+    async def post_reply(self, reply: PostReply) -> str:
+        """The card, then the text split into messages; the first message's `ts`."""
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
             await self._respond(reply.reply_handle, reply.text, response_type="in_channel")
             return ""
@@ -131,7 +124,8 @@ class SlackOutlet:
                 first = first or ts
         return first or ""
 
-    async def _notify(self, reply: Notify) -> str:
+    async def notify(self, reply: Notify) -> str:
+        """A leads-channel notice, pinging the lead group when asked."""
         # The only ping the bot makes on purpose: the lead group, in our own words.
         ping = ""
         if reply.ping_leads and self._lead_group_id:
@@ -146,7 +140,8 @@ class SlackOutlet:
             reply.place.channel_id, reply.place.thread_id, text=text[:300], blocks=blocks
         )
 
-    async def _ephemeral(self, reply: Ephemeral) -> None:
+    async def ephemeral(self, reply: Ephemeral) -> None:
+        """Answer on the command's response_url, or `chat.postEphemeral`."""
         if reply.reply_handle:  # a slash command or button: answer on its response_url
             await self._respond(reply.reply_handle, reply.text, response_type="ephemeral")
             return

@@ -5,11 +5,9 @@ Who the leads are and where escalations go are the core's (`bot.config.LeadsSett
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr, field_validator
 
-from bot.config import Section, setting
+from bot.config import Section, comma_list, setting, url_of
 
 __all__ = ["SlackSettings"]
 
@@ -24,16 +22,5 @@ class SlackSettings(Section):
     allowed_bot_ids: list[str] = setting("SLACK_ALLOWED_BOT_IDS", [])
     messages_per_second: float = setting("SLACK_MESSAGES_PER_SECOND", 1.0, gt=0)
 
-    @field_validator("api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("an http:// or https:// URL")
-        return value
-
-    @field_validator("allowed_bot_ids", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    _api_url = field_validator("api_url")(url_of("http:", "https:"))
+    _bot_ids = field_validator("allowed_bot_ids", mode="before")(comma_list)

@@ -11,8 +11,10 @@ from bot.config.sections import (
     ServingSettings,
     Settings,
     StorageSettings,
+    comma_list,
     mask_url_password,
     setting,
+    url_of,
 )
 
 __all__ = [
@@ -26,8 +28,10 @@ __all__ = [
     "ServingSettings",
     "Settings",
     "StorageSettings",
+    "comma_list",
     "load_section",
     "load_settings",
     "mask_url_password",
     "setting",
+    "url_of",
 ]

@@ -24,8 +24,10 @@ __all__ = [
     "ServingSettings",
     "Settings",
     "StorageSettings",
+    "comma_list",
     "mask_url_password",
     "setting",
+    "url_of",
 ]
 
 
@@ -39,16 +41,24 @@ def short_name(env: str) -> str:
     return env.lower().removeprefix("supportbot_")
 
 
-def _comma_list(value: Any) -> Any:
+def comma_list(value: Any) -> Any:
+    """A validator: `a, b,c` from the environment becomes ["a", "b", "c"]."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
 
 
-def _url(value: str, schemes: tuple[str, ...]) -> str:
-    if not value.startswith(tuple(f"{scheme}//" for scheme in schemes)):
-        raise ValueError("an " + " or ".join(f"{scheme}//" for scheme in schemes) + " URL")
-    return value
+def url_of(*schemes: str) -> Any:
+    """A validator that accepts URLs of these schemes only (`"http:"`, `"wss:"`...)."""
+
+    def check_url(value: str) -> str:
+        if not value.startswith(tuple(f"{scheme}//" for scheme in schemes)):
+            article = "an" if schemes[0].startswith("h") else "a"  # "an http://", "a ws://"
+            names = " or ".join(f"{scheme}//" for scheme in schemes)
+            raise ValueError(f"{article} {names} URL")
+        return value
+
+    return check_url
 
 
 class Section(BaseModel):
@@ -69,7 +79,9 @@ class Section(BaseModel):
 
     def masked(self) -> dict[str, str]:
         """Effective values by environment name, secrets masked, for `supportbot config`."""
-        return {self.env_name(field): _shown(getattr(self, field)) for field in type(self).model_fields}
+        return {
+            self.env_name(field): _shown(getattr(self, field)) for field in type(self).model_fields
+        }
 
 
 def _shown(value: Any) -> str:
@@ -104,7 +116,7 @@ class LlmSettings(Section):
     human_brief: bool = setting("SUPPORTBOT_HUMAN_BRIEF", False)
     summary_every_messages: int = setting("SUPPORTBOT_SUMMARY_EVERY_MESSAGES", 5, ge=1)
 
-    _base_url = check("base_url")(lambda v: _url(v, ("http:", "https:")))
+    _base_url = check("base_url")(url_of("http:", "https:"))
 
 
 class StorageSettings(Section):
@@ -166,7 +178,7 @@ class LeadsSettings(Section):
     stale_close_days: float = setting("SUPPORTBOT_STALE_CLOSE_DAYS", 4.0, gt=0)
     digest_hour_utc: int = setting("SUPPORTBOT_DIGEST_HOUR_UTC", 9, ge=0, le=23)
 
-    _lists = check("user_ids", "role_ids", mode="before")(_comma_list)
+    _lists = check("user_ids", "role_ids", mode="before")(comma_list)
 
     @check("slack_channels", "discord_channels", mode="before")
     @classmethod
@@ -175,7 +187,7 @@ class LeadsSettings(Section):
         if not isinstance(value, str):
             return value
         found: dict[str, str] = {}
-        for part in _comma_list(value):
+        for part in comma_list(value):
             workspace, _, channel = part.rpartition(":")
             if not channel:
                 raise ValueError("a channel id, or WORKSPACE:CHANNEL pairs separated by commas")

@@ -1,9 +1,8 @@
 """The async DeepSeek client: chat completions with retries, typed errors and a ledger.
 
-One retry loop lives here (tenacity): 429, 500, 503, timeouts and connection errors
-are retried with exponential backoff and full jitter, or after the server's
-Retry-After (capped); everything else fails at once with a typed error. One overall
-deadline bounds the whole call. Every HTTP attempt, failed ones too, is handed to
+Transient failures (429, 500, 503, timeouts, connection errors) are retried by the
+one policy in `bot.llm.retry`; everything else fails at once with a typed error. One
+overall deadline bounds the whole call. Every HTTP attempt, failed ones too, is handed to
 the `CallRecorder` with its usage and cost, because failed attempts cost time and
 sometimes money.
 """
@@ -19,14 +18,6 @@ from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_random_exponential,
-)
 
 from bot.llm.errors import (
     LLMConnectionError,
@@ -36,6 +27,7 @@ from bot.llm.errors import (
     error_for_status,
 )
 from bot.llm.pricing import PriceTable
+from bot.llm.retry import RetryPolicy
 from bot.llm.types import AttemptRecord, CallContext, CallRecorder, ChatResult, Usage
 from bot.llm.wire import (
     Balance,
@@ -79,9 +71,13 @@ class DeepSeekClient:
         self._recorder = recorder
         self._timeout = timeout
         self._deadline = deadline
-        self._max_attempts = max_attempts
-        self._retry_after_cap = retry_after_cap
-        self._backoff = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
+        self._retry = RetryPolicy(
+            max_attempts=max_attempts,
+            deadline=deadline,
+            retry_after_cap=retry_after_cap,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+        )
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=timeout)
 
@@ -137,7 +133,7 @@ class DeepSeekClient:
             temperature=temperature,
         )
         deadline_at = time.monotonic() + self._deadline
-        async for attempt in self._retrying():
+        async for attempt in self._retry.retrying():
             with attempt:
                 number = attempt.retry_state.attempt_number
                 return await self._chat_attempt(body, key, context, number, deadline_at)
@@ -150,23 +146,6 @@ class DeepSeekClient:
     async def balance(self) -> Balance:
         """The account balance (`GET /user/balance`)."""
         return parse_balance(await self._get_json("/user/balance"))
-
-    # --- retry policy ------------------------------------------------------------
-    def _retrying(self) -> AsyncRetrying:
-        return AsyncRetrying(
-            retry=retry_if_exception(lambda exc: isinstance(exc, LLMError) and exc.retryable),
-            # Stop when attempts are spent or the next wait would end past the deadline.
-            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(self._deadline),
-            wait=self._wait,
-            before_sleep=_log_retry,
-            reraise=True,  # callers catch our typed errors, never tenacity's RetryError
-        )
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, LLMError) and error.retry_after is not None:
-            return min(error.retry_after, self._retry_after_cap)
-        return float(self._backoff(state))
 
     def _attempt_budget(self, deadline_at: float) -> float:
         return max(min(self._timeout, deadline_at - time.monotonic()), _MIN_ATTEMPT_SECONDS)
@@ -260,7 +239,7 @@ class DeepSeekClient:
     async def _get_json(self, path: str) -> Any:
         key = self._require_key()
         deadline_at = time.monotonic() + self._deadline
-        async for attempt in self._retrying():
+        async for attempt in self._retry.retrying():
             with attempt:
                 return self._json_body(await self._send("GET", path, key, deadline_at))
         raise AssertionError("unreachable: tenacity returns or re-raises")
@@ -297,12 +276,3 @@ class DeepSeekClient:
 
 def _ms_since(clock: float) -> int:
     return int((time.monotonic() - clock) * 1000)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    kind = error.kind if isinstance(error, LLMError) else type(error).__name__
-    sleep = state.next_action.sleep if state.next_action else 0.0
-    logger.info(
-        "llm.call.retrying attempt=%d kind=%s wait_s=%.2f", state.attempt_number, kind, sleep
-    )

@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot import ConfigError
 from bot.llm.types import Usage
 
 __all__ = ["PeakWindow", "PriceRow", "PriceTable", "Rates"]
@@ -97,7 +98,7 @@ class PriceTable:
                 Its rows are added; for the same model and start they win.
 
         Raises:
-            ValueError: the override cannot be read or is malformed; the message
+            ConfigError: the override cannot be read or is malformed; the message
                 names the file and the problem.
         """
         shipped_text = resources.files("bot.llm").joinpath("prices.json").read_text("utf-8")
@@ -139,16 +140,16 @@ class PriceTable:
 
 
 class _BadTable(Exception):
-    """A problem at one place in a price file; turned into ValueError with the file name."""
+    """A problem at one place in a price file; turned into ConfigError with the file name."""
 
 
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text("utf-8"))
     except OSError as exc:
-        raise ValueError(f"price file {path}: cannot read it ({exc.strerror})") from None
+        raise ConfigError(f"price file {path}: cannot read it ({exc.strerror})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"price file {path}: not valid JSON ({exc})") from None
+        raise ConfigError(f"price file {path}: not valid JSON ({exc})") from None
 
 
 def _parse_table(data: Any, origin: str) -> tuple[str | None, list[PriceRow]]:
@@ -158,7 +159,7 @@ def _parse_table(data: Any, origin: str) -> tuple[str | None, list[PriceRow]]:
         as_of = data.get("as_of")
         rows = [_parse_row(item, f"rows[{i}]") for i, item in enumerate(data["rows"])]
     except _BadTable as exc:
-        raise ValueError(f"price file {origin}: {exc}") from None
+        raise ConfigError(f"price file {origin}: {exc}") from None
     return (str(as_of) if as_of is not None else None), rows
 
 

@@ -10,10 +10,20 @@ import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["SecretsFilter", "bind_log_context", "configure_logging", "reset_log_context"]
+from bot.config import Section, Settings
+from bot.ops.redaction import RedactingFilter, Redactor
+
+__all__ = [
+    "SecretsFilter",
+    "bind_log_context",
+    "configure_logging",
+    "log_filters",
+    "reset_log_context",
+]
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "supportbot_log_context", default=None
@@ -115,3 +125,11 @@ def configure_logging(
         "apscheduler",
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def log_filters(settings: Settings, sections: Iterable[Section] = ()) -> list[logging.Filter]:
+    """Scrub secrets' values and personal data out of every log line."""
+    privacy = settings.privacy
+    redactor = Redactor(enabled=privacy.redaction, extra_patterns=privacy.redaction_patterns)
+    secrets = [*settings.secret_values(), *(v for s in sections for v in s.secret_values())]
+    return [SecretsFilter(secrets), RedactingFilter(redactor)]

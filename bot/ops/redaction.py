@@ -31,6 +31,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from bot import ConfigError
+
 __all__ = ["Finding", "RedactingFilter", "Redactor", "redact"]
 
 # Claimed text becomes NULs, which no built-in class accepts (input NULs become \x01).
@@ -167,7 +169,7 @@ class Redactor:
             only that group is replaced.
 
     Raises:
-        ValueError: a kind is not an upper-case name, or its pattern does not compile or
+        ConfigError: a kind is not an upper-case name, or its pattern does not compile or
             matches empty text; the message names the kind.
     """
 
@@ -211,13 +213,13 @@ class Redactor:
 
 def _operator_rule(kind: str, pattern: str) -> _Rule:
     if not _KIND_NAME.fullmatch(kind):
-        raise ValueError(f"redaction pattern {kind!r}: the kind must be an UPPER_CASE name")
+        raise ConfigError(f"redaction pattern {kind!r}: the kind must be an UPPER_CASE name")
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"redaction pattern {kind}: not a valid regex ({exc})") from None
+        raise ConfigError(f"redaction pattern {kind}: not a valid regex ({exc})") from None
     if compiled.fullmatch(""):
-        raise ValueError(f"redaction pattern {kind}: it must not match empty text")
+        raise ConfigError(f"redaction pattern {kind}: it must not match empty text")
     return _Rule(kind, compiled)
 
 

@@ -18,7 +18,7 @@ HARD_TEXT_LIMIT = 40_000  # stored text beyond this is noise; the model sees les
 
 
 class Intake:
-    """Cleans, redacts and durably accepts events (implements `bot.events.Intake`)."""
+    """Cleans, redacts and durably accepts events (implements `bot.pipeline.ports.Intake`)."""
 
     def __init__(self, inbox: Inbox, *, redact: Callable[[str], str] = str) -> None:
         self._inbox = inbox

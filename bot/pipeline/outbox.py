@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
-from bot.events import CardRef, Outlet, Platform, Reply, UpdateCard, dump
+from bot.events import CardRef, Platform, Reply, UpdateCard, dump
+from bot.pipeline.ports import Outlet
 from bot.store.models import OutboxItem, utcnow
 
 __all__ = ["Outbox"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import ConfigError
 from bot.llm.pricing import PriceTable
 from bot.llm.types import Usage
 
@@ -132,13 +133,13 @@ def test_operator_override_wins_for_same_model_and_start(tmp_path: Path) -> None
 )  # fmt: skip
 def test_bad_override_names_file_and_problem(tmp_path: Path, content: object, problem: str) -> None:
     path = write(tmp_path, content)
-    with pytest.raises(ValueError, match=problem) as caught:
+    with pytest.raises(ConfigError, match=problem) as caught:
         PriceTable.load(path)
     assert str(path) in str(caught.value)
 
 
 def test_missing_override_file_is_a_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
-    with pytest.raises(ValueError, match="cannot read it") as caught:
+    with pytest.raises(ConfigError, match="cannot read it") as caught:
         PriceTable.load(missing)
     assert str(missing) in str(caught.value)

@@ -12,9 +12,9 @@ import pytest
 from adapters.slack.adapter import SlackAdapter
 from adapters.slack.settings import SlackSettings
 from bot.app import SupportApp
-from bot.cli import log_filters
 from bot.config import load_section, load_settings
 from bot.events import Platform
+from bot.ops.logs import log_filters
 from bot.ops.metrics import metrics_handler
 from bot.store.db import Database
 from tests.adapters.slack.harness import SIGNING_SECRET, mention_envelope

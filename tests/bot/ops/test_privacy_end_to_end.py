@@ -8,9 +8,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from bot.cli import log_filters
 from bot.config import load_settings
-from bot.ops.logs import configure_logging
+from bot.ops.logs import configure_logging, log_filters
 from bot.store.db import Database
 from bot.store.models import Message
 from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import ConfigError
 from bot.config import load_settings
 from bot.ops.redaction import Finding, RedactingFilter, Redactor, redact
 from tests.bot.ops.corpus import JWT_SAMPLE, LOOK_ALIKES, SENSITIVE, Case
@@ -117,7 +118,7 @@ def test_an_extra_pattern_never_eats_a_built_in_placeholder() -> None:
 def test_a_bad_extra_pattern_is_a_value_error_naming_the_kind(
     patterns: dict[str, str], named: str
 ) -> None:
-    with pytest.raises(ValueError, match=named):
+    with pytest.raises(ConfigError, match=named):
         Redactor(extra_patterns=patterns)
 
 
