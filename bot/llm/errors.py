@@ -8,6 +8,8 @@ they are safe to log and to show to an operator.
 
 from __future__ import annotations
 
+from bot import SupportbotError
+
 __all__ = [
     "AuthenticationFailed",
     "InsufficientBalance",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-class LLMError(Exception):
+class LLMError(SupportbotError):
     """Base class of every error the DeepSeek client raises.
 
     Attributes:
