@@ -163,11 +163,11 @@ def from_component(interaction: discord.Interaction) -> ActionInvoked | None:
         return None
     verb, ticket_id = parsed
     value = None
-    if verb.startswith("reclassify"):
+    if verb.startswith(TicketAction.RECLASSIFY):
         values = data.get("values") or []
         if not values:
             return None
-        verb, value = "reclassify", str(values[0])
+        verb, value = TicketAction.RECLASSIFY, str(values[0])
     return ActionInvoked(
         event_id=f"interaction:{interaction.id}",
         action=verb,  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from bot.events import (
     MessagePosted,
     Place,
     Platform,
+    TicketAction,
 )
 
 __all__ = ["SlackIds", "from_block_actions", "from_command", "from_envelope"]
@@ -194,9 +195,9 @@ def from_command(body: dict[str, Any], ids: SlackIds) -> CommandInvoked | None:
 
 def _one_action(body: dict[str, Any], action: dict[str, Any], ids: SlackIds) -> ActionInvoked:
     verb = action["action_id"].removeprefix(ACTION_PREFIX)
-    if verb.startswith("reclassify"):
+    if verb.startswith(TicketAction.RECLASSIFY):
         ticket, _, value = action["selected_option"]["value"].partition(":")
-        verb, raw_ticket = "reclassify", ticket
+        verb, raw_ticket = TicketAction.RECLASSIFY, ticket
     else:
         raw_ticket, value = action["value"], None
     container = body.get("container") or {}

@@ -15,6 +15,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.events import TicketStatus
 from bot.llm.types import AttemptRecord, CallRecorder
 from bot.store.models import InboxItem, Ticket
 
@@ -100,7 +101,7 @@ class Metrics:
             open_escalations = await session.scalar(
                 select(func.count())
                 .select_from(Ticket)
-                .where(Ticket.status.in_(("escalated", "claimed")))
+                .where(Ticket.status.in_((TicketStatus.ESCALATED, TicketStatus.CLAIMED)))
             )
         for status in ("pending", "processing", "done", "failed"):
             self.inbox_rows.labels(status).set(depth.get(status, 0))

@@ -1,1 +1,1 @@
-"""Read-only reports: model spend, and the leads' daily digest."""
+"""Read-only reports: model spend, the leads' daily digest, the operator's ticket list."""

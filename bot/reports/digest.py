@@ -71,8 +71,8 @@ class Digest:
 
 def _escalation_state(ticket: Ticket) -> str:
     if ticket.status in FINISHED:
-        return "resolved"
-    return "claimed" if ticket.status == TicketStatus.CLAIMED else "open"
+        return TicketStatus.RESOLVED
+    return TicketStatus.CLAIMED if ticket.status == TicketStatus.CLAIMED else TicketStatus.OPEN
 
 
 async def build_digest(

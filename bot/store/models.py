@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.events import TicketStatus
+
 # SQLite has no exact decimal type; costs are small numbers with 10 places, which a
 # double round-trips exactly enough. PostgreSQL stores them as exact NUMERIC.
 warnings.filterwarnings("ignore", message=r"Dialect sqlite\+\w+ does \*not\* support Decimal")
@@ -115,7 +117,7 @@ class Ticket(Base):
     channel_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str] = mapped_column(String(64))
     requester_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.OPEN.value)
     category: Mapped[str | None] = mapped_column(String(32))
     urgency: Mapped[str | None] = mapped_column(String(16))
     needs_human: Mapped[bool] = mapped_column(Boolean, default=False)
