@@ -9,21 +9,21 @@ aiohttp server (127.0.0.1, free port), for the real discord.py 2.7 to talk to.
             await fake.wait_ready()             # READY + GUILD_CREATE processed
             await fake.dispatch("MESSAGE_CREATE", payloads.message_create(
                 "<@1001> help", message_id=fake.next_id(), mentions=[1001]))
-            calls = await fake.wait_for_calls("POST", r"/channels/\\d+/messages")
+            await fake.wait_until(lambda: fake.calls_to("POST", r"/channels/\\d+/messages"))
             await client.close()
 
 The world: guild 2000 ("Acme Support") with text channel 300 (#support) and 301
 (#support-leads), roles @everyone (id 2000), the mentionable lead role 400 and the
 bot's managed role (``bot_role_id``); the bot user 1001 of application 1000.
 
-What the bot did is kept in ``messages`` (channel routes), ``threads`` (threads it
+What the bot did is kept in ``messages`` (per channel), ``threads`` (threads it
 made), ``interaction_callbacks``, ``followups`` and ``command_syncs``; every request
 is in ``rest_calls``. Messages the bot posts or edits come back to it on the gateway
-as MESSAGE_CREATE/MESSAGE_UPDATE, as on Discord (``echo_bot_messages=False`` stops
-that); threads it makes come back as THREAD_CREATE. Events a test dispatches update
-the world too: a MESSAGE_CREATE makes that message exist (so the bot can start a
-thread on it), a THREAD_CREATE makes that thread exist, an INTERACTION_CREATE makes
-its interaction answerable (for ``interaction_ack_seconds``, 3 s like Discord).
+as MESSAGE_CREATE/MESSAGE_UPDATE, and threads it makes as THREAD_CREATE, as on
+Discord. Events a test dispatches update the world too: a MESSAGE_CREATE makes that
+message exist (so the bot can start a thread on it), a MESSAGE_DELETE removes it, an
+INTERACTION_CREATE makes its interaction answerable (for ``interaction_ack_seconds``,
+3 s like Discord).
 
 REST details: `tests.fakes.discord_rest`; gateway details: `tests.fakes.discord_gateway`.
 """
@@ -41,10 +41,10 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import discord_payloads as dp
-from tests.fakes.discord_gateway import GatewaySessions, Intent
+from tests.fakes.discord_gateway import GatewaySessions
 from tests.fakes.discord_rest import API_PREFIX, RestCall, RestRoutes, _Interaction
 
-__all__ = ["FakeDiscord", "Intent", "RestCall", "point_discord_py_at"]
+__all__ = ["FakeDiscord", "RestCall", "point_discord_py_at"]
 
 
 class FakeDiscord(RestRoutes, GatewaySessions):
@@ -54,51 +54,24 @@ class FakeDiscord(RestRoutes, GatewaySessions):
         self,
         *,
         token: str = "discord-test-token",  # noqa: S107
-        application_id: int = 1000,
-        bot_user_id: int = 1001,
-        guild_id: int = 2000,
-        text_channel_id: int = 300,
-        leads_channel_id: int = 301,
-        lead_role_id: int = 400,
         refuse_privileged_intents: bool = False,
-        echo_bot_messages: bool = True,
         interaction_ack_seconds: float | None = 3.0,
     ) -> None:
         self.token = token
-        self.application_id = application_id
-        self.bot_user_id = bot_user_id
-        self.guild_id = guild_id
-        self.text_channel_id = text_channel_id
-        self.leads_channel_id = leads_channel_id
-        self.lead_role_id = lead_role_id
+        self.application_id = dp.APPLICATION_ID
+        self.bot_user_id = dp.BOT_USER_ID
+        self.guild_id = dp.GUILD_ID
+        self.lead_role_id = 400
         self.bot_role_id = dp.snowflake()
         self.refuse_privileged_intents = refuse_privileged_intents
-        self.echo_bot_messages = echo_bot_messages
         self.interaction_ack_seconds = interaction_ack_seconds
         self.api_base = ""
         self.gateway_url = ""
-        self.root_url = ""
         self.channels: dict[int, dict[str, Any]] = {
-            text_channel_id: dp.channel_object(
-                text_channel_id,
-                "support",
-                guild_id=guild_id,
-                position=0,
-                topic="Ask the support bot: mention it to open a ticket",
-            ),
-            leads_channel_id: dp.channel_object(
-                leads_channel_id,
-                "support-leads",
-                guild_id=guild_id,
-                position=1,
-                topic="Escalations for the support leads",
-            ),
+            300: dp.channel_object(300, "support", topic="Ask the support bot: mention it"),
+            301: dp.channel_object(301, "support-leads", position=1, topic="Escalations"),
         }
-        self._world_threads: dict[int, dict[str, Any]] = {}  # threads tests dispatched
         self._known: dict[int, dict[str, Any]] = {}  # every message that exists
-        self._members: dict[int, dict[str, Any]] = {
-            bot_user_id: dp.bot_member(self._bot_user(), self.bot_role_id)
-        }
         self._interactions: dict[int, _Interaction] = {}
         self._tick = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -116,8 +89,7 @@ class FakeDiscord(RestRoutes, GatewaySessions):
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.root_url = f"http://127.0.0.1:{port}"
-        self.api_base = f"{self.root_url}{API_PREFIX}"
+        self.api_base = f"http://127.0.0.1:{port}{API_PREFIX}"
         self.gateway_url = f"ws://127.0.0.1:{port}/gw"
         return self
 
@@ -138,22 +110,6 @@ class FakeDiscord(RestRoutes, GatewaySessions):
         return [
             c for c in self.rest_calls if c.method == method.upper() and pattern.fullmatch(c.path)
         ]
-
-    async def wait_for_calls(
-        self,
-        method: str,
-        path_regex: str,
-        *,
-        count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> list[RestCall]:
-        """Wait until at least `count` calls match (see `calls_to`); return them all."""
-        await self._wait_until(
-            lambda: len(self.calls_to(method, path_regex)) >= count,
-            timeout,
-            f"{count} x {method} {path_regex}",
-        )
-        return self.calls_to(method, path_regex)
 
     async def wait_until(
         self,
@@ -191,65 +147,36 @@ class FakeDiscord(RestRoutes, GatewaySessions):
     def _bot_user(self) -> dict[str, Any]:
         return dp.user(self.bot_user_id, "supportbot", bot=True)
 
-    def _user(self, user_id: int) -> dict[str, Any]:
-        if user_id == self.bot_user_id:
-            return self._bot_user()
-        known = self._members.get(user_id)
-        return copy.deepcopy(known["user"]) if known else dp.user(user_id)
+    def _bot_member(self) -> dict[str, Any]:
+        return dp.member([self.bot_role_id], user_obj=self._bot_user())
 
     def _application_flags(self) -> int:
         # GATEWAY_MESSAGE_CONTENT_LIMITED (1 << 19): the portal switch is on
         return 0 if self.refuse_privileged_intents else 1 << 19
 
     def _channel(self, channel_id: int) -> dict[str, Any] | None:
-        return (
-            self.channels.get(channel_id)
-            or self.threads.get(channel_id)
-            or self._world_threads.get(channel_id)
-        )
+        return self.channels.get(channel_id) or self.threads.get(channel_id)
 
     def _guild_payload(self) -> dict[str, Any]:
-        active = [
-            t
-            for t in (*self.threads.values(), *self._world_threads.values())
-            if not t["thread_metadata"]["archived"]
-        ]
         return dp.guild_create(
-            guild_id=self.guild_id,
-            bot_user=self._bot_user(),
+            bot_member=self._bot_member(),
             bot_role_id=self.bot_role_id,
-            channels=list(self.channels.values()),
-            threads=copy.deepcopy(active),
             lead_role_id=self.lead_role_id,
+            channels=list(self.channels.values()),
+            threads=copy.deepcopy(list(self.threads.values())),
         )
-
-    def _remember_member(self, user: dict[str, Any] | None, member: dict[str, Any] | None) -> None:
-        if not user or int(user["id"]) == self.bot_user_id:
-            return
-        self._members[int(user["id"])] = {**(member or dp.member()), "user": user}
 
     def _observe(self, event: str, data: dict[str, Any]) -> None:
         """What a dispatched event changes in the world."""
         data = copy.deepcopy(data)
         if event == "MESSAGE_CREATE":
             self._known[int(data["id"])] = data
-            self._remember_member(data.get("author"), data.get("member"))
         elif event == "MESSAGE_UPDATE" and int(data["id"]) in self._known:
             self._known[int(data["id"])].update(data)
         elif event == "MESSAGE_DELETE":
             self._known.pop(int(data["id"]), None)
-        elif event in ("THREAD_CREATE", "THREAD_UPDATE"):
-            tid = int(data["id"])
-            (self.threads if tid in self.threads else self._world_threads)[tid] = data
-        elif event == "THREAD_DELETE":
-            self._world_threads.pop(int(data["id"]), None)
         elif event == "INTERACTION_CREATE":
-            member = data.get("member") or {}
-            self._remember_member(member.get("user") or data.get("user"), member)
             self._interactions[int(data["id"])] = _Interaction(data, time.monotonic())
-            message = data.get("message")
-            if message is not None and int(message["id"]) not in self._known:
-                self._known[int(message["id"])] = message
 
 
 @contextmanager

@@ -1,20 +1,15 @@
 """Builders of what Discord sends a bot: gateway dispatch payloads (the ``d`` of
 ``{"op": 0, "t": ..., "d": ...}``) and the objects inside them.
 
-Shapes follow Discord's API docs and discord.py 2.7's ``types/`` and parsers
-(``state.py``, ``message.py``, ``interactions.py``, ``app_commands/tree.py``): every
-key those parsers index without ``.get`` is present. The fake Discord
-(`tests.fakes.discord`) uses the same object builders for its REST answers, READY
-and GUILD_CREATE, so a test and the fake agree on what a user or a channel looks like.
-
-Ids are strings on the wire, as on Discord. Builders are pure except where a value
-defaults to "now" (timestamps) or to a fresh snowflake (`snowflake`).
+Shapes follow Discord's API docs and discord.py 2.7's parsers (``state.py``,
+``message.py``, ``interactions.py``): every key those parsers index without ``.get``
+is present. The fake Discord (`tests.fakes.discord`) builds its REST answers, READY
+and GUILD_CREATE from the same builders. Ids are strings on the wire, as on Discord.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 import time
 import uuid
@@ -23,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = [
+    "APPLICATION_ID",
     "BOT_USER_ID",
-    "DEFAULT_PERMISSIONS",
-    "DISCORD_EPOCH_MS",
-    "bot_member",
+    "GUILD_ID",
     "channel_object",
     "component_interaction",
     "guild_create",
@@ -35,7 +29,6 @@ __all__ = [
     "message_delete",
     "message_object",
     "message_update",
-    "resolve_mentions",
     "role",
     "slash_command_interaction",
     "snowflake",
@@ -45,61 +38,30 @@ __all__ = [
 ]
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+APPLICATION_ID = 1000
 BOT_USER_ID = 1001
+GUILD_ID = 2000
 
-# Permission bits (https://discord.com/developers/docs/topics/permissions).
-ADD_REACTIONS = 1 << 6
-VIEW_CHANNEL = 1 << 10
-SEND_MESSAGES = 1 << 11
-MANAGE_MESSAGES = 1 << 13
-EMBED_LINKS = 1 << 14
-ATTACH_FILES = 1 << 15
-READ_MESSAGE_HISTORY = 1 << 16
-MENTION_EVERYONE = 1 << 17
-USE_APPLICATION_COMMANDS = 1 << 31
-MANAGE_THREADS = 1 << 34
-CREATE_PUBLIC_THREADS = 1 << 35
-CREATE_PRIVATE_THREADS = 1 << 36
-SEND_MESSAGES_IN_THREADS = 1 << 38
-
-# Roughly what a new server gives @everyone.
-DEFAULT_PERMISSIONS = (
-    ADD_REACTIONS
-    | VIEW_CHANNEL
-    | SEND_MESSAGES
-    | EMBED_LINKS
-    | ATTACH_FILES
-    | READ_MESSAGE_HISTORY
-    | USE_APPLICATION_COMMANDS
-    | CREATE_PUBLIC_THREADS
-    | CREATE_PRIVATE_THREADS
-    | SEND_MESSAGES_IN_THREADS
-)
-LEAD_PERMISSIONS = DEFAULT_PERMISSIONS | MANAGE_MESSAGES | MANAGE_THREADS
-BOT_PERMISSIONS = DEFAULT_PERMISSIONS | MANAGE_MESSAGES | MANAGE_THREADS | MENTION_EVERYONE
+# Permission bits (https://discord.com/developers/docs/topics/permissions): what a new
+# server gives @everyone (view, send, embed, attach, history, commands, threads).
+DEFAULT_PERMISSIONS = sum(1 << bit for bit in (6, 10, 11, 14, 15, 16, 31, 35, 36, 38))
+LEAD_PERMISSIONS = DEFAULT_PERMISSIONS | 1 << 13 | 1 << 34  # + manage messages/threads
+BOT_PERMISSIONS = LEAD_PERMISSIONS | 1 << 17  # + mention everyone
 
 
-class _SnowflakeClock:
-    """Real-looking snowflakes (milliseconds since 2015 << 22), strictly increasing."""
-
-    def __init__(self) -> None:
-        self._last = 0
-        self._lock = threading.Lock()  # payload builders may run in any thread
-
-    def next(self) -> int:
-        with self._lock:
-            now = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
-            self._last = max(now, self._last + 1)
-            return self._last
-
-
-_clock = _SnowflakeClock()
+_last_snowflake = 0
+_snowflake_lock = threading.Lock()  # payload builders may run in any thread
 _tokens = itertools.count(1)
 
 
 def snowflake() -> int:
-    """A fresh snowflake id, larger than every one handed out before (~1.5e18)."""
-    return _clock.next()
+    """A fresh, real-looking snowflake (milliseconds since 2015 << 22), larger than
+    every one handed out before (~1.5e18)."""
+    global _last_snowflake
+    with _snowflake_lock:
+        now = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        _last_snowflake = max(now, _last_snowflake + 1)
+        return _last_snowflake
 
 
 def timestamp(at: datetime | None = None) -> str:
@@ -107,20 +69,17 @@ def timestamp(at: datetime | None = None) -> str:
     return (at or datetime.now(UTC)).isoformat(timespec="microseconds")
 
 
-def _ids(values: Iterable[int | str]) -> list[str]:
-    return [str(v) for v in values]
-
-
 # --- users, members, roles ----------------------------------------------------------
 
 
 def user(user_id: int, name: str | None = None, *, bot: bool = False) -> dict[str, Any]:
     """A user object; ``name`` defaults to ``user<id>``."""
+    name = name or f"user{user_id}"
     body: dict[str, Any] = {
         "id": str(user_id),
-        "username": name or f"user{user_id}",
+        "username": name,
         "discriminator": "0",
-        "global_name": None if bot else (name or f"user{user_id}").title(),
+        "global_name": None if bot else name.title(),
         "avatar": None,
         "public_flags": 0,
     }
@@ -133,14 +92,13 @@ def member(
     roles: Iterable[int] = (),
     *,
     user_obj: dict[str, Any] | None = None,
-    joined_at: str = "2024-01-02T03:04:05.000000+00:00",
     permissions: str | None = None,
 ) -> dict[str, Any]:
     """A guild member. With ``user_obj`` it is a full member (GUILD_CREATE,
     interactions); without, the partial one MESSAGE_CREATE carries."""
     body: dict[str, Any] = {
-        "roles": _ids(roles),
-        "joined_at": joined_at,
+        "roles": [str(r) for r in roles],
+        "joined_at": "2024-01-02T03:04:05.000000+00:00",
         "deaf": False,
         "mute": False,
         "flags": 0,
@@ -157,11 +115,6 @@ def member(
     return body
 
 
-def bot_member(bot_user: dict[str, Any], bot_role_id: int) -> dict[str, Any]:
-    """The bot's own member, with its managed role (what GUILD_CREATE lists)."""
-    return member([bot_role_id], user_obj=bot_user)
-
-
 def role(
     role_id: int,
     name: str,
@@ -169,10 +122,10 @@ def role(
     permissions: int = DEFAULT_PERMISSIONS,
     position: int = 0,
     mentionable: bool = False,
-    managed: bool = False,
     bot_id: int | None = None,
 ) -> dict[str, Any]:
-    """A role object (the @everyone role has the guild's id and position 0)."""
+    """A role object (the @everyone role has the guild's id and position 0); with
+    ``bot_id`` it is that bot's managed role."""
     body: dict[str, Any] = {
         "id": str(role_id),
         "name": name,
@@ -183,7 +136,7 @@ def role(
         "unicode_emoji": None,
         "position": position,
         "permissions": str(permissions),
-        "managed": managed,
+        "managed": bot_id is not None,
         "mentionable": mentionable,
         "flags": 0,
     }
@@ -196,23 +149,17 @@ def role(
 
 
 def channel_object(
-    channel_id: int,
-    name: str,
-    *,
-    guild_id: int = 2000,
-    position: int = 0,
-    topic: str | None = None,
-    parent_id: int | None = None,
+    channel_id: int, name: str, *, position: int = 0, topic: str | None = None
 ) -> dict[str, Any]:
-    """A guild text channel (type 0)."""
+    """A text channel (type 0) of the guild."""
     return {
         "id": str(channel_id),
         "type": 0,
-        "guild_id": str(guild_id),
+        "guild_id": str(GUILD_ID),
         "name": name,
         "position": position,
         "permission_overwrites": [],
-        "parent_id": None if parent_id is None else str(parent_id),
+        "parent_id": None,
         "nsfw": False,
         "topic": topic,
         "last_message_id": None,
@@ -227,46 +174,33 @@ def thread_channel(
     thread_id: int,
     parent_id: int,
     *,
-    guild_id: int = 2000,
     name: str = "Ticket",
-    owner_id: int = BOT_USER_ID,
     auto_archive_duration: int = 1440,
-    archived: bool = False,
-    locked: bool = False,
-    private: bool = False,
-    message_count: int = 0,
-    member_count: int = 1,
-    newly_created: bool = False,
 ) -> dict[str, Any]:
-    """A thread channel (type 11 public, 12 private), as THREAD_CREATE or the REST
-    answer carries it. A public thread started from a message has that message's id."""
+    """A public thread (type 11) the bot made, as THREAD_CREATE or the REST answer carries it. A
+    thread started from a message has that message's id."""
     now = timestamp()
-    body: dict[str, Any] = {
+    return {
         "id": str(thread_id),
-        "type": 12 if private else 11,
-        "guild_id": str(guild_id),
+        "type": 11,
+        "guild_id": str(GUILD_ID),
         "parent_id": str(parent_id),
-        "owner_id": str(owner_id),
+        "owner_id": str(BOT_USER_ID),
         "name": name,
         "last_message_id": None,
         "rate_limit_per_user": 0,
         "flags": 0,
-        "message_count": message_count,
-        "member_count": member_count,
-        "total_message_sent": message_count,
+        "message_count": 0,
+        "member_count": 1,
+        "total_message_sent": 0,
         "thread_metadata": {
-            "archived": archived,
+            "archived": False,
             "auto_archive_duration": auto_archive_duration,
             "archive_timestamp": now,
-            "locked": locked,
+            "locked": False,
             "create_timestamp": now,
         },
     }
-    if private:
-        body["thread_metadata"]["invitable"] = True
-    if newly_created:
-        body["newly_created"] = True
-    return body
 
 
 # --- messages -----------------------------------------------------------------------
@@ -278,57 +212,39 @@ def message_object(
     channel_id: int,
     content: str,
     author: dict[str, Any],
-    guild_id: int | None = 2000,
     embeds: Iterable[dict[str, Any]] = (),
     components: Iterable[dict[str, Any]] = (),
     mentions: Iterable[dict[str, Any]] = (),
-    mention_roles: Iterable[int | str] = (),
+    mention_roles: Iterable[int] = (),
     mention_everyone: bool = False,
-    attachments: Iterable[dict[str, Any]] = (),
     flags: int = 0,
-    message_type: int = 0,
-    edited_timestamp: str | None = None,
-    created: str | None = None,
 ) -> dict[str, Any]:
     """A full message object (REST answers and the base of MESSAGE_CREATE)."""
-    body: dict[str, Any] = {
+    return {
         "id": str(message_id),
         "channel_id": str(channel_id),
-        "type": message_type,
+        "type": 0,
         "content": content,
         "author": author,
         "embeds": list(embeds),
         "components": list(components),
-        "attachments": list(attachments),
+        "attachments": [],
         "mentions": list(mentions),
-        "mention_roles": _ids(mention_roles),
+        "mention_roles": [str(r) for r in mention_roles],
         "mention_everyone": mention_everyone,
-        "timestamp": created or timestamp(),
-        "edited_timestamp": edited_timestamp,
+        "timestamp": timestamp(),
+        "edited_timestamp": None,
         "tts": False,
         "pinned": False,
         "flags": flags,
+        "guild_id": str(GUILD_ID),
     }
-    if guild_id is not None:
-        body["guild_id"] = str(guild_id)
-    return body
 
 
 def message_create(
-    content: str,
-    *,
-    message_id: int,
-    channel_id: int = 300,
-    guild_id: int | None = 2000,
-    author_id: int = 5001,
-    author_name: str = "alice",
-    bot: bool = False,
-    mentions: Iterable[int] = (),
-    roles: Iterable[int] = (),
-    mention_everyone: bool = False,
-    mention_roles: Iterable[int] = (),
+    content: str, *, message_id: int, channel_id: int = 300, mentions: Iterable[int] = ()
 ) -> dict[str, Any]:
-    """MESSAGE_CREATE ``d`` from a user. ``guild_id=None`` makes it a DM (no member).
+    """MESSAGE_CREATE ``d``: alice (user 5001, a member without roles) posts in the guild.
 
     A mention of the bot is ``content="<@1001> help", mentions=[1001]``; the
     mentioned users become user objects (the bot's id gets a bot user).
@@ -337,55 +253,28 @@ def message_create(
         message_id=message_id,
         channel_id=channel_id,
         content=content,
-        author=user(author_id, author_name, bot=bot),
-        guild_id=guild_id,
-        mentions=[_mentioned_user(uid) for uid in mentions],
-        mention_roles=mention_roles,
-        mention_everyone=mention_everyone,
+        author=user(5001, "alice"),
+        mentions=[
+            user(uid, "supportbot", bot=True) if uid == BOT_USER_ID else user(uid)
+            for uid in mentions
+        ],
     )
-    if guild_id is not None:
-        body["member"] = member(roles)
+    body["member"] = member()
     return body
 
 
-def _mentioned_user(user_id: int) -> dict[str, Any]:
-    if user_id == BOT_USER_ID:
-        return user(user_id, "supportbot", bot=True)
-    return user(user_id)
-
-
-def message_update(
-    message_id: int,
-    channel_id: int,
-    content: str,
-    *,
-    guild_id: int | None = 2000,
-    author_id: int = 5001,
-    author_name: str = "alice",
-) -> dict[str, Any]:
-    """MESSAGE_UPDATE ``d`` for an edited user message (a full message with
+def message_update(message_id: int, channel_id: int, content: str) -> dict[str, Any]:
+    """MESSAGE_UPDATE ``d`` for alice's edited message (a full message with
     ``edited_timestamp``, as Discord sends since 2024)."""
-    body = message_create(
-        content,
-        message_id=message_id,
-        channel_id=channel_id,
-        guild_id=guild_id,
-        author_id=author_id,
-        author_name=author_name,
-    )
+    body = message_create(content, message_id=message_id, channel_id=channel_id)
     body["edited_timestamp"] = timestamp()
     body["timestamp"] = timestamp(datetime.now(UTC) - timedelta(minutes=1))
     return body
 
 
-def message_delete(
-    message_id: int, channel_id: int, *, guild_id: int | None = 2000
-) -> dict[str, Any]:
-    """MESSAGE_DELETE ``d``."""
-    body = {"id": str(message_id), "channel_id": str(channel_id)}
-    if guild_id is not None:
-        body["guild_id"] = str(guild_id)
-    return body
+def message_delete(message_id: int, channel_id: int) -> dict[str, Any]:
+    """MESSAGE_DELETE ``d`` of a guild message."""
+    return {"id": str(message_id), "channel_id": str(channel_id), "guild_id": str(GUILD_ID)}
 
 
 # --- guild ------------------------------------------------------------------------
@@ -393,33 +282,31 @@ def message_delete(
 
 def guild_create(
     *,
-    guild_id: int,
-    bot_user: dict[str, Any],
+    bot_member: dict[str, Any],
     bot_role_id: int,
+    lead_role_id: int,
     channels: list[dict[str, Any]],
     threads: list[dict[str, Any]],
-    lead_role_id: int,
-    owner_id: int = 5000,
 ) -> dict[str, Any]:
     """GUILD_CREATE ``d``: a small, available guild with @everyone, a mentionable
     lead role and the bot's managed role; the bot is the only member sent (no
     GUILD_MEMBERS intent needed, and ``member_count`` stays under ``large``)."""
     return {
-        "id": str(guild_id),
+        "id": str(GUILD_ID),
         "name": "Acme Support",
         "icon": None,
         "splash": None,
         "discovery_splash": None,
         "banner": None,
         "description": None,
-        "owner_id": str(owner_id),
+        "owner_id": "5000",
         "afk_channel_id": None,
         "afk_timeout": 300,
         "verification_level": 1,
         "default_message_notifications": 1,
         "explicit_content_filter": 2,
         "roles": [
-            role(guild_id, "@everyone"),
+            role(GUILD_ID, "@everyone"),
             role(
                 lead_role_id,
                 "Support Leads",
@@ -432,8 +319,7 @@ def guild_create(
                 "supportbot",
                 permissions=BOT_PERMISSIONS,
                 position=2,
-                managed=True,
-                bot_id=int(bot_user["id"]),
+                bot_id=int(bot_member["user"]["id"]),
             ),
         ],
         "emojis": [],
@@ -463,7 +349,7 @@ def guild_create(
         "unavailable": False,
         "member_count": 3,
         "voice_states": [],
-        "members": [bot_member(bot_user, bot_role_id)],
+        "members": [bot_member],
         "presences": [],
         "channels": channels,
         "threads": threads,
@@ -477,37 +363,31 @@ def guild_create(
 # --- interactions -----------------------------------------------------------------
 
 
-def _interaction_base(
-    *,
+def _interaction(
     interaction_type: int,
-    interaction_id: int | None,
-    token: str | None,
-    user_id: int,
-    user_name: str,
-    roles: Iterable[int],
+    *,
     channel_id: int,
-    channel_type: int,
-    parent_id: int | None,
-    guild_id: int,
-    application_id: int,
-    permissions: str,
+    interaction_id: int | None = None,
+    token: str | None = None,
+    user_id: int = 5001,
+    user_name: str = "alice",
+    roles: Iterable[int] = (),
 ) -> dict[str, Any]:
-    if channel_type in (11, 12):
-        channel = thread_channel(
-            channel_id, parent_id or 300, guild_id=guild_id, private=channel_type == 12
-        )
-    else:
-        channel = channel_object(channel_id, f"channel-{channel_id}", guild_id=guild_id)
+    """What every guild interaction carries: who (a member with ``roles``) in which
+    channel; a fresh ``interaction_id`` and ``token`` unless given."""
+    channel = channel_object(channel_id, f"channel-{channel_id}")
     channel["permissions"] = str(BOT_PERMISSIONS)
     return {
         "id": str(interaction_id or snowflake()),
-        "application_id": str(application_id),
+        "application_id": str(APPLICATION_ID),
         "type": interaction_type,
-        "guild_id": str(guild_id),
-        "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+        "guild_id": str(GUILD_ID),
+        "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
         "channel_id": str(channel_id),
         "channel": channel,
-        "member": member(roles, user_obj=user(user_id, user_name), permissions=permissions),
+        "member": member(
+            roles, user_obj=user(user_id, user_name), permissions=str(DEFAULT_PERMISSIONS)
+        ),
         "token": token or f"itoken-{next(_tokens)}-{uuid.uuid4().hex}",
         "version": 1,
         "app_permissions": str(BOT_PERMISSIONS),
@@ -515,151 +395,65 @@ def _interaction_base(
         "guild_locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],
-        "authorizing_integration_owners": {"0": str(guild_id)},
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
         "context": 0,
         "attachment_size_limit": 10 * 1024 * 1024,
     }
 
 
 def slash_command_interaction(
-    subcommand: str,
-    *,
-    options: Iterable[dict[str, Any]] = (),
-    interaction_id: int | None = None,
-    token: str | None = None,
-    user_id: int = 5001,
-    user_name: str = "alice",
-    roles: Iterable[int] = (),
-    channel_id: int = 300,
-    channel_type: int = 0,
-    parent_id: int | None = None,
-    guild_id: int = 2000,
-    application_id: int = 1000,
-    command_id: int | None = None,
-    command_name: str = "support",
-    global_command: bool = False,
-    permissions: str = str(DEFAULT_PERMISSIONS),
+    subcommand: str, *, options: Iterable[dict[str, Any]] = (), channel_id: int = 300, **who: Any
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE ``d`` for ``/support <subcommand> [options]`` (type 2).
+    """INTERACTION_CREATE ``d`` for the guild command ``/support <subcommand>`` (type 2).
 
     ``options`` are the subcommand's own, e.g. ``[{"name": "public", "type": 5,
-    "value": True}]``. ``data.guild_id`` is set, as for a guild command, unless
-    ``global_command``; discord.py's tree falls back to global commands either way.
-    For a thread, pass ``channel_type=11, parent_id=...``. Fresh ``interaction_id``
-    and ``token`` are made when not given.
+    "value": True}]``; ``who`` is `_interaction`'s (``user_id``, ``roles``, ``token``...).
     """
-    body = _interaction_base(
-        interaction_type=2,
-        interaction_id=interaction_id,
-        token=token,
-        user_id=user_id,
-        user_name=user_name,
-        roles=roles,
-        channel_id=channel_id,
-        channel_type=channel_type,
-        parent_id=parent_id,
-        guild_id=guild_id,
-        application_id=application_id,
-        permissions=permissions,
-    )
-    data: dict[str, Any] = {
-        "id": str(command_id or snowflake()),
-        "name": command_name,
+    body = _interaction(2, channel_id=channel_id, **who)
+    body["data"] = {
+        "id": str(snowflake()),
+        "name": "support",
         "type": 1,
+        "guild_id": str(GUILD_ID),
         "options": [{"name": subcommand, "type": 1, "options": list(options)}],
     }
-    if not global_command:
-        data["guild_id"] = str(guild_id)
-    body["data"] = data
     return body
 
 
 def component_interaction(
     custom_id: str,
     *,
-    interaction_id: int | None = None,
-    token: str | None = None,
-    user_id: int = 5001,
-    user_name: str = "alice",
-    roles: Iterable[int] = (),
-    channel_id: int = 301,
-    channel_type: int = 0,
-    parent_id: int | None = None,
     message_id: int,
     message: dict[str, Any] | None = None,
     component_type: int = 2,
     values: list[str] | None = None,
-    guild_id: int = 2000,
-    application_id: int = 1000,
-    permissions: str = str(DEFAULT_PERMISSIONS),
+    channel_id: int = 301,
+    **who: Any,
 ) -> dict[str, Any]:
     """INTERACTION_CREATE ``d`` for a button press (``component_type=2``) or a select
     (3 = string select, with ``values``) on message ``message_id`` (type 3).
 
     ``message`` is the message the component was on; pass the stored one
     (``fake.messages[channel][id]``) to be exact, else a bot message holding just
-    this component is made up.
+    this component is made up. ``who`` is `_interaction`'s.
     """
-    body = _interaction_base(
-        interaction_type=3,
-        interaction_id=interaction_id,
-        token=token,
-        user_id=user_id,
-        user_name=user_name,
-        roles=roles,
-        channel_id=channel_id,
-        channel_type=channel_type,
-        parent_id=parent_id,
-        guild_id=guild_id,
-        application_id=application_id,
-        permissions=permissions,
-    )
-    data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
+    body = _interaction(3, channel_id=channel_id, **who)
+    body["data"] = {"custom_id": custom_id, "component_type": component_type}
     if values is not None:
-        data["values"] = list(values)
-    body["data"] = data
+        body["data"]["values"] = list(values)
     if message is None:
+        item: dict[str, Any] = {"type": component_type, "custom_id": custom_id}
         if component_type == 2:
-            item: dict[str, Any] = {"type": 2, "style": 1, "label": "Press", "custom_id": custom_id}
+            item.update(style=1, label="Press")
         else:
-            item = {
-                "type": component_type,
-                "custom_id": custom_id,
-                "options": [{"label": v, "value": v} for v in (values or ["x"])],
-                "min_values": 1,
-                "max_values": 1,
-            }
+            options = [{"label": v, "value": v} for v in (values or ["x"])]
+            item.update(options=options, min_values=1, max_values=1)
         message = message_object(
             message_id=message_id,
             channel_id=channel_id,
             content="",
             author=user(BOT_USER_ID, "supportbot", bot=True),
-            guild_id=guild_id,
             components=[{"type": 1, "components": [item]}],
         )
     body["message"] = message
     return body
-
-
-# --- mentions, as Discord resolves them for a message the bot posts ------------------
-
-_USER_MENTION = re.compile(r"<@!?(\d+)>")
-_ROLE_MENTION = re.compile(r"<@&(\d+)>")
-
-
-def resolve_mentions(
-    content: str, allowed: dict[str, Any] | None
-) -> tuple[list[int], list[int], bool]:
-    """(user ids, role ids, mention_everyone) that ``content`` pings under
-    ``allowed_mentions``; no ``allowed_mentions`` means everything is parsed."""
-    if allowed is None:
-        allowed = {"parse": ["users", "roles", "everyone"]}
-    parse = set(allowed.get("parse") or [])
-    user_list = {int(u) for u in allowed.get("users") or []}
-    role_list = {int(r) for r in allowed.get("roles") or []}
-    users = [int(u) for u in dict.fromkeys(_USER_MENTION.findall(content))]
-    roles = [int(r) for r in dict.fromkeys(_ROLE_MENTION.findall(content))]
-    users = [u for u in users if "users" in parse or u in user_list]
-    roles = [r for r in roles if "roles" in parse or r in role_list]
-    everyone = "everyone" in parse and ("@everyone" in content or "@here" in content)
-    return users, roles, everyone

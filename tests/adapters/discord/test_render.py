@@ -1,0 +1,262 @@
+"""Neutral ticket cards -> Discord embeds and persistent components, and back again."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import discord
+import pytest
+
+from adapters.discord.render import (
+    BUTTON_ACTIONS,
+    card_embed,
+    make_ticket_items,
+    split_content,
+    ticket_view,
+)
+from adapters.discord.to_event import from_component, parse_custom_id
+from bot.events import Category, TicketAction, TicketCard, TicketStatus, Urgency
+from bot.flow.copy import ACTION_LABELS, label
+from tests.adapters.discord.test_to_event import load, make_world
+
+WORKING = (
+    TicketAction.CLAIM,
+    TicketAction.RESOLVE,
+    TicketAction.RECLASSIFY,
+    TicketAction.ASK_REASONER,
+)
+EVERY_ACTION = tuple(TicketAction)
+STYLES = {
+    TicketAction.CLAIM: discord.ButtonStyle.primary,
+    TicketAction.RESOLVE: discord.ButtonStyle.success,
+    TicketAction.REOPEN: discord.ButtonStyle.secondary,
+    TicketAction.ASK_REASONER: discord.ButtonStyle.secondary,
+}
+
+
+def card(**overrides: Any) -> TicketCard:
+    values: dict[str, Any] = {
+        "ticket_id": 7,
+        "status": TicketStatus.ESCALATED,
+        "category": "billing",
+        "urgency": "high",
+        "summary": "Charged twice for March",
+        "actions": WORKING,
+    }
+    values.update(overrides)
+    return TicketCard(**values)
+
+
+async def ignore(interaction: discord.Interaction) -> None:
+    raise AssertionError("not pressed in this test")
+
+
+ITEMS = make_ticket_items(ignore)
+
+
+def components(view: discord.ui.View | None) -> list[dict[str, Any]]:
+    """The view as the action rows Discord receives."""
+    assert view is not None
+    return view.to_components()
+
+
+def flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [item for row in rows for item in row["components"]]
+
+
+# --- embeds ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "colour"),
+    [
+        (TicketStatus.OPEN, 0x3498DB),
+        (TicketStatus.ESCALATED, 0xE74C3C),
+        (TicketStatus.CLAIMED, 0xF1C40F),
+        (TicketStatus.RESOLVED, 0x2ECC71),
+        (TicketStatus.CLOSED, 0x95A5A6),
+    ],
+)
+def test_the_embed_shows_the_ticket_in_its_status_colour(status: TicketStatus, colour: int) -> None:
+    embed = card_embed(card(status=status))
+    assert embed.to_dict() == {
+        "type": "rich",
+        "title": f"Ticket #7 · {status}",
+        "description": "Charged twice for March",
+        "color": colour,
+        "fields": [
+            {"name": "Category", "value": "billing", "inline": True},
+            {"name": "Urgency", "value": "high", "inline": True},
+        ],
+        "flags": 0,
+    }
+
+
+def test_an_assigned_untriaged_card_without_summary() -> None:
+    embed = card_embed(
+        card(
+            status=TicketStatus.CLAIMED,
+            category=None,
+            urgency=None,
+            summary="",
+            assignee_id="839201175562731530",
+        )
+    )
+    assert embed.title == "Ticket #7 · claimed"
+    assert embed.description is None
+    assert [(f.name, f.value) for f in embed.fields] == [
+        ("Category", "not triaged"),
+        ("Urgency", "not triaged"),
+        ("Assignee", "<@839201175562731530>"),
+    ]
+
+
+def test_the_embed_stays_within_discords_limits() -> None:
+    summary = "".join(f"line {n}: the charge appeared twice\n" for n in range(200))
+    assert len(summary) > 4096
+    embed = card_embed(card(ticket_id=10**300, summary=summary, category="c" * 2000))
+    assert embed.title is not None
+    assert len(embed.title) == 256
+    assert embed.title.startswith("Ticket #1000")
+    assert embed.description == summary[:4096]
+    assert embed.fields[0].value == "c" * 1024
+    realistic = card_embed(card(summary=summary, assignee_id="839201175562731530"))
+    assert len(realistic) <= 6000  # Discord's total for all of an embed's text
+
+
+# --- components ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        WORKING,
+        (TicketAction.RESOLVE, TicketAction.RECLASSIFY, TicketAction.ASK_REASONER),
+        (TicketAction.REOPEN,),
+        EVERY_ACTION,
+    ],
+)
+async def test_the_view_offers_the_cards_actions(actions: tuple[TicketAction, ...]) -> None:
+    view = ticket_view(card(actions=actions), ITEMS)
+    assert view is not None
+    assert view.timeout is None
+    assert view.is_persistent()
+    rows = components(view)
+    buttons = [c for c in flat(rows) if c["type"] == 2]
+    selects = [c for c in flat(rows) if c["type"] == 3]
+    wanted = [a for a in actions if a in BUTTON_ACTIONS]
+    assert [b["label"] for b in buttons] == [ACTION_LABELS[a] for a in wanted]
+    assert [b["custom_id"] for b in buttons] == [f"ticket:{a}:7" for a in wanted]
+    assert [b["style"] for b in buttons] == [STYLES[a].value for a in wanted]
+    if TicketAction.RECLASSIFY in actions:
+        category, urgency = selects
+        assert category["custom_id"] == "ticket:reclassify-category:7"
+        assert urgency["custom_id"] == "ticket:reclassify-urgency:7"
+        assert [(o["label"], o["value"]) for o in category["options"]] == [
+            (label(c), c.value) for c in Category
+        ]
+        assert [(o["label"], o["value"]) for o in urgency["options"]] == [
+            (label(u), u.value) for u in Urgency
+        ]
+        assert (category["min_values"], category["max_values"]) == (1, 1)
+    else:
+        assert selects == []
+    # Discord's own limits: 5 rows, 5 buttons or one select a row, labels 80, ids 100.
+    assert len(rows) <= 5
+    for row in rows:
+        kinds = [c["type"] for c in row["components"]]
+        assert kinds in ([3],) or (set(kinds) == {2} and len(kinds) <= 5)
+    assert all(len(c.get("label") or "") <= 80 for c in flat(rows))
+    assert all(len(c["custom_id"]) <= 100 for c in flat(rows))
+
+
+async def test_a_card_with_no_actions_has_no_view() -> None:
+    assert ticket_view(card(status=TicketStatus.CLOSED, actions=()), ITEMS) is None
+
+
+async def test_every_custom_id_round_trips_through_parse_custom_id() -> None:
+    rows = components(ticket_view(card(ticket_id=4821, actions=EVERY_ACTION), ITEMS))
+    parsed = [parse_custom_id(c["custom_id"]) for c in flat(rows)]
+    assert sorted(parsed) == sorted(
+        [(str(a), 4821) for a in BUTTON_ACTIONS]
+        + [("reclassify-category", 4821), ("reclassify-urgency", 4821)]
+    )
+
+
+async def test_the_recorded_card_is_what_the_view_renders() -> None:
+    """The card in the interaction fixtures is this card as Discord echoes it back."""
+    recorded = load("interaction_button_claim")
+    sent = components(ticket_view(card(), ITEMS))
+    echoed = recorded["message"]["components"]
+    ids = [[c["custom_id"] for c in row["components"]] for row in sent]
+    assert ids == [[c["custom_id"] for c in row["components"]] for row in echoed]
+    assert recorded["message"]["embeds"][0]["title"] == card_embed(card()).title
+
+
+# --- presses come back through discord.py's dynamic items ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("interaction_button_claim", (TicketAction.CLAIM, 7, None)),
+        ("interaction_select_reclassify", (TicketAction.RECLASSIFY, 7, "account")),
+    ],
+)
+async def test_a_press_on_an_old_card_reaches_the_handler_after_a_restart(
+    fixture: str, expected: tuple[TicketAction, int, str | None]
+) -> None:
+    """Only the registered item classes, no view in memory: what a restarted bot has."""
+    pressed: asyncio.Queue[discord.Interaction] = asyncio.Queue()
+
+    async def on_press(interaction: discord.Interaction) -> None:
+        await pressed.put(interaction)
+
+    world = make_world()
+    world.client.add_dynamic_items(*make_ticket_items(on_press))
+    world.parse("INTERACTION_CREATE", load(fixture))
+    interaction = await asyncio.wait_for(pressed.get(), 5)
+    event = from_component(interaction)
+    assert event is not None
+    assert (event.action, event.ticket_id, event.value) == expected
+    assert pressed.empty()
+
+
+# --- content -----------------------------------------------------------------------------
+
+
+def _rebuilt(text: str, pieces: list[str]) -> bool:
+    """Whether `pieces` are `text` in order, with only spaces/newlines dropped at the cuts."""
+    at = 0
+    for piece in pieces:
+        if not text.startswith(piece, at):
+            return False
+        at += len(piece)
+        while at < len(text) and text[at] in "\n ":
+            at += 1
+    return at == len(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "short answer",
+        "word " * 900,  # 4500 characters of words
+        "\n".join(f"{n}. step {n} of the export, then wait for the e-mail" for n in range(120)),
+        "x" * 4500,  # no place to cut: hard cuts at 2000
+        "é🙂 " * 1500,
+    ],
+)
+def test_split_content_keeps_every_character_in_pieces_of_at_most_2000(text: str) -> None:
+    pieces = split_content(text)
+    assert all(0 < len(p) <= 2000 for p in pieces)
+    assert _rebuilt(text, pieces)
+    assert re.sub(r"\s", "", "".join(pieces)) == re.sub(r"\s", "", text)
+
+
+def test_split_content_hard_cuts_lose_nothing_and_empty_text_is_one_empty_piece() -> None:
+    assert split_content("x" * 4500) == ["x" * 2000, "x" * 2000, "x" * 500]
+    assert split_content("") == [""]
+    assert split_content("a" * 2000) == ["a" * 2000]
