@@ -17,7 +17,7 @@ from adapters.discord.doctor import check_discord
 from adapters.discord.settings import DiscordSettings
 from adapters.slack.doctor import check_slack
 from adapters.slack.settings import SlackSettings
-from bot import SupportbotError
+from bot import ConfigError, SupportbotError
 from bot.cli import Extension, cli, sections_of, settings_of
 from bot.config import Settings
 from bot.events import Event
@@ -116,6 +116,6 @@ def main() -> None:
         cli.main(obj={"extensions": EXTENSIONS}, standalone_mode=True)
     except SupportbotError as exc:  # operator-facing: one line, never a traceback
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)

@@ -24,6 +24,12 @@ from bot.events import Platform
 from bot.ops.logs import configure_logging, log_filters
 
 
+class SettingsProblem(click.ClickException):
+    """A bad setting: one line naming it, exit status 2 (as for a bad option)."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class Extension:
     """What a platform adapter adds to the CLI: its settings group and its doctor checks."""
@@ -43,13 +49,24 @@ def _load(ctx: click.Context) -> None:
     try:
         settings = load_settings(config_file)
         sections = {e.name: load_section(e.settings, config_file) for e in _extensions(ctx)}
+        _check_files(settings)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise SettingsProblem(str(exc)) from None
     serving = settings.serving
     configure_logging(
         serving.log_level, serving.log_format, log_filters(settings, sections.values())
     )
     ctx.obj["settings"], ctx.obj["sections"] = settings, sections
+
+
+def _check_files(settings: Settings) -> None:
+    """Read the files settings name now, so a bad one stops the command before it starts."""
+    from bot.llm.pricing import PriceTable
+
+    try:
+        PriceTable.load(settings.llm.prices_file)
+    except ConfigError as exc:
+        raise ConfigError(f"SUPPORTBOT_PRICES_FILE: {exc}") from None
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -111,6 +128,8 @@ def db_upgrade(ctx: click.Context) -> None:
 
     try:
         asyncio.run(go())
+    except ConfigError as exc:
+        raise SettingsProblem(str(exc)) from None
     except Exception as exc:
         raise click.ClickException(
             f"database upgrade failed ({type(exc).__name__}); check DATABASE_URL"

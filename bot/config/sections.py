@@ -15,6 +15,9 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic import field_validator as check
 
+from bot import ConfigError
+from bot.ops.redaction import Redactor
+
 __all__ = [
     "LeadsSettings",
     "LlmSettings",
@@ -74,8 +77,11 @@ class Section(BaseModel):
         return str(alias.choices[0])
 
     def secret_values(self) -> list[str]:
-        """The raw values of every secret set in this group."""
-        return [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+        """The raw values of every secret set in this group, passwords inside URLs too."""
+        values = self.__dict__.values()
+        secrets = [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+        passwords = [url_password(v) for v in values if isinstance(v, str) and "://" in v]
+        return [*secrets, *(p for p in passwords if p)]
 
     def masked(self) -> dict[str, str]:
         """Effective values by environment name, secrets masked, for `supportbot config`."""
@@ -91,6 +97,8 @@ def _shown(value: Any) -> str:
         return ", ".join(map(str, value))
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, str) and "://" in value:
+        return mask_url_password(value)  # gateways and proxies carry `user:pass@` too
     return "" if value is None else str(value)
 
 
@@ -141,15 +149,6 @@ class StorageSettings(Section):
                 "postgresql+asyncpg://user@host/db"
             )
         return value
-
-    def secret_values(self) -> list[str]:
-        """The database password, if the URL carries one."""
-        creds = self.database_url.partition("://")[2].rpartition("@")[0]
-        return [creds.split(":", 1)[1]] if ":" in creds else []
-
-    def masked(self) -> dict[str, str]:
-        """The URL with its password masked."""
-        return {self.env_name("database_url"): mask_url_password(self.database_url)}
 
 
 class PipelineSettings(Section):
@@ -222,6 +221,16 @@ class PrivacySettings(Section):
                 raise ValueError('a JSON object such as {"ORDER": "ORD-\\\\d+"}') from None
         return value
 
+    @check("redaction_patterns")
+    @classmethod
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        # Build the rules now: a bad kind or regex stops start-up with this setting's name.
+        try:
+            Redactor(extra_patterns=value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
 
 class ServingSettings(Section):
     """Ports and logs."""
@@ -271,6 +280,12 @@ class Settings(BaseModel):
         return {
             name: text for section in self.sections() for name, text in section.masked().items()
         }
+
+
+def url_password(url: str) -> str | None:
+    """The password in `scheme://user:password@host/...`, if there is one."""
+    creds = url.partition("://")[2].rpartition("@")[0]
+    return creds.split(":", 1)[1] if ":" in creds else None
 
 
 def mask_url_password(url: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import deepseek_client
 from bot.config import Settings
+from bot.llm.client import DeepSeekClient
 from bot.llm.errors import LLMError
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision
@@ -88,9 +89,9 @@ async def check_deepseek(settings: Settings) -> list[Check]:
     async with deepseek_client(settings) as client:
         try:
             models = await client.list_models()
-            balance = await client.balance()
         except LLMError as exc:
             return [Check("deepseek", False, str(exc), _llm_hint(exc))]
+        balance_check = await _check_balance(client)
     checks = []
     for setting, model in (
         ("SUPPORTBOT_TRIAGE_MODEL", settings.llm.triage_model),
@@ -107,18 +108,25 @@ async def check_deepseek(settings: Settings) -> list[Check]:
                     f"set {setting} to one of the available models",
                 )
             )
+    return [*checks, balance_check]
+
+
+async def _check_balance(client: DeepSeekClient) -> Check:
+    """The balance, where the endpoint has one: a gateway in front of DeepSeek may not."""
+    try:
+        balance = await client.balance()
+    except LLMError as exc:
+        if exc.status == 404:
+            return Check("deepseek balance", None, "not available through this endpoint")
+        return Check("deepseek balance", False, str(exc), _llm_hint(exc))
     if balance.is_available:
-        checks.append(Check("deepseek balance", True, "available"))
-    else:
-        checks.append(
-            Check(
-                "deepseek balance",
-                False,
-                "the account cannot pay for calls",
-                "top up at https://platform.deepseek.com",
-            )
-        )
-    return checks
+        return Check("deepseek balance", True, "available")
+    return Check(
+        "deepseek balance",
+        False,
+        "the account cannot pay for calls",
+        "top up at https://platform.deepseek.com",
+    )
 
 
 def _llm_hint(exc: LLMError) -> str:

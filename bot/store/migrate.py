@@ -9,7 +9,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot import ConfigError
 from bot.store.db import Database
 
 __all__ = ["current_revision", "head_revision", "upgrade"]
@@ -33,15 +35,27 @@ def head_revision() -> str:
 
 
 async def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (default: the newest)."""
+    """Bring the schema up to `revision` (default: the newest).
+
+    Raises:
+        ConfigError: the database cannot be opened (no such directory, server down,
+            wrong credentials); the message names DATABASE_URL, never its password.
+    """
     config = alembic_config(database.url)
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with database.engine.begin() as connection:
-        await connection.run_sync(run)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(run)
+    except (OSError, OperationalError, InterfaceError) as exc:
+        # Connecting failed (no such directory, server down, credentials refused).
+        raise ConfigError(
+            f"DATABASE_URL: cannot open the database ({type(exc).__name__}); check that "
+            "the directory exists and the server is running and reachable"
+        ) from None
 
 
 async def current_revision(database: Database) -> str | None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from bot.llm.types import AttemptRecord, CallContext, Usage
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
@@ -85,7 +87,7 @@ async def test_config_error_names_the_setting(tmp_path: Path) -> None:
     outcome = await run_cli(
         "config", cwd=tmp_path, env=clean_env(SUPPORTBOT_LLM_MAX_ATTEMPTS="many")
     )
-    assert outcome.code == 1
+    assert outcome.code == 2
     assert "SUPPORTBOT_LLM_MAX_ATTEMPTS" in outcome.stderr
     assert "Traceback" not in outcome.stderr
 
@@ -139,3 +141,49 @@ async def test_costs_adds_up_the_ledger_by_model_purpose_day_and_workspace(
     bad = await run_cli("costs", "--since", "forever", cwd=tmp_path, env=clean_env())
     assert bad.code == 2
     assert "7d" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SUPPORTBOT_REDACTION_PATTERNS": "{not json"}, "SUPPORTBOT_REDACTION_PATTERNS"),
+        (
+            {"SUPPORTBOT_REDACTION_PATTERNS": '{"ORDER": "(unclosed"}'},
+            "SUPPORTBOT_REDACTION_PATTERNS",
+        ),
+        ({"SUPPORTBOT_REDACTION_PATTERNS": '{"lower": "x"}'}, "SUPPORTBOT_REDACTION_PATTERNS"),
+        ({"SUPPORTBOT_PRICES_FILE": "/no/such/prices.json"}, "SUPPORTBOT_PRICES_FILE"),
+        ({"SUPPORTBOT_CONFIG": "broken.toml"}, "SUPPORTBOT_CONFIG"),
+    ],
+)
+async def test_every_bad_setting_is_one_line_and_exit_2(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    (tmp_path / "broken.toml").write_text("triage_model = [\n")
+    outcome = await run_cli("config", cwd=tmp_path, env=clean_env(**env))
+    assert outcome.code == 2, outcome.stderr
+    assert named in outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) <= 3  # "Error: invalid settings:" + the line
+
+
+async def test_an_unreachable_database_is_a_setting_error_not_a_traceback(tmp_path: Path) -> None:
+    missing_dir = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'bot.db'}"
+    for args in (("db", "upgrade"), ("tickets",)):
+        outcome = await run_cli(*args, cwd=tmp_path, env=clean_env(DATABASE_URL=missing_dir))
+        assert outcome.code == 2, outcome.stderr
+        assert "DATABASE_URL: cannot open the database" in outcome.stderr
+        assert "Traceback" not in outcome.stderr
+
+
+async def test_config_masks_credentials_inside_every_url(tmp_path: Path) -> None:
+    env = clean_env(
+        DEEPSEEK_BASE_URL="https://gw-user:gw-pass-123@gateway.example/v1",
+        SLACK_API_URL="https://proxy:proxy-pass-456@proxy.example/api/",
+        DATABASE_URL="postgres://bot:db-pass-789@db.example/support",
+    )
+    outcome = await run_cli("config", cwd=tmp_path, env=env)
+    assert outcome.code == 0, outcome.stderr
+    for password in ("gw-pass-123", "proxy-pass-456", "db-pass-789"):
+        assert password not in outcome.stdout + outcome.stderr
+    assert "https://gw-user:***@gateway.example/v1" in outcome.stdout

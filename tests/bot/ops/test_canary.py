@@ -92,7 +92,7 @@ async def test_canary_never_appears_in_supportbot_config_or_a_settings_error(
         "doctor", cwd=tmp_path, env={**env, "SUPPORTBOT_WORKER_CONCURRENCY": CANARY}
     )
     assert shown.code == 0
-    assert broken.code == 1
+    assert broken.code == 2  # a bad setting exits like a bad option
     assert "SUPPORTBOT_WORKER_CONCURRENCY" in broken.stderr
     for output in (shown.stdout, shown.stderr, broken.stdout, broken.stderr):
         assert CANARY not in output
