@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.desk.base import DeskBase, name_of
 from bot.events import ActionInvoked, Category, PostReply, TicketAction, UpdateCard, Urgency
 from bot.flow import copy
 from bot.pipeline.keys import card_update_key, note_key
 from bot.store.audit import audit, who
-from bot.store.models import Ticket, TriageRun
+from bot.store.models import AuditEntry, Ticket, TriageRun
 from bot.tickets.cards import card_for
-from bot.tickets.queries import call_context, facts_of, place_of, thread_lines
+from bot.tickets.queries import (
+    call_context,
+    facts_of,
+    get_ticket,
+    place_of,
+    same_workspace,
+    thread_lines,
+)
 from bot.tickets.status import StatusChange, change_status
 
 __all__ = ["LeadActions"]
@@ -45,11 +55,16 @@ class LeadActions(DeskBase):
                 )
             return [await self._say(event, copy.LEADS_ONLY_BUTTONS)]
         async with self._sessions() as session:
-            ticket = await session.get(Ticket, event.ticket_id)
-        if ticket is None or ticket.platform != event.place.platform.value:
+            ticket = await get_ticket(session, event.ticket_id)
+            done = ticket is not None and await _already_applied(session, event)
+        if ticket is None:
             return [await self._say(event, copy.no_such_ticket(event.ticket_id))]
+        if not same_workspace(ticket, event.place):
+            return [await self._refuse_elsewhere(event, now)]
         if event.action is TicketAction.ASK_REASONER:
             return [await self._ask_reasoner(event, ticket)]
+        if done:  # a retry of this very press: finish its card updates and note
+            return await self._after_change(event)
         if event.action is TicketAction.RECLASSIFY:
             problem = await self._reclassify(event, now)
         else:
@@ -57,6 +72,21 @@ class LeadActions(DeskBase):
         if problem:
             return [await self._say(event, problem)]
         return await self._after_change(event)
+
+    async def _refuse_elsewhere(self, event: ActionInvoked, now: datetime) -> str:
+        """A press on a ticket of another workspace: refused, audited, nothing told."""
+        async with self._sessions.begin() as session:
+            audit(
+                session,
+                actor=who(event.actor),
+                action="action.refused",
+                target=f"ticket:{event.ticket_id}",
+                at=now,
+                requested=event.action,
+                reason="another workspace",
+                workspace=event.place.workspace_id,
+            )
+        return await self._say(event, copy.no_such_ticket(event.ticket_id))
 
     async def _transition(self, event: ActionInvoked, now: datetime) -> str | None:
         async with self._sessions.begin() as session:
@@ -69,6 +99,7 @@ class LeadActions(DeskBase):
                 actor=who(event.actor),
                 now=now,
                 assignee_id=event.actor.user_id,
+                event=event.event_id,
             )
         return None if changed else copy.cannot_change(ticket.id, before, event.action)
 
@@ -108,6 +139,7 @@ class LeadActions(DeskBase):
                 at=now,
                 before=before,
                 after={"category": ticket.category, "urgency": ticket.urgency},
+                event=event.event_id,
             )
         return None
 
@@ -158,3 +190,14 @@ def _parse_labels(value: str | None) -> tuple[str | None, str | None] | None:
         elif word:
             return None
     return (category, urgency) if category or urgency else None
+
+
+async def _already_applied(session: AsyncSession, event: ActionInvoked) -> bool:
+    """True when this press (by event id) already changed the ticket: a retry."""
+    found = await session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.target == f"ticket:{event.ticket_id}",
+            AuditEntry.detail["event"].as_string() == event.event_id,
+        )
+    )
+    return found is not None

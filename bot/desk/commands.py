@@ -17,7 +17,7 @@ from bot.store.audit import audit, who
 from bot.store.models import Ticket
 from bot.tickets.cards import escalation_state
 from bot.tickets.erasure import erase_user
-from bot.tickets.queries import find_ticket, open_escalations
+from bot.tickets.queries import find_ticket, get_ticket, open_escalations, same_workspace
 from bot.tickets.status import ACTIVE
 
 __all__ = ["CommandDesk"]
@@ -52,7 +52,34 @@ class CommandDesk(DeskBase):
         public = "public" in event.args
         if public:
             event = event.model_copy(update={"args": tuple(a for a in event.args if a != "public")})
-        return [await self._say(event, await handler(event), public=public)]
+        text = await handler(event)
+        if public and not await self._may_share(event):
+            public, text = False, f"{copy.NOT_SHARED}\n{text}"
+        return [await self._say(event, text, public=public)]
+
+    async def _may_share(self, event: CommandInvoked) -> bool:
+        """Help is for anyone to share; ticket details only for leads, in the ticket's channel."""
+        if event.name is CommandName.HELP:
+            return True
+        if not self.is_lead(event.actor):
+            return False
+        if event.name is CommandName.TICKET:
+            ticket = await self._visible_ticket(event)
+            return ticket is not None and ticket.channel_id == event.place.channel_id
+        return True
+
+    async def _visible_ticket(self, event: CommandInvoked) -> Ticket | None:
+        """The ticket `ticket N` names, if the caller may see it: its requester, or a lead
+        of its workspace. Anyone else is told it does not exist."""
+        if not event.args or not event.args[0].lstrip("#").isdigit():
+            return None
+        async with self._sessions() as session:
+            ticket = await get_ticket(session, int(event.args[0].lstrip("#")))
+        if ticket is None or not same_workspace(ticket, event.place):
+            return None
+        if ticket.requester_id != event.actor.user_id and not self.is_lead(event.actor):
+            return None
+        return ticket
 
     async def _help(self, _event: CommandInvoked) -> str:
         return copy.HELP
@@ -128,11 +155,9 @@ class CommandDesk(DeskBase):
     async def _ticket(self, event: CommandInvoked) -> str:
         if not event.args or not event.args[0].lstrip("#").isdigit():
             return copy.TICKET_USAGE
-        ticket_id = int(event.args[0].lstrip("#"))
-        async with self._sessions() as session:
-            ticket = await session.get(Ticket, ticket_id)
-        if ticket is None or ticket.workspace_id != event.place.workspace_id:
-            return copy.no_such_ticket(ticket_id, here=True)
+        ticket = await self._visible_ticket(event)
+        if ticket is None:
+            return copy.no_such_ticket(int(event.args[0].lstrip("#")), here=True)
         summary = await self._summaries.current(ticket.id)
         return (
             f"Ticket #{ticket.id} [{ticket.status}] {ticket.urgency} {ticket.category}\n"

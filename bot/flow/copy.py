@@ -173,6 +173,10 @@ HELP = "\n".join(
     ]
 )
 NO_OPEN_TICKETS = "No open tickets in this channel."
+NOT_SHARED = (
+    "(Only support leads can share ticket details, and only in the ticket's own channel: "
+    "this answer is just for you.)"
+)
 NO_ESCALATIONS = "No open escalations."
 TICKET_USAGE = "Usage: ticket N (the ticket number, e.g. `ticket 12`)."
 NOTHING_WAITING = "Nothing waiting. Nice."

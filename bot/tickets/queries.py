@@ -23,11 +23,13 @@ __all__ = [
     "find_thread_ticket",
     "find_ticket",
     "get_or_open_ticket",
+    "get_ticket",
     "latest_summary",
     "leads_place",
     "newest_tickets",
     "open_escalations",
     "place_of",
+    "same_workspace",
     "thread_lines",
     "thread_place",
 ]
@@ -103,6 +105,21 @@ def leads_place(channels: dict[str, str], platform: str, workspace_id: str) -> P
     if channel is None:
         return None
     return Place(platform=platform, workspace_id=workspace_id, channel_id=channel)
+
+
+MAX_TICKET_ID = 2**31 - 1  # the INTEGER primary key's range on PostgreSQL
+
+
+async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    """The ticket with this number; None for a number no ticket can have."""
+    if not 1 <= ticket_id <= MAX_TICKET_ID:
+        return None
+    return await session.get(Ticket, ticket_id)
+
+
+def same_workspace(ticket: Ticket, place: Place) -> bool:
+    """True when `place` is in the ticket's platform and workspace (or guild)."""
+    return ticket.platform == place.platform.value and ticket.workspace_id == place.workspace_id
 
 
 async def find_ticket(session: AsyncSession, place: Place, thread_id: str) -> Ticket | None:
