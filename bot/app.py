@@ -115,6 +115,7 @@ class SupportApp:
             reasoner_model=settings.llm.reasoner_model,
             max_tokens=settings.llm.answer_max_tokens,
             max_input_chars=settings.llm.max_context_chars,
+            max_answer_chars=settings.llm.answer_max_chars,
             gate=self.limits,
         )
         self.outbox = Outbox(sessions, send_lease_seconds=settings.pipeline.outbox_lease_seconds)
@@ -144,6 +145,7 @@ class SupportApp:
             human_brief=settings.llm.human_brief,
             summaries=self.summaries,
             context_chars=settings.llm.max_context_chars,
+            sla=sla,
             clock=clock,
         )
         messages = MessageFlow(

@@ -119,6 +119,7 @@ class LlmSettings(Section):
     )
     triage_max_tokens: int = setting("SUPPORTBOT_TRIAGE_MAX_TOKENS", 400, ge=50, le=8000)
     answer_max_tokens: int = setting("SUPPORTBOT_ANSWER_MAX_TOKENS", 800, ge=50, le=8000)
+    answer_max_chars: int = setting("SUPPORTBOT_ANSWER_MAX_CHARS", 3000, ge=300, le=40000)
     max_message_chars: int = setting("SUPPORTBOT_MAX_MESSAGE_CHARS", 4000, ge=100)
     max_context_chars: int = setting("SUPPORTBOT_MAX_CONTEXT_CHARS", 12000, ge=1000)
     human_brief: bool = setting("SUPPORTBOT_HUMAN_BRIEF", False)

@@ -30,6 +30,8 @@ class Reply:
     reasoning: str | None
     model: str | None
     from_model: bool
+    cut_short: bool = False
+    """The model stopped at its token limit (`finish_reason: length`)."""
 
 
 def _payload(
@@ -72,6 +74,7 @@ class Writer:
         reasoner_model: str,
         max_tokens: int = 800,
         max_input_chars: int = 12000,
+        max_answer_chars: int = 3000,
         gate: LlmGate | None = None,
     ) -> None:
         self._llm = llm
@@ -80,6 +83,7 @@ class Writer:
         self._reasoner_model = reasoner_model
         self._max_tokens = max_tokens
         self._max_chars = max_input_chars
+        self._max_answer_chars = max_answer_chars
         self._gate = gate
 
     async def _write(
@@ -105,7 +109,11 @@ class Writer:
         if not text or result.finish_reason not in ("stop", "length"):
             return None
         return Reply(
-            text=text, reasoning=result.reasoning_content, model=result.model, from_model=True
+            text=text,
+            reasoning=result.reasoning_content,
+            model=result.model,
+            from_model=True,
+            cut_short=result.finish_reason == "length",
         )
 
     async def answer(
@@ -117,7 +125,12 @@ class Writer:
         deep: bool,
         context: CallContext,
     ) -> Reply:
-        """The thread reply; `deep` uses the reasoning model."""
+        """The thread reply; `deep` uses the reasoning model.
+
+        At most `max_answer_chars` long, so one answer is never dozens of messages; an
+        answer cut short (by the model's token limit or this bound) says so at its end.
+        A fallback (`from_model=False`) means no model answer could be written.
+        """
         model = self._reasoner_model if deep else self._chat_model
         purpose = "reasoner" if deep else "answer"
         reply = await self._write(
@@ -127,7 +140,7 @@ class Writer:
             replace(context, purpose=purpose),
         )
         if reply is not None:
-            return reply
+            return _bounded(reply, self._max_answer_chars)
         return Reply(
             text=copy.fallback_answer(facts.ticket_id),
             reasoning=None,
@@ -171,6 +184,16 @@ class Writer:
         return Reply(
             text=offline_summary(facts, lines), reasoning=None, model=None, from_model=False
         )
+
+
+def _bounded(reply: Reply, limit: int) -> Reply:
+    """Cut an answer to `limit` characters at a word, and mark any cut."""
+    text, cut, note = reply.text, reply.cut_short, f"\n\n{copy.CUT_SHORT}"
+    if len(text) > limit or (cut and len(text) + len(note) > limit):
+        text, cut = text[: limit - len(note) - 1].rsplit(" ", 1)[0].rstrip() + "…", True
+    if cut:
+        text += note
+    return replace(reply, text=text, cut_short=cut)
 
 
 def offline_summary(facts: TicketFacts, lines: list[ThreadLine]) -> str:

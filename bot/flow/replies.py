@@ -31,7 +31,8 @@ from bot.tickets.queries import (
     place_of,
     thread_lines,
 )
-from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status
+from bot.tickets.sla import SlaPolicy
+from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status, escalate
 from triage.route import Route
 
 __all__ = ["ThreadReplies"]
@@ -52,6 +53,7 @@ class ThreadReplies:
         human_brief: bool = False,
         summaries: Summaries | None = None,
         context_chars: int = 12000,
+        sla: SlaPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -61,6 +63,7 @@ class ThreadReplies:
         self._human_brief = human_brief
         self._summaries = summaries
         self._context_chars = context_chars
+        self._sla = sla or SlaPolicy()
         self._clock = clock
 
     async def _add_card(self, session: AsyncSession, ticket: Ticket) -> str:
@@ -76,12 +79,13 @@ class ThreadReplies:
             card_key = await self._add_card(session, ticket)
         key = answer_key(event)
         if not await self.outbox.has(key):
-            await self._write_answer(ticket, event, key, deep=deep)
+            return [card_key, *await self._write_answer(ticket, event, key, deep=deep)]
         return [card_key, key]
 
     async def _write_answer(
         self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
-    ) -> None:
+    ) -> list[str]:
+        """The answer under `key`; when no model answer can be written, the leads get it."""
         async with self._sessions() as session:
             lines = await thread_lines(session, ticket, ticket.requester_id)
             summary = await latest_summary(session, ticket.id)
@@ -98,6 +102,8 @@ class ThreadReplies:
             deep=deep,
             context=call_context(ticket, "answer", event.author.user_id),
         )
+        if not reply.from_model:
+            return await self._hand_over(ticket, event)
         async with self._sessions.begin() as session:
             added = await self.outbox.add(
                 session,
@@ -116,6 +122,19 @@ class ThreadReplies:
                     posted_at=self._clock(),
                     reasoning=reply.reasoning,
                 )
+        return [key]
+
+    async def _hand_over(self, ticket: Ticket, event: MessagePosted) -> list[str]:
+        """Triage said answer, but no answer could be written: escalate with the card,
+        so the requester is never told "a person will follow up" with no person told."""
+        async with self._sessions.begin() as session:
+            row = await session.get_one(Ticket, ticket.id, with_for_update=True)
+            if escalate(session, row, sla=self._sla, now=self._clock(), reason=copy.NO_ANSWER):
+                row.route_reason = copy.NO_ANSWER
+        async with self._sessions() as session:
+            ticket = await session.get_one(Ticket, ticket.id)
+        log.warning("ticket.escalated ticket=%s reason=no_answer", ticket.id)
+        return await self.escalate(ticket, event)
 
     async def escalate(
         self, ticket: Ticket, event: MessagePosted, *, quiet: bool = False
@@ -199,5 +218,5 @@ class ThreadReplies:
                 )
             return [key]
         if not await self.outbox.has(key):
-            await self._write_answer(ticket, event, key, deep=ticket.route == Route.REASONER)
+            return await self._write_answer(ticket, event, key, deep=ticket.route == Route.REASONER)
         return [key]

@@ -132,10 +132,11 @@ async def test_max_tokens_is_passed_through(fake: FakeModel) -> None:
     assert fake.calls[0].max_tokens == 123
 
 
-async def test_cut_off_answer_is_still_used(writer: Writer, fake: FakeModel) -> None:
+async def test_cut_off_answer_is_used_and_says_it_was_cut(writer: Writer, fake: FakeModel) -> None:
     fake.enqueue("Refunds usually take", finish_reason="length")
     reply = await writer.answer(FACTS, LINES, None, deep=False, context=CONTEXT)
-    assert (reply.text, reply.from_model) == ("Refunds usually take", True)
+    assert (reply.from_model, reply.cut_short) == (True, True)
+    assert reply.text == f"Refunds usually take\n\n{copy.CUT_SHORT}"
 
 
 async def test_system_prompt_is_byte_identical_and_the_thread_goes_last(
