@@ -45,6 +45,7 @@ from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.migrate import upgrade
 from bot.store.models import utcnow
+from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.sla import SlaPolicy
 from triage.classify import Classifier
 from triage.prompts import PromptBook
@@ -136,7 +137,7 @@ class SupportApp:
             medium_minutes=settings.leads.sla_medium_minutes,
             low_business_days=settings.leads.sla_low_business_days,
         )
-        leads_channels = leads_channels_of(settings.leads)
+        self.leads_channels = leads_channels = leads_channels_of(settings.leads)
         replies = ThreadReplies(
             sessions=sessions,
             outbox=self.outbox,
@@ -252,13 +253,12 @@ def leads_of(leads: LeadsSettings) -> Leads:
     return Leads.of(leads.user_ids, [*leads.role_ids, *groups])
 
 
-def leads_channels_of(leads: LeadsSettings) -> dict[str, str]:
-    """Lookup keys for `leads_place`: `platform:workspace`, or `platform` for every workspace."""
-    channels = {Platform.CONSOLE.value: CONSOLE_LEADS_CHANNEL}
-    for platform, per_workspace in (
-        (Platform.SLACK, leads.slack_channels),
-        (Platform.DISCORD, leads.discord_channels),
-    ):
-        for workspace, channel in per_workspace.items():
-            channels[f"{platform}:{workspace}" if workspace else platform.value] = channel
-    return channels
+def leads_channels_of(leads: LeadsSettings) -> LeadsChannels:
+    """The leads channels the settings name; adapters bind the bare ones when they start."""
+    return LeadsChannels(
+        {
+            Platform.CONSOLE: {"": CONSOLE_LEADS_CHANNEL},
+            Platform.SLACK: leads.slack_channels,
+            Platform.DISCORD: leads.discord_channels,
+        }
+    )

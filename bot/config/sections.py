@@ -149,6 +149,11 @@ class StorageSettings(Section):
                 "an async SQLAlchemy URL: sqlite+aiosqlite:///path.db or "
                 "postgresql+asyncpg://user@host/db"
             )
+        path = value.removeprefix("sqlite+aiosqlite:///").partition("?")[0]
+        if value.startswith("sqlite") and path and path != ":memory:":
+            folder = Path(path).parent
+            if not folder.is_dir():
+                raise ValueError(f"a SQLite file in a folder that exists; there is no {folder}")
         return value
 
 

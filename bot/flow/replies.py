@@ -22,12 +22,12 @@ from bot.pipeline.outbox import Outbox
 from bot.store.audit import who
 from bot.store.models import Ticket, utcnow
 from bot.tickets.cards import card_for
+from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.queries import (
     add_message,
     call_context,
     facts_of,
     latest_summary,
-    leads_place,
     place_of,
     thread_lines,
 )
@@ -49,7 +49,7 @@ class ThreadReplies:
         sessions: async_sessionmaker[AsyncSession],
         outbox: Outbox,
         writer: Writer,
-        leads_channels: dict[str, str],
+        leads_channels: LeadsChannels,
         human_brief: bool = False,
         summaries: Summaries | None = None,
         context_chars: int = 12000,
@@ -199,7 +199,7 @@ class ThreadReplies:
         return key
 
     def _leads_place(self, ticket: Ticket) -> Place | None:
-        return leads_place(self._leads_channels, ticket.platform, ticket.workspace_id)
+        return self._leads_channels.place(ticket.platform, ticket.workspace_id)
 
     async def follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
         """Answer a mention in a ticket's thread (reopening a finished ticket)."""

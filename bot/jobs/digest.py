@@ -11,7 +11,6 @@ from bot.jobs.scheduler import Job, JobContext, run_job, send
 from bot.pipeline.keys import digest_key
 from bot.reports.digest import build_digest
 from bot.store.models import Ticket
-from bot.tickets.queries import leads_place
 
 __all__ = ["DIGEST", "run_digest"]
 
@@ -24,7 +23,7 @@ async def _post(ctx: JobContext, now: datetime) -> int:
         ).all()
     keys = []
     for platform, workspace in workspaces:
-        leads = leads_place(ctx.leads_channels, platform, workspace)
+        leads = ctx.leads_channels.place(platform, workspace)
         if leads is None:
             continue
         digest = await build_digest(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.pipeline.outbox import Outbox
 from bot.store.models import JobRun, utcnow
+from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.sla import SlaPolicy
 
 __all__ = ["Job", "JobContext", "claim_period", "run_job", "schedule", "send"]
@@ -36,7 +37,7 @@ class JobContext:
 
     sessions: async_sessionmaker[AsyncSession]
     outbox: Outbox
-    leads_channels: dict[str, str]
+    leads_channels: LeadsChannels
     sla: SlaPolicy
     sla_reminders: int = 3
     stale_warn_days: float = 3.0

@@ -13,7 +13,6 @@ from bot.pipeline.keys import sla_key
 from bot.store.audit import audit
 from bot.store.models import Ticket
 from bot.tickets.cards import card_for
-from bot.tickets.queries import leads_place
 
 __all__ = ["SLA_REMINDERS", "run_sla_reminders"]
 
@@ -31,7 +30,7 @@ async def _remind(ctx: JobContext, now: datetime) -> int:
     for ticket in waiting:
         assert ticket.sla_due_at is not None
         threshold = ctx.sla.reminders_due(ticket.urgency, ticket.sla_due_at, now, ctx.sla_reminders)
-        leads = leads_place(ctx.leads_channels, ticket.platform, ticket.workspace_id)
+        leads = ctx.leads_channels.place(ticket.platform, ticket.workspace_id)
         if threshold == 0 or leads is None:
             continue
         keys.append(await _queue(ctx, ticket, leads, threshold, now))

@@ -25,7 +25,6 @@ __all__ = [
     "get_or_open_ticket",
     "get_ticket",
     "latest_summary",
-    "leads_place",
     "newest_tickets",
     "open_escalations",
     "place_of",
@@ -97,14 +96,6 @@ def place_of(ticket: Ticket) -> Place:
         channel_id=ticket.channel_id,
         thread_id=ticket.thread_id,
     )
-
-
-def leads_place(channels: dict[str, str], platform: str, workspace_id: str) -> Place | None:
-    """The leads channel for a workspace: `platform:workspace` first, then the platform's."""
-    channel = channels.get(f"{platform}:{workspace_id}") or channels.get(platform)
-    if channel is None:
-        return None
-    return Place(platform=platform, workspace_id=workspace_id, channel_id=channel)
 
 
 MAX_TICKET_ID = 2**31 - 1  # the INTEGER primary key's range on PostgreSQL

@@ -119,7 +119,7 @@ async def running_app(
     """A started app; `fake=None` runs it with no API key (offline rules)."""
     values: dict[str, Any] = {
         "database_url": db.url,
-        "slack_leads_channel": "C_LEADS",
+        "slack_leads_channel": "T_ACME:C_LEADS",
         "inbox_retry_base_seconds": 0.05,
         "llm_deadline_seconds": 20,
         "lead_user_ids": ["U_LEAD"],

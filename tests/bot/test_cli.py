@@ -169,11 +169,17 @@ async def test_every_bad_setting_is_one_line_and_exit_2(
 
 async def test_an_unreachable_database_is_a_setting_error_not_a_traceback(tmp_path: Path) -> None:
     missing_dir = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'bot.db'}"
-    for args in (("db", "upgrade"), ("tickets",)):
-        outcome = await run_cli(*args, cwd=tmp_path, env=clean_env(DATABASE_URL=missing_dir))
-        assert outcome.code == 2, outcome.stderr
-        assert "DATABASE_URL: cannot open the database" in outcome.stderr
-        assert "Traceback" not in outcome.stderr
+    server_down = "postgresql+asyncpg://bot:pw@127.0.0.1:1/support"  # nothing listens on 1
+    for url, says in (
+        (missing_dir, "DATABASE_URL: expected a SQLite file in a folder that exists"),
+        (server_down, "DATABASE_URL: cannot open the database"),
+    ):
+        for args in (("db", "upgrade"), ("tickets",)):
+            outcome = await run_cli(*args, cwd=tmp_path, env=clean_env(DATABASE_URL=url))
+            assert outcome.code == 2, outcome.stderr
+            assert says in outcome.stderr
+            assert "Traceback" not in outcome.stderr
+            assert "bot:pw" not in outcome.stderr  # no credentials echoed
 
 
 async def test_config_masks_credentials_inside_every_url(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from bot.jobs.scheduler import Job, JobContext, run_job
 from bot.pipeline.outbox import Outbox
 from bot.store.db import Database
 from bot.store.models import JobRun
+from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.sla import SlaPolicy
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -21,7 +22,7 @@ def _context(db: Database) -> JobContext:
     return JobContext(
         sessions=db.sessions,
         outbox=Outbox(db.sessions),
-        leads_channels={},
+        leads_channels=LeadsChannels({}),
         sla=SlaPolicy(),
         clock=lambda: NOON,
     )
