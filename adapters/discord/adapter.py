@@ -163,13 +163,15 @@ class DiscordAdapter:
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Keep stored text in step with edits."""
-        event = from_edit(payload)
+        if self.client.user is None:
+            return
+        event = from_edit(payload, self.client.user.id)
         if event is not None:
             await self._intake.submit(event)
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """Erase stored text of deleted messages."""
-        event = from_delete(payload)
+        event = from_delete(payload, self.client.get_channel(payload.channel_id))
         if event is not None:
             await self._intake.submit(event)
 

@@ -1,7 +1,9 @@
 """Sends the core's neutral replies to Discord over REST (discord.py handles 429s).
 
 Nothing the bot posts can ping anyone, except the configured lead roles on an
-escalation notice: every send carries explicit `allowed_mentions`.
+escalation notice: every send carries explicit `allowed_mentions`. Nor can its text
+look like a link or a mention (`render`), and URLs in it are not previewed: messages
+of text suppress embeds, and those with a card of their own bracket their URLs.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from typing import Any
 import discord
 
 from adapters.base import OutletBase
-from adapters.discord.render import NO_PINGS, card_embed, split_content, ticket_view
+from adapters.discord.render import (
+    NO_PINGS,
+    card_embed,
+    notice_content,
+    split_content,
+    thread_name,
+    ticket_view,
+)
 from bot.events import Ephemeral, Notify, Place, PostReply, UpdateCard
 
 __all__ = ["DiscordOutlet"]
@@ -62,7 +71,7 @@ class DiscordOutlet(OutletBase):
             parent = self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
             try:
                 await parent.get_partial_message(int(place.thread_id)).create_thread(
-                    name=name[:100], auto_archive_duration=THREAD_ARCHIVE_MINUTES
+                    name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
                 )
             except discord.HTTPException as exc:
                 # Already created (a retry, or a thread the user opened): post there anyway.
@@ -75,8 +84,7 @@ class DiscordOutlet(OutletBase):
         """The card, then the text, in the ticket's thread (created on first use)."""
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
             return await self._followup(reply.reply_handle, reply.text, ephemeral=False) or ""
-        name = f"Ticket #{reply.card.ticket_id}: {reply.card.summary}" if reply.card else "Ticket"
-        channel = await self._thread(reply.place, name)
+        channel = await self._thread(reply.place, thread_name(reply.card))
         first: str | None = None
         if reply.card is not None:
             sent = await channel.send(
@@ -89,7 +97,10 @@ class DiscordOutlet(OutletBase):
         for index, piece in enumerate(split_content(reply.text or "")):
             if piece:
                 sent = await channel.send(
-                    content=piece, allowed_mentions=NO_PINGS, **_nonce(reply.key, index)
+                    content=piece,
+                    allowed_mentions=NO_PINGS,
+                    suppress_embeds=True,
+                    **_nonce(reply.key, index),
                 )
                 first = first or str(sent.id)
         return first or ""
@@ -98,7 +109,7 @@ class DiscordOutlet(OutletBase):
         """A leads-channel notice, pinging only the lead roles when asked."""
         roles = self._lead_roles(reply.place.workspace_id) if reply.ping_leads else []
         pings = " ".join(f"<@&{role.id}>" for role in roles)
-        content = split_content(f"{pings} {reply.text}".strip())[0]
+        content = notice_content(pings, reply.text, with_embed=reply.card is not None)
         allowed = discord.AllowedMentions(
             everyone=False, users=False, roles=roles, replied_user=False
         )
@@ -106,6 +117,8 @@ class DiscordOutlet(OutletBase):
         kwargs: dict[str, Any] = {"content": content, "allowed_mentions": allowed}
         if reply.card is not None:
             kwargs.update(embed=card_embed(reply.card), view=ticket_view(reply.card, self._items))
+        else:
+            kwargs.update(suppress_embeds=True)
         sent = await channel.send(**kwargs, **_nonce(reply.key, "notify"))
         return str(sent.id)
 
@@ -134,7 +147,11 @@ class DiscordOutlet(OutletBase):
         first = None
         for piece in split_content(text):
             sent = await webhook.send(
-                content=piece, ephemeral=ephemeral, wait=True, allowed_mentions=NO_PINGS
+                content=piece,
+                ephemeral=ephemeral,
+                wait=True,
+                allowed_mentions=NO_PINGS,
+                suppress_embeds=True,
             )
             first = first or str(sent.id)
         return first

@@ -1,14 +1,20 @@
-"""Neutral replies -> Discord embeds and persistent buttons, within Discord's limits."""
+"""Neutral replies -> Discord embeds and persistent buttons, within Discord's limits.
+
+All text but the bot's own (pings, the assignee, `trusted_link`) is neutralised
+(`adapters.discord.text`): it forms no masked links and no mentions. Every field is cut
+between characters, and a cut that loses text ends in "…".
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 
-from adapters.base import split_text
+from adapters.discord.text import clip, neutralise, neutralise_name, no_unfurl, split
 from bot.events import Category, TicketAction, TicketCard, TicketStatus, Urgency
 from bot.flow.copy import ACTION_LABELS, label
 
@@ -17,12 +23,16 @@ __all__ = [
     "NO_PINGS",
     "card_embed",
     "make_ticket_items",
+    "notice_content",
     "split_content",
+    "thread_name",
     "ticket_view",
+    "trusted_link",
 ]
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT = 256, 4096, 1024
+THREAD_NAME_LIMIT = 100
 NO_PINGS = discord.AllowedMentions.none()
 COLOURS = {
     TicketStatus.OPEN: 0x3498DB,
@@ -43,21 +53,62 @@ Press = Callable[[discord.Interaction], Coroutine[Any, Any, None]]
 
 
 def split_content(text: str) -> list[str]:
-    """Message content in pieces Discord accepts (2000 characters), cut at lines or words."""
-    return split_text(text, CONTENT_LIMIT)
+    """Neutralised message content in pieces Discord accepts (2000 characters), cut at
+    lines or words, else between characters; nothing is lost."""
+    return split(neutralise(text), CONTENT_LIMIT)
+
+
+def notice_content(pings: str, text: str, *, with_embed: bool) -> str:
+    """A leads notice: the bot's own `pings`, then `text`, cut to one message and marked.
+
+    With an embed the message cannot suppress embeds (it would hide its own), so the
+    text's URLs are bracketed instead, which Discord does not preview.
+    """
+    body = neutralise(text)
+    room = CONTENT_LIMIT - (len(pings) + 1 if pings else 0)
+    if with_embed:
+        brackets = len(no_unfurl(body)) - len(body)  # two characters a URL
+        body = no_unfurl(clip(body, max(room - brackets, 1)))
+    return f"{pings} {clip(body, room)}".strip()
+
+
+def thread_name(card: TicketCard | None) -> str:
+    """A ticket thread's name (1-100 characters), plain text as Discord shows names."""
+    if card is None:
+        return "Ticket"
+    name = f"Ticket #{card.ticket_id}" + (f": {card.summary}" if card.summary else "")
+    return clip(neutralise_name(name), THREAD_NAME_LIMIT)
+
+
+def trusted_link(text: str, url: str) -> str:
+    """A masked link the bot itself writes (to its own sources): the only kind it writes.
+
+    Raises:
+        ValueError: `url` is not an https URL without spaces or angle brackets.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc or re.search(r"[\s<>]", url):
+        raise ValueError(f"not a trusted link target: {url!r}")
+    escaped = re.sub(r"([\\\[\]])", r"\\\1", text)
+    target = url.replace("(", "%28").replace(")", "%29")
+    return f"[{neutralise(escaped)}](<{target}>)"
+
+
+def _field(text: str, limit: int) -> str:
+    return clip(neutralise(text), limit)
 
 
 def card_embed(card: TicketCard) -> discord.Embed:
     """A ticket card as an embed: title, summary, category, urgency, assignee."""
     embed = discord.Embed(
-        title=f"Ticket #{card.ticket_id} · {card.status}"[:TITLE_LIMIT],
-        description=(card.summary or "")[:DESCRIPTION_LIMIT] or None,
+        title=_field(f"Ticket #{card.ticket_id} · {card.status}", TITLE_LIMIT),
+        description=_field(card.summary or "", DESCRIPTION_LIMIT) or None,
         colour=COLOURS.get(card.status, 0x95A5A6),
     )
-    embed.add_field(name="Category", value=(card.category or "not triaged")[:FIELD_LIMIT])
-    embed.add_field(name="Urgency", value=(card.urgency or "not triaged")[:FIELD_LIMIT])
-    if card.assignee_id:
-        embed.add_field(name="Assignee", value=f"<@{card.assignee_id}>"[:FIELD_LIMIT])
+    embed.add_field(name="Category", value=_field(card.category or "not triaged", FIELD_LIMIT))
+    embed.add_field(name="Urgency", value=_field(card.urgency or "not triaged", FIELD_LIMIT))
+    if card.assignee_id:  # the bot's own mention: shows the name, pings nobody
+        embed.add_field(name="Assignee", value=f"<@{card.assignee_id}>")
     return embed
 
 

@@ -57,7 +57,10 @@ def actor_of(user: discord.abc.User | discord.Member) -> Actor:
 
 
 def _place(guild_id: int | None, channel: Any) -> Place:
-    # In a thread, the ticket lives under the parent channel with the thread's id.
+    """Where a message lives. In a thread the cache knows, the ticket is under the parent
+    channel with the thread's id. A thread the cache does not know (discord.py gives a
+    PartialMessageable, or nothing) is named as the channel: the core then finds the
+    ticket by its thread id (`find_thread_ticket`, `apply_edit`)."""
     parent_id = getattr(channel, "parent_id", None)
     if isinstance(channel, discord.Thread) and parent_id:
         return Place(
@@ -69,62 +72,96 @@ def _place(guild_id: int | None, channel: Any) -> Place:
     return Place(platform=Platform.DISCORD, workspace_id=str(guild_id), channel_id=str(channel.id))
 
 
-def _strip_mention(content: str, bot_id: int) -> str:
-    return re.sub(rf"<@!?{bot_id}>", "", content).strip()
+def _bot_role_ids(guild: Any, bot_id: int) -> set[int]:
+    """The guild's roles managed for the bot (`role.tags.bot_id`), from the client's cache."""
+    return {
+        role.id
+        for role in getattr(guild, "roles", ())
+        if role.is_bot_managed() and role.tags is not None and role.tags.bot_id == bot_id
+    }
+
+
+def _addressed(message: discord.Message, bot_id: int) -> tuple[str, bool]:
+    """The text without the bot's mentions, and whether it mentions the bot: directly
+    (`mentioned_in` is also true for @everyone) or by its managed role, which Discord's
+    mention picker often inserts instead."""
+    roles = _bot_role_ids(message.guild, bot_id)
+    role_tags = [f"<@&{role}>" for role in roles]
+    mentioned = (
+        any(user.id == bot_id for user in message.mentions)
+        or bool(roles.intersection(message.raw_role_mentions))
+        or any(tag in message.content for tag in role_tags)
+    )
+    own = "|".join([rf"<@!?{bot_id}>", *map(re.escape, role_tags)])
+    return re.sub(own, "", message.content).strip(), mentioned
+
+
+def _ours(message: discord.Message) -> bool:
+    """A person's guild message (not a DM, a bot's or a system message)."""
+    return (
+        message.guild is not None
+        and not message.author.bot
+        and message.type in (discord.MessageType.default, discord.MessageType.reply)
+    )
 
 
 def from_message(message: discord.Message, bot_id: int) -> MessagePosted | None:
     """A guild message -> MessagePosted; DMs, bots and system messages give None."""
-    if (
-        message.guild is None
-        or message.author.bot
-        or message.type not in (discord.MessageType.default, discord.MessageType.reply)
-    ):
+    if message.guild is None or not _ours(message):
         return None
-    # `mentioned_in` is also true for @everyone; only a direct mention counts.
-    mentioned = any(user.id == bot_id for user in message.mentions)
+    text, mentioned = _addressed(message, bot_id)
     return MessagePosted(
         event_id=f"message:{message.id}",
         message_id=str(message.id),
         place=_place(message.guild.id, message.channel),
         author=actor_of(message.author),
-        text=_strip_mention(message.content, bot_id),
+        text=text,
         mentions_bot=mentioned,
         posted_at=message.created_at,
         attachments=tuple(a.filename for a in message.attachments),
     )
 
 
-def from_edit(payload: discord.RawMessageUpdateEvent) -> MessageEdited | None:
-    """An edit with new content -> MessageEdited (embeds-only updates give None)."""
+def from_edit(payload: discord.RawMessageUpdateEvent, bot_id: int) -> MessageEdited | None:
+    """An edit of a message `from_message` takes -> MessageEdited, its text and place as
+    `from_message` gives them.
+
+    discord.py 2.x parses every MESSAGE_UPDATE into a whole message, link previews
+    included: those have no `edited_timestamp`, or (after an earlier edit) that edit's
+    stamp and the text the cache already holds. They, and updates without content
+    (embeds only, the pre-2024 shape), give None.
+    """
     content = payload.data.get("content")
-    if content is None or payload.guild_id is None:
+    stamp = payload.data.get("edited_timestamp")
+    if content is None or not stamp or payload.guild_id is None:
         return None
-    stamp = payload.data.get("edited_timestamp") or ""
+    if payload.cached_message is not None and payload.cached_message.content == content:
+        return None
+    message = payload.message
+    if not _ours(message):
+        return None
     return MessageEdited(
         event_id=f"edit:{payload.message_id}:{stamp}",
         message_id=str(payload.message_id),
-        new_text=content,
-        place=Place(
-            platform=Platform.DISCORD,
-            workspace_id=str(payload.guild_id),
-            channel_id=str(payload.channel_id),
-        ),
+        new_text=_addressed(message, bot_id)[0],
+        place=_place(payload.guild_id, message.channel),
     )
 
 
-def from_delete(payload: discord.RawMessageDeleteEvent) -> MessageDeleted | None:
-    """A deleted guild message -> MessageDeleted."""
+def from_delete(payload: discord.RawMessageDeleteEvent, channel: Any) -> MessageDeleted | None:
+    """A deleted guild message -> MessageDeleted, placed as `from_message` places it.
+
+    The payload has only ids: `channel` is what the client's cache knows of
+    `payload.channel_id` (`client.get_channel`), or None (see `_place`).
+    """
     if payload.guild_id is None:
         return None
+    if channel is None and payload.cached_message is not None:
+        channel = payload.cached_message.channel
     return MessageDeleted(
         event_id=f"delete:{payload.message_id}",
         message_id=str(payload.message_id),
-        place=Place(
-            platform=Platform.DISCORD,
-            workspace_id=str(payload.guild_id),
-            channel_id=str(payload.channel_id),
-        ),
+        place=_place(payload.guild_id, channel or discord.Object(payload.channel_id)),
     )
 
 

@@ -242,12 +242,18 @@ def message_object(
 
 
 def message_create(
-    content: str, *, message_id: int, channel_id: int = 300, mentions: Iterable[int] = ()
+    content: str,
+    *,
+    message_id: int,
+    channel_id: int = 300,
+    mentions: Iterable[int] = (),
+    mention_roles: Iterable[int] = (),
 ) -> dict[str, Any]:
     """MESSAGE_CREATE ``d``: alice (user 5001, a member without roles) posts in the guild.
 
     A mention of the bot is ``content="<@1001> help", mentions=[1001]``; the
-    mentioned users become user objects (the bot's id gets a bot user).
+    mentioned users become user objects (the bot's id gets a bot user). A mention of
+    a role is ``content="<@&400> help", mention_roles=[400]``.
     """
     body = message_object(
         message_id=message_id,
@@ -258,6 +264,7 @@ def message_create(
             user(uid, "supportbot", bot=True) if uid == BOT_USER_ID else user(uid)
             for uid in mentions
         ],
+        mention_roles=mention_roles,
     )
     body["member"] = member()
     return body

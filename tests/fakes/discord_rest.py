@@ -17,6 +17,9 @@ already acknowledged, 50005 editing another user's message, 50006 empty message,
 bad thread names or archive durations, bad command names or descriptions), 160004 thread already
 created for this message.
 
+A message sent with SUPPRESS_EMBEDS (``flags`` 1 << 2) keeps the flag and loses its
+embeds, its own included, as on Discord.
+
 JSON answers carry ``Content-Type: application/json`` exactly: discord.py compares the
 string, and aiohttp's ``json_response`` would add ``; charset=utf-8``.
 """
@@ -39,6 +42,7 @@ __all__ = ["API_PREFIX", "RestCall", "RestRoutes"]
 
 API_PREFIX = "/api/v10"
 THREAD_ARCHIVE_MINUTES = (60, 1440, 4320, 10080)
+SUPPRESS_EMBEDS = 1 << 2
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 # interaction type -> the callback types Discord accepts for it
@@ -326,13 +330,16 @@ class RestRoutes:
         self, channel_id: int, body: dict[str, Any], *, message_id: int | None = None
     ) -> dict[str, Any]:
         content = body.get("content") or ""
+        # SUPPRESS_EMBEDS: no link previews, and no embeds at all, the sent ones included.
+        suppressed = int(body.get("flags") or 0) & SUPPRESS_EMBEDS
         message = dp.message_object(
             message_id=message_id or dp.snowflake(),
             channel_id=channel_id,
             content=content,
             author=self._bot_user(),
-            embeds=[{"type": "rich", **e} for e in body.get("embeds") or []],
+            embeds=[] if suppressed else [{"type": "rich", **e} for e in body.get("embeds") or []],
             components=body.get("components") or [],
+            flags=suppressed,
         )
         message.update(_mentions(content, body.get("allowed_mentions")))
         if body.get("nonce") is not None:
@@ -427,7 +434,7 @@ class RestRoutes:
         payload = it.payload
         message = self._new_message(int(payload["channel_id"]), body, message_id=message_id)
         message.update(
-            flags=flags,
+            flags=flags | message["flags"],  # SUPPRESS_EMBEDS, as the body asked
             webhook_id=str(self.application_id),
             application_id=str(self.application_id),
             interaction_metadata={

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from adapters.discord.adapter import DiscordStartError
 from bot.store.db import Database
-from bot.store.models import AuditEntry, Message, Ticket
+from bot.store.models import AuditEntry, InboxItem, Message, Ticket
 from tests.adapters.discord.harness import (
     ALICE,
     BOT,
@@ -322,3 +322,65 @@ async def test_thread_replies_are_stored_and_their_edits_and_deletes_followed(
         texts = {message_id: text for message_id, text in rows.all()}
     assert texts == {str(ROOT): None, str(reply_id): "it drops the é and ñ"}
     assert len(_posts(fake_discord, ROOT)) == posts_before  # a plain reply gets no answer
+
+
+async def test_a_mention_of_the_bots_managed_role_opens_a_ticket_like_a_user_mention(
+    db: Database, fake_discord: FakeDiscord, fake_deepseek: FakeDeepSeek
+) -> None:
+    """`<@&ROLE>` of the role Discord made for the bot: what the mention picker often offers."""
+    fake_deepseek.responder = responder()
+    role = fake_discord.bot_role_id
+    async with discord_stack(db, fake_discord, fake_deepseek) as stack:
+        await stack.fake.dispatch(
+            "MESSAGE_CREATE",
+            message_create(
+                f"<@&{role}> how do I export to CSV?", message_id=ROOT, mention_roles=[role]
+            ),
+        )
+        assert await stack.settle(f"message:{ROOT}") == "done"
+    (ticket,) = await _tickets(db)
+    assert (ticket.channel_id, ticket.thread_id) == (str(CHANNEL), str(ROOT))
+    async with db.sessions() as session:
+        stored = (await session.scalars(select(Message).where(~Message.is_bot))).one()
+    assert stored.text == "how do I export to CSV?"  # stripped like <@BOT>
+    _card, answer = _posts(fake_discord, ROOT)
+    assert answer.json["content"] == ANSWER
+
+
+async def _inbox_places(db: Database, kind: str) -> list[dict]:
+    async with db.sessions() as session:
+        rows = await session.scalars(
+            select(InboxItem.payload).where(InboxItem.kind == kind).order_by(InboxItem.id)
+        )
+        return [payload["place"] for payload in rows.all()]
+
+
+async def test_edits_and_deletes_in_a_ticket_thread_carry_its_channel_and_thread(
+    db: Database, fake_discord: FakeDiscord, fake_deepseek: FakeDeepSeek
+) -> None:
+    """The same place the reply itself was posted with: the parent channel and the thread."""
+    fake_deepseek.responder = responder()
+    reply_id = ROOT + 20
+    async with discord_stack(db, fake_discord, fake_deepseek) as stack:
+        await _open(stack)
+        await stack.fake.dispatch(
+            "MESSAGE_CREATE", message_create("it fails", message_id=reply_id, channel_id=ROOT)
+        )
+        assert await stack.settle(f"message:{reply_id}") == "done"
+        await stack.fake.dispatch(
+            "MESSAGE_UPDATE", message_update(reply_id, ROOT, "it fails at 80%")
+        )
+        await stack.fake.dispatch("MESSAGE_DELETE", message_delete(reply_id, ROOT))
+        assert await stack.settle(f"delete:{reply_id}") == "done"
+    in_thread = {
+        "platform": "discord",
+        "workspace_id": "2000",
+        "channel_id": str(CHANNEL),
+        "thread_id": str(ROOT),
+    }
+    assert await _inbox_places(db, "message_posted") == [
+        {**in_thread, "thread_id": None},  # the mention that opened the ticket
+        in_thread,
+    ]
+    assert await _inbox_places(db, "message_edited") == [in_thread]
+    assert await _inbox_places(db, "message_deleted") == [in_thread]

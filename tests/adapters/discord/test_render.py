@@ -113,17 +113,45 @@ def test_an_assigned_untriaged_card_without_summary() -> None:
     ]
 
 
-def test_the_embed_stays_within_discords_limits() -> None:
+def test_the_embed_stays_within_discords_limits_and_marks_its_cuts() -> None:
     summary = "".join(f"line {n}: the charge appeared twice\n" for n in range(200))
     assert len(summary) > 4096
     embed = card_embed(card(ticket_id=10**300, summary=summary, category="c" * 2000))
     assert embed.title is not None
-    assert len(embed.title) == 256
+    assert len(embed.title) <= 256
     assert embed.title.startswith("Ticket #1000")
-    assert embed.description == summary[:4096]
-    assert embed.fields[0].value == "c" * 1024
+    assert embed.title.endswith("0…")
+    assert embed.description is not None
+    assert len(embed.description) <= 4096
+    assert embed.description.endswith("…")
+    assert summary.startswith(embed.description[:-1])
+    assert len(embed.fields[0].value) <= 1024
+    assert embed.fields[0].value == "c" * 1023 + "…"
     realistic = card_embed(card(summary=summary, assignee_id="839201175562731530"))
     assert len(realistic) <= 6000  # Discord's total for all of an embed's text
+
+
+FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 7 code points
+FLAG = "\U0001f1eb\U0001f1f7"  # two regional indicators: one flag
+MASKED_LINK = re.compile(r"\[[^\]]*\]\(")
+MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)")
+EVIL = "[Log in here](https://evil.example/login) @everyone @here <@5002> <@!5002> <@&400> <#301>"
+
+
+def visible(text: str) -> str:
+    """What a reader sees: Discord hides the escapes, zero-width spaces do not show."""
+    return text.replace("\\", "").replace("\u200b", "")
+
+
+def test_the_embed_text_cannot_form_masked_links_or_mentions() -> None:
+    embed = card_embed(
+        card(summary=EVIL, category="[x](https://evil.example)", assignee_id="839201175562731530")
+    )
+    texts = [embed.description or "", *(f.value or "" for f in embed.fields[:2])]
+    assert not any(MASKED_LINK.search(t) or MENTION.search(t) for t in texts)
+    assert visible(texts[0]) == EVIL
+    assert visible(texts[1]) == "[x](https://evil.example)"
+    assert embed.fields[2].value == "<@839201175562731530>"  # the bot's own mention stays
 
 
 # --- components ----------------------------------------------------------------------
@@ -260,3 +288,115 @@ def test_split_content_hard_cuts_lose_nothing_and_empty_text_is_one_empty_piece(
     assert split_content("x" * 4500) == ["x" * 2000, "x" * 2000, "x" * 500]
     assert split_content("") == [""]
     assert split_content("a" * 2000) == ["a" * 2000]
+
+
+def test_split_content_neutralises_links_and_mentions_in_code_too() -> None:
+    """Where Discord sees code cannot be told safely (a link's text may hold the backtick
+    that seems to open it), so code is escaped too; the escape then shows there."""
+    code = "```js\nhandlers[name](event) // <@5002>\n```"
+    (piece,) = split_content(f"{EVIL}\n{code}")
+    assert not MASKED_LINK.search(piece)
+    assert not MENTION.search(piece)
+    assert visible(piece) == f"{EVIL}\n{code}"
+    sneaky = "[`](https://evil.example) `"  # Discord: a link whose text is a backtick
+    assert not MASKED_LINK.search(split_content(sneaky)[0])
+
+
+def test_split_content_neutralises_each_piece_as_discord_renders_it() -> None:
+    """A cut inside a code block leaves the rest outside of it, so it is escaped too."""
+    code = "```\n" + "x = 1\n" * 390 + "[Log in](https://evil.example) <@5002>\n```"
+    pieces = split_content(code)
+    assert len(pieces) == 2
+    assert all(len(p) <= 2000 for p in pieces)
+    assert not MASKED_LINK.search(pieces[1])
+    assert not MENTION.search(pieces[1])
+
+
+@pytest.mark.parametrize("cluster", [FAMILY, FLAG, "e\u0301\u0302", "\u270b\U0001f3fd"])
+def test_split_content_never_cuts_inside_an_emoji_or_an_accented_letter(cluster: str) -> None:
+    for shift in range(len(cluster) + 1):
+        text = "x" * (2000 - shift) + cluster * 3
+        first, second = split_content(text)
+        assert first + second == text
+        assert len(first) <= 2000
+        assert first.endswith(("x", cluster)), shift
+        assert second.startswith(cluster), shift
+
+
+def test_a_trusted_link_is_the_one_masked_link_the_bot_writes() -> None:
+    from adapters.discord.render import trusted_link
+
+    link = trusted_link("Billing FAQ [v2]", "https://docs.acme.example/billing?a=(1)")
+    assert link == "[Billing FAQ \\[v2\\]](<https://docs.acme.example/billing?a=%281%29>)"
+    assert MASKED_LINK.search(trusted_link("Billing FAQ", "https://docs.acme.example/b"))
+    for bad in ("javascript:alert(1)", "http://docs.acme.example", "https://x.example/<a>"):
+        with pytest.raises(ValueError, match="trusted"):
+            trusted_link("FAQ", bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "clipped"),
+    [
+        ("short", 10, "short"),
+        ("exactly10!", 10, "exactly10!"),
+        ("abcdefghijk", 10, "abcdefghi…"),
+        ("abcdefgh " + FAMILY, 12, "abcdefgh…"),  # the family emoji would be cut
+        ("abcdefg" + FAMILY + "zz", 15, "abcdefg" + FAMILY + "…"),
+        ("abcdefg" + FLAG + FLAG, 10, "abcdefg" + FLAG + "…"),
+        ("abcdefgh" + FLAG + FLAG + "x", 12, "abcdefgh" + FLAG + "…"),  # not half a flag
+        ("abcdefgh" + "e\u0301\u0302x", 11, "abcdefgh…"),
+        ("abcdefgh\u200d" + "x" * 5, 10, "abcdefgh…"),
+    ],
+)
+def test_clip_cuts_on_a_character_boundary_and_marks_the_cut(
+    text: str, limit: int, clipped: str
+) -> None:
+    from adapters.discord.text import clip
+
+    assert clip(text, limit) == clipped
+    assert len(clip(text, limit)) <= limit
+
+
+@pytest.mark.parametrize(
+    ("summary", "name"),
+    [
+        ("Charged twice", "Ticket #7: Charged twice"),
+        ("", "Ticket #7"),
+        ("a" * 120, "Ticket #7: " + "a" * 88 + "…"),
+        ("a" * 86 + FAMILY, "Ticket #7: " + "a" * 86 + "…"),
+        ("a" * 87 + "e\u0301" + "b" * 5, "Ticket #7: " + "a" * 87 + "…"),
+    ],
+)
+def test_thread_names_fit_in_100_and_keep_whole_characters(summary: str, name: str) -> None:
+    from adapters.discord.render import thread_name
+
+    got = thread_name(card(summary=summary))
+    assert got == name
+    assert 1 <= len(got) <= 100
+    assert thread_name(None) == "Ticket"
+
+
+def test_thread_names_cannot_form_links_or_mentions() -> None:
+    from adapters.discord.render import thread_name
+
+    got = thread_name(card(summary="@here [Log in](https://evil.example) <@5002>"))
+    assert not MASKED_LINK.search(got)
+    assert not MENTION.search(got)
+    assert "\\" not in got  # names show no markdown, so no escapes that would show
+    assert visible(got) == "Ticket #7: @here [Log in](https://evil.example) <@5002>"
+
+
+@pytest.mark.parametrize(
+    ("text", "bracketed"),
+    [
+        ("see https://e.example/p, or not", "see <https://e.example/p>, or not"),
+        ("(https://q.example/z).", "(<https://q.example/z>)."),
+        ("https://w.example/a_(b)", "<https://w.example/a_(b)>"),
+        ("already <https://e.example>", "already <https://e.example>"),
+        ("no url here", "no url here"),
+    ],
+)
+def test_no_unfurl_brackets_bare_urls_only(text: str, bracketed: str) -> None:
+    from adapters.discord.text import no_unfurl
+
+    assert no_unfurl(text) == bracketed

@@ -52,6 +52,7 @@ LEADS = "1180219466335469609"
 THREAD = "1243870120335442011"  # started from Alice's mention, so it has that message's id
 CUSTOMERS_ROLE = "1180222201773817906"
 LEAD_ROLE = "1180220941803520051"
+BOT_ROLE = "1180221130207342632"  # the bot's managed role: tags.bot_id is BOT
 
 ALICE = Actor(
     platform=Platform.DISCORD,
@@ -153,6 +154,48 @@ def test_the_old_nickname_mention_form_is_stripped_too(world: World) -> None:
     assert (event.text, event.mentions_bot) == ("hello there", True)
 
 
+def test_a_mention_of_the_bots_managed_role_mentions_the_bot(world: World) -> None:
+    """What Discord's mention picker often inserts instead of the bot's user mention."""
+    message, event = posted(world, "message_create_role_mention")
+    (role,) = message.role_mentions
+    assert role.is_bot_managed()
+    assert role.tags is not None
+    assert role.tags.bot_id == int(BOT)
+    assert message.mentions == []
+    assert event is not None
+    assert (event.text, event.mentions_bot) == (
+        "the export to CSV drops every accented name",
+        True,
+    )
+
+
+def test_a_role_mention_without_the_bots_role_listed_still_counts(world: World) -> None:
+    """Discord may leave a role nobody may ping out of mention_roles; the text decides."""
+    payload = load("message_create_role_mention")
+    payload["mention_roles"] = []
+    event = from_message(world.parse("MESSAGE_CREATE", payload), int(BOT))
+    assert event is not None
+    assert (event.text, event.mentions_bot) == (
+        "the export to CSV drops every accented name",
+        True,
+    )
+
+
+def test_other_roles_are_not_the_bot(world: World) -> None:
+    guild = load("guild_create")
+    other_bot = copy.deepcopy(guild["roles"][3])
+    other_bot.update(id="1180221130207342699", name="otherbot", tags={"bot_id": "42424242"})
+    guild["roles"].append(other_bot)
+    world = make_world(guild)
+    for role in (LEAD_ROLE, other_bot["id"]):
+        payload = load("message_create_role_mention")
+        payload["content"] = f"<@&{role}> can someone look at this"
+        payload["mention_roles"] = [role]
+        event = from_message(world.parse("MESSAGE_CREATE", payload), int(BOT))
+        assert event is not None
+        assert (event.text, event.mentions_bot) == (payload["content"], False), role
+
+
 def test_a_reply_in_a_thread_is_placed_under_the_parent_channel(world: World) -> None:
     message, event = posted(world, "message_create_thread_reply")
     assert message.type is discord.MessageType.reply
@@ -220,16 +263,65 @@ def test_actor_of_a_plain_user_has_no_roles(world: World) -> None:
 
 # --- MESSAGE_UPDATE / MESSAGE_DELETE -----------------------------------------------------
 
+REPLY = "1243871861520863313"  # Alice's reply inside the thread
 
-def test_an_edit_with_content_becomes_a_message_edited(world: World) -> None:
-    raw = world.parse("MESSAGE_UPDATE", load("message_update_content"))
-    assert from_edit(raw) == MessageEdited(
+
+def edited(world: World, name: str, payload: dict[str, Any] | None = None) -> MessageEdited | None:
+    raw = world.parse("MESSAGE_UPDATE", payload or load(name))
+    return from_edit(raw, int(BOT))
+
+
+def test_an_edit_with_content_becomes_a_message_edited_without_the_mention(world: World) -> None:
+    assert edited(world, "message_update_content") == MessageEdited(
         event_id=f"edit:{THREAD}:2024-05-25T10:31:12.441000+00:00",
         message_id=THREAD,
-        # The raw content: unlike MessagePosted.text, the bot's mention is not stripped.
-        new_text=f"<@{BOT}> I was charged twice for March (order 8841), see the invoice",
+        # Stripped like MessagePosted.text, so the stored text does not gain a mention.
+        new_text="I was charged twice for March (order 8841), see the invoice",
         place=Place(platform=Platform.DISCORD, workspace_id=GUILD, channel_id=SUPPORT),
     )
+
+
+@pytest.mark.parametrize("mention", [f"<@!{BOT}>", f"<@&{BOT_ROLE}>"])
+def test_an_edit_strips_the_nickname_and_the_managed_role_mention(
+    world: World, mention: str
+) -> None:
+    payload = load("message_update_content")
+    payload["content"] = f"{mention} charged twice, order 8841"
+    payload["mention_roles"] = [BOT_ROLE] if "&" in mention else []
+    event = edited(world, "", payload)
+    assert event is not None
+    assert event.new_text == "charged twice, order 8841"
+
+
+def test_an_edit_in_a_thread_is_placed_like_the_message_was(world: World) -> None:
+    _, original = posted(world, "message_create_thread_reply")
+    event = edited(world, "message_update_thread_reply")
+    assert original is not None
+    assert event == MessageEdited(
+        event_id=f"edit:{REPLY}:2024-05-25T10:24:03.517000+00:00",
+        message_id=REPLY,
+        new_text="It happened again this morning, same amount (EUR 49.00)",
+        place=original.place,
+    )
+    assert event.place == Place(
+        platform=Platform.DISCORD, workspace_id=GUILD, channel_id=SUPPORT, thread_id=THREAD
+    )
+
+
+def test_an_edit_in_a_thread_not_in_the_cache_names_the_thread_as_channel() -> None:
+    """As for new messages: the core also finds the ticket by its thread id as channel."""
+    guild = load("guild_create")
+    guild["threads"] = []
+    event = edited(make_world(guild), "message_update_thread_reply")
+    assert event is not None
+    assert event.place == Place(platform=Platform.DISCORD, workspace_id=GUILD, channel_id=THREAD)
+
+
+def test_an_edit_of_a_bots_message_is_skipped_like_the_message(world: World) -> None:
+    """The bot's own card edits come back too; `from_message` never took bots' messages."""
+    payload = load("message_create_bot_author")
+    payload.update(content="edited by a bot", edited_timestamp="2024-05-25T10:40:00.000000+00:00")
+    assert edited(world, "", payload) is None
 
 
 def test_an_embeds_only_update_without_content_is_skipped(world: World) -> None:
@@ -243,34 +335,65 @@ def test_an_embeds_only_update_without_content_is_skipped(world: World) -> None:
     partial = discord.PartialMessage(channel=channel, id=int(payload["id"]))
     raw = discord.RawMessageUpdateEvent(data=payload, message=partial)  # type: ignore[arg-type]
     assert raw.guild_id == int(GUILD)
-    assert from_edit(raw) is None
+    assert from_edit(raw, int(BOT)) is None
 
 
-def test_a_link_unfurl_update_carries_the_unchanged_text_and_no_edit_stamp(world: World) -> None:
+def test_a_link_unfurl_update_is_not_an_edit(world: World) -> None:
     """Discord's current MESSAGE_UPDATE for an unfurl: the whole message, not edited."""
     raw = world.parse("MESSAGE_UPDATE", load("message_update_unfurl"))
     assert raw.data["edited_timestamp"] is None
-    assert from_edit(raw) == MessageEdited(
-        event_id="edit:1243872904112619551:",
-        message_id="1243872904112619551",
-        new_text="Is it this? https://status.acme.example/incidents/42",
-        place=Place(platform=Platform.DISCORD, workspace_id=GUILD, channel_id=THREAD),
-    )
+    assert raw.message.content == "Is it this? https://status.acme.example/incidents/42"
+    assert from_edit(raw, int(BOT)) is None
 
 
-def test_a_guild_delete_becomes_a_message_deleted(world: World) -> None:
+def test_an_update_that_leaves_the_cached_text_as_it_was_is_not_an_edit(world: World) -> None:
+    """An unfurl after an edit still carries the edit's stamp; the cache knows the text."""
+    posted(world, "message_create_thread_reply")  # now in discord.py's message cache
+    assert edited(world, "message_update_thread_reply") is not None
+    unfurl = load("message_update_thread_reply")
+    unfurl["embeds"] = load("message_update_unfurl")["embeds"]
+    raw = world.parse("MESSAGE_UPDATE", unfurl)
+    assert raw.cached_message is not None
+    assert raw.cached_message.content == raw.message.content
+    assert from_edit(raw, int(BOT)) is None
+
+
+def test_a_delete_in_a_cached_thread_is_placed_under_the_parent_channel(world: World) -> None:
     raw = world.parse("MESSAGE_DELETE", load("message_delete_guild"))
-    assert from_delete(raw) == MessageDeleted(
-        event_id="delete:1243871861520863313",
-        message_id="1243871861520863313",
+    assert from_delete(raw, world.client.get_channel(raw.channel_id)) == MessageDeleted(
+        event_id=f"delete:{REPLY}",
+        message_id=REPLY,
+        place=Place(
+            platform=Platform.DISCORD, workspace_id=GUILD, channel_id=SUPPORT, thread_id=THREAD
+        ),
+    )
+
+
+def test_a_delete_in_a_thread_not_in_the_cache_names_the_thread_as_channel() -> None:
+    guild = load("guild_create")
+    guild["threads"] = []
+    world = make_world(guild)
+    raw = world.parse("MESSAGE_DELETE", load("message_delete_guild"))
+    channel = world.client.get_channel(raw.channel_id)
+    assert channel is None
+    assert from_delete(raw, channel) == MessageDeleted(
+        event_id=f"delete:{REPLY}",
+        message_id=REPLY,
         place=Place(platform=Platform.DISCORD, workspace_id=GUILD, channel_id=THREAD),
     )
+
+
+def test_a_delete_in_a_channel_names_the_channel(world: World) -> None:
+    raw = world.parse("MESSAGE_DELETE", load("message_delete_channel"))
+    event = from_delete(raw, world.client.get_channel(raw.channel_id))
+    assert event is not None
+    assert event.place == Place(platform=Platform.DISCORD, workspace_id=GUILD, channel_id=SUPPORT)
 
 
 def test_a_dm_delete_is_skipped(world: World) -> None:
     raw = world.parse("MESSAGE_DELETE", load("message_delete_dm"))
     assert (raw.message_id, raw.guild_id) == (1243875463811301416, None)
-    assert from_delete(raw) is None
+    assert from_delete(raw, None) is None
 
 
 # --- INTERACTION_CREATE: /support ---------------------------------------------------------
