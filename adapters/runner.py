@@ -122,6 +122,17 @@ async def _stop_all(stops: list[Callable[[], Awaitable[None]]]) -> None:
 Stops = list[Callable[[], Awaitable[None]]]
 
 
+def bind_leads_channel(app: SupportApp, platform: Platform, workspace_id: str | None) -> None:
+    """Tell the core which workspace a platform's bare leads channel belongs to."""
+    channel = app.leads_channels.bare(platform)
+    if channel is None:
+        return
+    if workspace_id is None:
+        log.warning("leads.channel.unbound platform=%s channel=%s", platform, channel)
+        return
+    app.leads_channels.bind(platform, workspace_id)
+
+
 async def _start_slack(
     app: SupportApp, slack: SlackSettings, stops: Stops, *, http: bool, port: int
 ) -> None:
@@ -167,3 +178,6 @@ async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops
     except AdapterStartError as exc:
         raise AdapterStartError(f"discord: {exc}") from None
     stops.append(adapter.stop)
+    bare = app.leads_channels.bare(Platform.DISCORD)
+    if bare is not None:  # a bare DISCORD_LEADS_CHANNEL serves the guild it is in
+        bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel(bare))

@@ -215,6 +215,12 @@ class DiscordAdapter:
         if self._on_ack is not None:
             self._on_ack(time.monotonic() - started)
 
+    def workspace_of_channel(self, channel_id: str) -> str | None:
+        """The guild a channel is in (from the gateway's cache), or None if unknown."""
+        channel = self.client.get_channel(int(channel_id)) if channel_id.isdigit() else None
+        guild = getattr(channel, "guild", None)
+        return str(guild.id) if guild is not None else None
+
     # --- lifecycle ------------------------------------------------------------
 
     async def start(self, ready_within: float = 60.0) -> None:

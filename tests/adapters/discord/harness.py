@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.settings import DiscordSettings
+from adapters.runner import bind_leads_channel
 from bot.app import SupportApp
 from bot.config import load_section, load_settings
 from bot.events import Platform
@@ -82,6 +83,9 @@ async def discord_stack(
         await app.start()
         try:
             await adapter.start(ready_within=15)
+            bare = app.leads_channels.bare(Platform.DISCORD)
+            if bare is not None:
+                bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel(bare))
             yield DiscordStack(app, adapter, fake)
         finally:
             await adapter.stop()
