@@ -161,6 +161,7 @@ async def _start_slack(
         ) from None
     except OSError as exc:
         raise AdapterStartError(f"slack: cannot listen on port {port} ({exc})") from None
+    bind_leads_channel(app, Platform.SLACK, adapter.team_id)  # a bare id: the token's team
 
 
 async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops) -> None:

@@ -3,10 +3,16 @@
 Every listener first hands its event to the core (which commits it to the inbox)
 and only then acknowledges, so Slack is never told "got it" about an event we could
 lose. All the work happens later in the core's workers; acks take milliseconds.
+
+The bot's identity (user id, team) comes from one `auth.test` when the adapter starts;
+a failure there is an `AdapterStartError`. Bolt authorizes every request from that
+identity. Should a request arrive while it is still unknown, the answer is a 5xx (or,
+over Socket Mode, no ack), so Slack delivers it again: never a 200 with nothing stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -14,18 +20,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Intake
+from adapters.slack.http import (
+    bolt_request_of,
+    check_request,
+    healthz,
+    malformed,
+    needs_identity,
+    not_ready,
+)
+from adapters.slack.identity import IdentityUnknown, SlackIds, authorize
 from adapters.slack.outlet import ChannelPacer, SlackOutlet, retry_handlers
 from adapters.slack.settings import SlackSettings
-from adapters.slack.to_event import SlackIds, from_block_actions, from_command, from_envelope
+from adapters.slack.to_event import from_block_actions, from_command, from_envelope
 from bot import AdapterStartError
 from bot.config import LeadsSettings
 
@@ -55,11 +73,22 @@ class SlackAdapter:
     ) -> None:
         self._intake = intake
         self._app_token = app_token
+        self._api_url = api_url
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
         self.client.retry_handlers.extend(retry_handlers())
         self.ids = SlackIds(allowed_bot_ids=allowed_bot_ids, lead_group_id=lead_group_id)
+        self._auth: AuthorizeResult | None = None
+        self._auth_lock = asyncio.Lock()
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+        async def authorized() -> AuthorizeResult:  # bolt inspects argument names: no `self`
+            return self._authorized()
+
         self.app = AsyncApp(
-            client=self.client,
+            # Bolt's own client stays token-less: every request is authorized from our
+            # cached auth.test (`_authorized`), never by a fresh call mid-request.
+            client=AsyncWebClient(base_url=api_url),
+            authorize=authorized,
             signing_secret=signing_secret,
             process_before_response=True,
             request_verification_enabled=signing_secret is not None,
@@ -116,7 +145,7 @@ class SlackAdapter:
 
     async def _on_event(self, body: dict[str, Any], ack: AsyncAck) -> None:
         started = time.monotonic()
-        await self._identify()
+        await self._refresh_lead_group()
         event = from_envelope(body, self.ids)
         if event is not None:
             await self._intake.submit(event)
@@ -125,7 +154,10 @@ class SlackAdapter:
 
     async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
         started = time.monotonic()
-        await self._identify()
+        if not self.ids.serves(body):
+            await ack()  # a team this bot does not serve: acknowledged, nothing stored
+            return
+        await self._refresh_lead_group()
         event = from_command(body, self.ids)
         if event is None:
             await ack(text="Sorry, I could not read that command.")
@@ -136,7 +168,7 @@ class SlackAdapter:
 
     async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
         started = time.monotonic()
-        await self._identify()
+        await self._refresh_lead_group()
         for event in from_block_actions(body, self.ids):
             await self._intake.submit(event)
         await ack()
@@ -148,12 +180,32 @@ class SlackAdapter:
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack.listener.failed error=%s", type(error).__name__)
 
-    async def _identify(self) -> None:
-        """Learn the bot's user id (to strip its mention) and the lead group's members."""
-        if not self.ids.bot_user_id:
-            auth = await self.client.auth_test()
-            self.ids.bot_user_id = str(auth["user_id"])
-        await self._refresh_lead_group()
+    # --- identity ---------------------------------------------------------------
+
+    @property
+    def team_id(self) -> str | None:
+        """The team the bot serves, as `auth.test` said at start; None before that."""
+        return self.ids.team_id if self._auth is not None else None
+
+    async def authorize(self) -> None:
+        """Learn who the bot is and which team it serves, with one `auth.test`.
+
+        Raises:
+            AdapterStartError: Slack refused the bot token or could not be reached.
+        """
+        async with self._auth_lock:
+            if self._auth is not None:
+                return
+            found, scopes = await authorize(self.client, self._api_url)
+            self.ids.learn(found)
+            self._auth = self.ids.authorize_result(self.client.token, scopes)
+        log.info("slack.authorized team=%s bot_user=%s", self.ids.team_id, self.ids.bot_user_id)
+
+    def _authorized(self) -> AuthorizeResult:
+        """Bolt's `authorize`: the identity learned at start, or a 500 (Slack retries)."""
+        if self._auth is None:
+            raise IdentityUnknown("slack: a request arrived before auth.test succeeded")
+        return self._auth
 
     async def _refresh_lead_group(self) -> None:
         if not self.ids.lead_group_id or self._group_fresh():
@@ -164,6 +216,8 @@ class SlackAdapter:
             self.ids.lead_group_members = frozenset(found.get("users") or ())
         except SlackApiError as exc:
             log.warning("slack.leads.group_unreadable error=%s", exc.response.get("error"))
+        except (aiohttp.ClientError, TimeoutError) as exc:  # keep the old members, go on
+            log.warning("slack.leads.group_unreachable error=%s", type(exc).__name__)
 
     def _group_fresh(self) -> bool:
         loaded = self._group_loaded_at
@@ -175,7 +229,7 @@ class SlackAdapter:
         """The HTTP endpoints: `POST /slack/events` (events, commands, buttons) and `/healthz`."""
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post("/slack/events", self._http_events)
-        app.router.add_get("/healthz", _healthz)
+        app.router.add_get("/healthz", healthz)
         for path, handler in self._extra_routes:
             app.router.add_get(path, handler)
         return app
@@ -185,15 +239,28 @@ class SlackAdapter:
         self._extra_routes.append((path, handler))
 
     async def _http_events(self, request: web.Request) -> web.Response:
-        try:
-            bolt_request = await to_bolt_request(request)
-        except ValueError:  # bolt parses JSON bodies eagerly; a broken one is a client error
-            return web.json_response({"error": "malformed body"}, status=400)
-        bolt_response = await self.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        raw = await request.text()  # over MAX_BODY_BYTES: aiohttp answers 413
+        body, refusal = check_request(raw, request.headers, self._verifier)
+        if body is None:  # unsigned (401) or not a Slack payload (400)
+            return refusal or malformed()
+        if self._auth is None and needs_identity(body):
+            try:
+                await self.authorize()
+            except AdapterStartError as exc:
+                log.warning("slack.request.identity_unknown reason=%s", exc)
+                return not_ready()  # a 503: Slack delivers the event again later
+        bolt_request = bolt_request_of(raw, request)
+        if bolt_request is None:
+            return malformed()
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start_http(self, host: str = "0.0.0.0", port: int = 3000) -> int:  # noqa: S104
-        """Serve HTTP mode; returns the bound port (useful with port 0)."""
+        """Authorize, then serve HTTP mode; returns the bound port (useful with port 0).
+
+        Raises:
+            AdapterStartError: `auth.test` failed (see `authorize`).
+        """
+        await self.authorize()
         self._runner = web.AppRunner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -204,10 +271,15 @@ class SlackAdapter:
         return int(bound)
 
     async def start_socket_mode(self) -> None:
-        """Connect over Socket Mode (needs SLACK_APP_TOKEN); no public URL needed."""
+        """Authorize, then connect over Socket Mode (needs SLACK_APP_TOKEN).
+
+        Raises:
+            AdapterStartError: no app token, or `auth.test` failed (see `authorize`).
+        """
         if not self._app_token:
             raise AdapterStartError("Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
-        self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+        await self.authorize()
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
         await self._socket.connect_async()
         log.info("slack.socket_mode.connected")
 
@@ -224,7 +296,3 @@ class SlackAdapter:
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
-
-
-async def _healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})

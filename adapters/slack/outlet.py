@@ -24,9 +24,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.base import OutletBase
 from adapters.slack.render import (
+    FALLBACK_LIMIT,
     SECTION_LIMIT,
     card_blocks,
-    escape,
+    clip,
     home_view,
     text_messages,
 )
@@ -119,7 +120,10 @@ class SlackOutlet(OutletBase):
         if reply.text:
             for blocks in text_messages(reply.text):
                 ts = await self._send(
-                    place.channel_id, place.thread_id, text=escape(reply.text[:300]), blocks=blocks
+                    place.channel_id,
+                    place.thread_id,
+                    text=clip(reply.text, FALLBACK_LIMIT),
+                    blocks=blocks,
                 )
                 first = first or ts
         return first or ""
@@ -130,14 +134,13 @@ class SlackOutlet(OutletBase):
         ping = ""
         if reply.ping_leads and self._lead_group_id:
             ping = f"<!subteam^{self._lead_group_id}> "
-        text = ping + escape(reply.text)
-        blocks: list[Any] = [
-            SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT], verbatim=True))
-        ]
+        section = ping + clip(reply.text, SECTION_LIMIT - len(ping))
+        blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=section, verbatim=True))]
         if reply.card is not None:
             blocks += card_blocks(reply.card)
+        fallback = ping + clip(reply.text, FALLBACK_LIMIT - len(ping))
         return await self._send(
-            reply.place.channel_id, reply.place.thread_id, text=text[:300], blocks=blocks
+            reply.place.channel_id, reply.place.thread_id, text=fallback, blocks=blocks
         )
 
     async def ephemeral(self, reply: Ephemeral) -> None:
@@ -149,14 +152,14 @@ class SlackOutlet(OutletBase):
             channel=reply.place.channel_id,
             user=reply.actor.user_id,
             thread_ts=reply.place.thread_id,
-            text=escape(reply.text[:300]),
+            text=clip(reply.text, FALLBACK_LIMIT),
             blocks=text_messages(reply.text)[0],
         )
 
     async def _respond(self, response_url: str, text: str, *, response_type: str) -> None:
         webhook = AsyncWebhookClient(response_url, retry_handlers=retry_handlers())
         response = await webhook.send(
-            text=escape(text[:300]),
+            text=clip(text, FALLBACK_LIMIT),
             blocks=text_messages(text)[0],
             response_type=response_type,
             replace_original=False,
@@ -166,4 +169,4 @@ class SlackOutlet(OutletBase):
 
 
 def _card_text(card: Any) -> str:
-    return escape(f"Ticket #{card.ticket_id} ({card.status}): {card.summary}")[:300]
+    return clip(f"Ticket #{card.ticket_id} ({card.status}): {card.summary}", FALLBACK_LIMIT)

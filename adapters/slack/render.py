@@ -1,12 +1,15 @@
 """Neutral replies -> Block Kit, built with `slack_sdk.models.blocks`.
 
-Model-written text is escaped (`&`, `<`, `>`), so `<!channel>`, `<!here>`,
-`<!everyone>`, user-group and user pings in it show as text and never notify
-anyone. Long text is split into sections of at most 3000 characters and messages
-of at most 50 blocks.
+Every field with text from outside this module is escaped (`&`, `<`, `>`), so
+`<!channel>`, `<!here>`, `<!everyone>`, user-group and user pings in it show as text
+and never notify anyone. Text is measured and cut after escaping, never inside an
+entity (no `&am` left of `&amp;`), and a cut is marked with "…". Long text is split
+into sections of at most 3000 characters and messages of at most 50 blocks.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -21,13 +24,28 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from adapters.base import split_text
 from bot.events import Category, HomeSection, TicketAction, TicketCard, Urgency
 from bot.flow.copy import ACTION_LABELS, label
 
-__all__ = ["card_blocks", "escape", "home_view", "text_messages"]
+__all__ = [
+    "card_blocks",
+    "clip",
+    "clip_escaped",
+    "clip_plain",
+    "escape",
+    "home_view",
+    "split_escaped",
+    "text_messages",
+]
 
 SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000  # a section field's text
+HEADER_LIMIT = 150  # a header's plain text
+FALLBACK_LIMIT = 300  # the `text=` notifications and screen readers show
+MORE = "…"
+ENTITIES = ("&amp;", "&lt;", "&gt;")
+ZWJ = "\u200d"
+JOINERS = {ZWJ, "\ufe0e", "\ufe0f", *(chr(c) for c in range(0x1F3FB, 0x1F400))}  # + skin tones
 BLOCKS_PER_MESSAGE = 50
 HOME_BLOCK_LIMIT = 100
 PRIMARY = frozenset({TicketAction.CLAIM})  # the button a lead most likely wants
@@ -38,12 +56,74 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _joined(text: str, at: int) -> bool:
+    """Whether text[at] belongs to the character before it (an accent, a joiner...)."""
+    if at <= 0 or at >= len(text):
+        return False
+    here, before = text[at], text[at - 1]
+    return bool(unicodedata.combining(here)) or here in JOINERS or before == ZWJ
+
+
+def _safe_cut(escaped: str, at: int) -> int:
+    """`at`, or earlier so the cut falls neither inside an entity nor inside a character
+    made of several code points (a letter and its accent, an emoji sequence)."""
+    for start in range(max(0, at - 4), at):
+        if escaped[start] == "&" and any(
+            escaped.startswith(e, start) and start + len(e) > at for e in ENTITIES
+        ):
+            return start
+    cut = at
+    while cut > 0 and _joined(escaped, cut) and at - cut < 16:
+        cut -= 1
+    return cut if cut > 0 else at
+
+
+def clip_escaped(escaped: str, limit: int) -> str:
+    """Already-escaped text within `limit` characters; a cut ends in "…"."""
+    if len(escaped) <= limit:
+        return escaped
+    return escaped[: _safe_cut(escaped, limit - len(MORE))] + MORE
+
+
+def clip(text: str, limit: int) -> str:
+    """Escape, then cut to `limit` characters on an entity boundary, marking a cut."""
+    return clip_escaped(escape(text), limit)
+
+
+def clip_plain(text: str, limit: int) -> str:
+    """Plain text (headers, placeholders) within `limit` characters, marking a cut."""
+    if len(text) <= limit:
+        return text
+    cut = limit - len(MORE)
+    while cut > 0 and _joined(text, cut) and limit - cut < 16:
+        cut -= 1
+    return text[:cut] + MORE
+
+
+def split_escaped(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Escape, then split like `split_text` (at line or word ends if possible), but a
+    hard cut never falls inside an entity."""
+    pieces: list[str] = []
+    rest = escape(text)
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = _safe_cut(rest, limit)
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ")
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
 def text_messages(text: str) -> list[list[Block]]:
     """Escaped text as section blocks, grouped into messages of at most 50 blocks."""
     # Escaping can lengthen text; split the escaped form so no section passes 3000.
     sections: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True))
-        for piece in split_text(escape(text), SECTION_LIMIT)
+        for piece in split_escaped(text)
     ]
     return [
         sections[i : i + BLOCKS_PER_MESSAGE] for i in range(0, len(sections), BLOCKS_PER_MESSAGE)
@@ -51,12 +131,15 @@ def text_messages(text: str) -> list[list[Block]]:
 
 
 def _fields(card: TicketCard) -> list[MarkdownTextObject]:
+    limit = FIELD_LIMIT - len("*Category*\n")
     fields = [
-        MarkdownTextObject(text=f"*Category*\n{card.category or 'not triaged'}"),
-        MarkdownTextObject(text=f"*Urgency*\n{card.urgency or 'not triaged'}"),
+        MarkdownTextObject(text="*Category*\n" + clip(card.category or "not triaged", limit)),
+        MarkdownTextObject(text="*Urgency*\n" + clip(card.urgency or "not triaged", limit)),
     ]
     if card.assignee_id:
-        fields.append(MarkdownTextObject(text=f"*Assignee*\n<@{card.assignee_id}>"))
+        # The one mention on a card is ours; the id inside it is escaped like any text.
+        assignee = clip(card.assignee_id, 64)
+        fields.append(MarkdownTextObject(text=f"*Assignee*\n<@{assignee}>"))
     return fields
 
 
@@ -80,7 +163,7 @@ def _elements(card: TicketCard) -> list[ButtonElement | StaticSelectElement]:
 
 def _select(ticket_id: int, what: str, values: list[str]) -> StaticSelectElement:
     return StaticSelectElement(
-        placeholder=f"Reclassify {what}",
+        placeholder=clip_plain(f"Reclassify {what}", 150),
         action_id=f"ticket:reclassify-{what}",
         options=[Option(value=f"{ticket_id}:{v}", label=label(v)) for v in values],
     )
@@ -89,12 +172,14 @@ def _select(ticket_id: int, what: str, values: list[str]) -> StaticSelectElement
 def card_blocks(card: TicketCard) -> list[Block]:
     """A ticket card: header, fields, summary, and the lead buttons its state allows."""
     blocks: list[Block] = []
-    blocks.append(HeaderBlock(text=f"Ticket #{card.ticket_id} · {card.status}"[:150]))
+    blocks.append(
+        HeaderBlock(text=clip_plain(f"Ticket #{card.ticket_id} · {card.status}", HEADER_LIMIT))
+    )
     blocks.append(SectionBlock(fields=_fields(card)))
     if card.summary:
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=escape(card.summary)[:SECTION_LIMIT], verbatim=True)
+                text=MarkdownTextObject(text=clip(card.summary, SECTION_LIMIT), verbatim=True)
             )
         )
     elements = _elements(card)
@@ -107,11 +192,11 @@ def home_view(sections: tuple[HomeSection, ...]) -> View:
     """An App Home tab of titled sections, within the 100-block limit."""
     blocks: list[Block] = []
     for section in sections:
-        blocks.append(HeaderBlock(text=section.title[:150]))
+        blocks.append(HeaderBlock(text=clip_plain(section.title, HEADER_LIMIT)))
         body = "\n".join(section.lines) or " "
         blocks.extend(
             SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True))
-            for piece in split_text(escape(body), SECTION_LIMIT)
+            for piece in split_escaped(body)
         )
     if len(blocks) > HOME_BLOCK_LIMIT:
         blocks = blocks[: HOME_BLOCK_LIMIT - 1]

@@ -1,7 +1,11 @@
 """Slack payloads -> `bot.events`, as small pure functions picked from a table.
 
 Unknown or malformed payloads give None (the caller acknowledges and skips them);
-nothing here raises on a strange payload.
+nothing here raises on a strange payload. So do payloads from a team the bot does not
+serve, and other bots' messages and mentions unless their bot id is allowed (two bots
+must not ping each other in a loop). The workspace of every event is the team Bolt
+authorizes (`identity.workspace_of`), so a Slack Connect guest's reply lands in the
+host team's ticket.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.slack.identity import SlackIds, workspace_of
 from bot.events import (
     ActionInvoked,
-    Actor,
     CommandInvoked,
     CommandName,
     Event,
@@ -32,35 +36,10 @@ __all__ = ["SlackIds", "from_block_actions", "from_command", "from_envelope"]
 log = logging.getLogger(__name__)
 
 ACTION_PREFIX = "ticket:"
-# Message subtypes that are still a person talking.
-SPOKEN_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
-
-
-class SlackIds:
-    """Who the bot is and whom it should listen to; filled from `auth.test` and settings."""
-
-    def __init__(
-        self,
-        *,
-        bot_user_id: str = "",
-        allowed_bot_ids: tuple[str, ...] = (),
-        lead_group_id: str | None = None,
-    ) -> None:
-        self.bot_user_id = bot_user_id
-        self.allowed_bot_ids = allowed_bot_ids
-        self.lead_group_id = lead_group_id
-        self.lead_group_members: frozenset[str] = frozenset()
-
-    def actor(self, user_id: str, name: str = "", *, is_bot: bool = False) -> Actor:
-        """An Actor with the lead group as a role when the user is in it."""
-        roles = (
-            (self.lead_group_id,)
-            if self.lead_group_id and user_id in self.lead_group_members
-            else ()
-        )
-        return Actor(
-            platform=Platform.SLACK, user_id=user_id, display_name=name, is_bot=is_bot, roles=roles
-        )
+# Message subtypes that are still someone talking (`bot_message`: a classic bot).
+SPOKEN_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "bot_message"}
+# Mentions that are not a message to answer: the bot named in a canvas.
+SKIPPED_MENTIONS = {"document_mention"}
 
 
 def _place(team: str, channel: str, thread_ts: str | None, ts: str | None) -> Place:
@@ -83,25 +62,45 @@ def _files(event: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def _mention(body: dict[str, Any], event: dict[str, Any], ids: SlackIds) -> Event | None:
+def _bot_of(event: dict[str, Any]) -> str | None:
+    """The sending bot's id: `bot_id`, `bot_profile.id`, or "" for an unnamed classic bot."""
+    profile = event.get("bot_profile")
+    bot_id = event.get("bot_id") or (profile.get("id") if isinstance(profile, dict) else None)
+    if bot_id:
+        return str(bot_id)
+    return "" if event.get("subtype") == "bot_message" or profile is not None else None
+
+
+def _posted(
+    body: dict[str, Any], event: dict[str, Any], ids: SlackIds, *, mention: bool
+) -> Event | None:
+    bot = _bot_of(event)
+    user = event.get("user")
+    if (bot is not None and bot not in ids.allowed_bot_ids) or (
+        ids.bot_user_id and user == ids.bot_user_id
+    ):
+        return None  # another bot (unless allowed), or the bot itself
+    text = event.get("text") or ""
+    if not mention and ids.bot_user_id and f"<@{ids.bot_user_id}" in text:
+        return None  # the app_mention event for this message does the work
     ts = event["ts"]
     return MessagePosted(
         event_id=body["event_id"],
         message_id=ts,
         posted_at=_posted_at(ts),
-        place=_place(body["team_id"], event["channel"], event.get("thread_ts"), ts),
-        author=ids.actor(event["user"]),
-        text=_strip_mention(event.get("text") or "", ids.bot_user_id),
-        mentions_bot=True,
+        place=_place(workspace_of(body), event["channel"], event.get("thread_ts"), ts),
+        author=ids.actor(str(user or bot or "unknown"), is_bot=bot is not None),
+        text=_strip_mention(text, ids.bot_user_id) if mention else text,
+        mentions_bot=mention,
         attachments=_files(event),
     )
 
 
-def _is_other_bot(event: dict[str, Any], ids: SlackIds) -> bool:
-    bot_id = event.get("bot_id")
-    if event.get("subtype") == "bot_message" or bot_id:
-        return bot_id not in ids.allowed_bot_ids
-    return False
+def _mention(body: dict[str, Any], event: dict[str, Any], ids: SlackIds) -> Event | None:
+    subtype = event.get("subtype")
+    if subtype in SKIPPED_MENTIONS or subtype not in SPOKEN_SUBTYPES:
+        return None
+    return _posted(body, event, ids, mention=True)
 
 
 def _message(body: dict[str, Any], event: dict[str, Any], ids: SlackIds) -> Event | None:
@@ -109,27 +108,17 @@ def _message(body: dict[str, Any], event: dict[str, Any], ids: SlackIds) -> Even
     if subtype == "message_changed":
         return _changed(body, event)
     if subtype == "message_deleted":
-        return MessageDeleted(
-            event_id=body["event_id"],
-            message_id=event["deleted_ts"],
-            place=_place(body["team_id"], event["channel"], None, None),
-        )
-    if (subtype not in SPOKEN_SUBTYPES and subtype != "bot_message") or _is_other_bot(event, ids):
+        return _deleted(body, event["channel"], event["deleted_ts"])
+    if subtype not in SPOKEN_SUBTYPES:
         return None
-    text = event.get("text") or ""
-    if ids.bot_user_id and f"<@{ids.bot_user_id}" in text:
-        return None  # the app_mention event for this message does the work
-    ts = event["ts"]
-    author = event.get("user") or event.get("bot_id") or "unknown"
-    return MessagePosted(
+    return _posted(body, event, ids, mention=False)
+
+
+def _deleted(body: dict[str, Any], channel: str, ts: str) -> Event:
+    return MessageDeleted(
         event_id=body["event_id"],
         message_id=ts,
-        posted_at=_posted_at(ts),
-        place=_place(body["team_id"], event["channel"], event.get("thread_ts"), ts),
-        author=ids.actor(author, is_bot=bool(event.get("bot_id"))),
-        text=text,
-        mentions_bot=False,
-        attachments=_files(event),
+        place=_place(workspace_of(body), channel, None, None),
     )
 
 
@@ -137,11 +126,14 @@ def _changed(body: dict[str, Any], event: dict[str, Any]) -> Event | None:
     message = event.get("message") or {}
     if not message.get("ts"):
         return None
+    if message.get("subtype") == "tombstone":
+        # A deleted message that has replies stays as "This message was deleted."
+        return _deleted(body, event["channel"], message["ts"])
     return MessageEdited(
         event_id=body["event_id"],
         message_id=message["ts"],
         new_text=message.get("text") or "",
-        place=_place(body["team_id"], event["channel"], None, None),
+        place=_place(workspace_of(body), event["channel"], None, None),
     )
 
 
@@ -151,7 +143,7 @@ def _home(body: dict[str, Any], event: dict[str, Any], ids: SlackIds) -> Event |
     return HomeOpened(
         event_id=body["event_id"],
         actor=ids.actor(event["user"]),
-        place=_place(body["team_id"], event.get("channel") or "home", None, None),
+        place=_place(workspace_of(body), event.get("channel") or "home", None, None),
     )
 
 
@@ -165,6 +157,9 @@ EVENTS: dict[str, Callable[[dict[str, Any], dict[str, Any], SlackIds], Event | N
 def from_envelope(body: dict[str, Any], ids: SlackIds) -> Event | None:
     """An Events API envelope -> an event, or None for what the bot does not handle."""
     try:
+        if not ids.serves(body):
+            log.info("slack.team.not_served")
+            return None
         event = body["event"]
         handler = EVENTS.get(event.get("type"))
         return handler(body, event, ids) if handler else None
@@ -176,6 +171,8 @@ def from_envelope(body: dict[str, Any], ids: SlackIds) -> Event | None:
 def from_command(body: dict[str, Any], ids: SlackIds) -> CommandInvoked | None:
     """A `/support ...` slash command -> CommandInvoked; unknown words mean `help`."""
     try:
+        if not ids.serves(body):
+            return None
         words = str(body.get("text") or "").split()
         known = bool(words) and words[0].lower() in set(CommandName)
         name = CommandName(words[0].lower()) if known else CommandName.HELP
@@ -184,7 +181,7 @@ def from_command(body: dict[str, Any], ids: SlackIds) -> CommandInvoked | None:
             event_id=f"command:{body['trigger_id']}",
             name=name,
             args=args,
-            place=_place(body["team_id"], body["channel_id"], body.get("thread_ts"), None),
+            place=_place(workspace_of(body), body["channel_id"], body.get("thread_ts"), None),
             actor=ids.actor(body["user_id"], str(body.get("user_name") or "")),
             reply_handle=body.get("response_url"),
         )
@@ -208,7 +205,7 @@ def _one_action(body: dict[str, Any], action: dict[str, Any], ids: SlackIds) -> 
         ticket_id=int(raw_ticket),
         value=value,  # type: ignore[arg-type]
         place=_place(
-            body["team"]["id"] if body.get("team") else user.get("team_id", ""),
+            workspace_of(body),
             container.get("channel_id") or body["channel"]["id"],
             container.get("thread_ts"),
             container.get("message_ts"),
@@ -220,7 +217,9 @@ def _one_action(body: dict[str, Any], action: dict[str, Any], ids: SlackIds) -> 
 
 def from_block_actions(body: dict[str, Any], ids: SlackIds) -> list[ActionInvoked]:
     """Button presses and select picks on ticket cards -> ActionInvoked events."""
-    events = []
+    events: list[ActionInvoked] = []
+    if not ids.serves(body):
+        return events
     for action in body.get("actions") or ():
         try:
             if str(action.get("action_id", "")).startswith(ACTION_PREFIX):

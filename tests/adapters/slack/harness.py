@@ -7,10 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+from aiohttp import web
 
+from adapters.runner import bind_leads_channel
 from adapters.slack.adapter import SlackAdapter
 from adapters.slack.settings import SlackSettings
 from bot.app import SupportApp
@@ -25,6 +28,12 @@ from tests.fakes.slack_payloads import app_mention, event_envelope
 from tests.settle import wait_settled
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slack"
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    """A recorded Slack payload from tests/fixtures/slack, fresh for each call."""
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -56,9 +65,18 @@ class SlackStack:
 
 @asynccontextmanager
 async def slack_stack(
-    db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek | None, **overrides: Any
+    db: Database,
+    fake_slack: FakeSlack,
+    fake_deepseek: FakeDeepSeek | None,
+    *,
+    start: bool = True,
+    **overrides: Any,
 ) -> AsyncIterator[SlackStack]:
-    """Start the app and the adapter's HTTP endpoint on a free port."""
+    """Start the app and the adapter's HTTP endpoint on a free port.
+
+    With `start=False` the adapter's `web_app()` is served as it is, without
+    `start_http` (so without authorizing first).
+    """
     values: dict[str, Any] = {
         "database_url": db.url,
         "slack_bot_token": fake_slack.bot_token,
@@ -79,11 +97,24 @@ async def slack_stack(
     )
     app.attach(Platform.SLACK, adapter.outlet)
     await app.start()
-    port = await adapter.start_http("127.0.0.1", 0)
+    runner: web.AppRunner | None = None
     try:
+        if start:
+            port = await adapter.start_http("127.0.0.1", 0)
+            # As the runner does once the adapter knows its team: the bare leads channel
+            # (SLACK_LEADS_CHANNEL) lives in the bot token's workspace.
+            assert adapter.team_id is not None
+            bind_leads_channel(app, Platform.SLACK, adapter.team_id)  # as `supportbot run` does
+        else:
+            runner = web.AppRunner(adapter.web_app())
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            port = runner.addresses[0][1]
         async with httpx.AsyncClient(timeout=30) as http:
             yield SlackStack(app, adapter, f"http://127.0.0.1:{port}/slack/events", http)
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await adapter.stop()
         await app.stop()
 

@@ -208,7 +208,8 @@ async def test_model_text_cannot_ping_anyone(
     fake_deepseek.responder = responder(
         answer="<!channel> <!here> <!everyone> <!subteam^S123> <@U_CEO> read this " + "x" * 7000
     )
-    async with slack_stack(db, fake_slack, fake_deepseek) as stack:
+    # Answers are bounded (SUPPORTBOT_ANSWER_MAX_CHARS); raised so this one needs sections.
+    async with slack_stack(db, fake_slack, fake_deepseek, answer_max_chars=20000) as stack:
         await stack.post_json(mention_envelope("ping test"))
         assert await stack.settle("Ev0001") == "done"
     answer = fake_slack.calls_to("chat.postMessage")[-1]

@@ -55,7 +55,7 @@ async def _wait_all_settled(db: Database, total: int, within: float) -> Counter[
 def _instance(db: Database, **overrides: object) -> SupportApp:
     settings = load_settings(
         database_url=db.url,
-        slack_leads_channel="C_LEADS",
+        slack_leads_channel="T_ACME:C_LEADS",
         inbox_retry_base_seconds=0.05,
         user_messages_per_minute=1000,
         **overrides,
@@ -101,7 +101,7 @@ async def _spawn(db: Database, out: Path) -> asyncio.subprocess.Process:
     env = clean_env(
         DATABASE_URL=db.url,
         OUT_FILE=str(out),
-        SLACK_LEADS_CHANNEL="C_LEADS",
+        SLACK_LEADS_CHANNEL="T_ACME:C_LEADS",
         SUPPORTBOT_INBOX_LEASE_SECONDS="2",
         SUPPORTBOT_WORKER_CONCURRENCY="4",
         SUPPORTBOT_LOG_LEVEL="WARNING",

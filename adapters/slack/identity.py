@@ -1,0 +1,182 @@
+"""Who the bot is, which team it serves, and which team a payload belongs to.
+
+The identity comes from one `auth.test` at start (`authorize`). A payload's team is
+the one Bolt authorizes (`slack_bolt.request.internals.extract_team_id`): for Events API
+envelopes that is `authorizations[0].team_id`, the team that installed the app, not the
+top-level `team_id`, which in a Slack Connect channel is the other org's. Slash commands
+carry `team_id`; interactivity carries `team.id`, with `user.team_id` only as a fallback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import AdapterStartError
+from bot.events import Actor, Platform
+
+__all__ = [
+    "IdentityUnknown",
+    "SlackIds",
+    "authorize",
+    "enterprise_of",
+    "team_of",
+    "workspace_of",
+]
+
+
+class IdentityUnknown(RuntimeError):
+    """A request arrived before `auth.test` said who the bot is; bolt answers 500."""
+
+
+class SlackIds:
+    """Who the bot is and whom it should listen to; filled from `auth.test` and settings."""
+
+    def __init__(
+        self,
+        *,
+        bot_user_id: str = "",
+        allowed_bot_ids: tuple[str, ...] = (),
+        lead_group_id: str | None = None,
+        team_id: str | None = None,
+    ) -> None:
+        self.bot_user_id = bot_user_id
+        self.bot_id = ""
+        self.team_id = team_id
+        """The team the bot serves (auth.test's); None until known, and then no filter."""
+        self.enterprise_id: str | None = None
+        self.enterprise_install = False
+        self.allowed_bot_ids = allowed_bot_ids
+        self.lead_group_id = lead_group_id
+        self.lead_group_members: frozenset[str] = frozenset()
+
+    def actor(self, user_id: str, name: str = "", *, is_bot: bool = False) -> Actor:
+        """An Actor with the lead group as a role when the user is in it."""
+        roles = (
+            (self.lead_group_id,)
+            if self.lead_group_id and user_id in self.lead_group_members
+            else ()
+        )
+        return Actor(
+            platform=Platform.SLACK, user_id=user_id, display_name=name, is_bot=is_bot, roles=roles
+        )
+
+    def serves(self, body: dict[str, Any]) -> bool:
+        """Whether the payload belongs to the team (or, org-wide, the org) the bot serves.
+
+        Before the served team is known nothing is filtered (pure translation in tests).
+        """
+        if self.enterprise_install:
+            return enterprise_of(body) == self.enterprise_id
+        return self.team_id is None or team_of(body) == self.team_id
+
+    def learn(self, auth: dict[str, Any]) -> None:
+        """Take the identity an `auth.test` answered."""
+        self.bot_user_id = str(auth.get("user_id") or "")
+        self.bot_id = str(auth.get("bot_id") or "")
+        self.team_id = _str(auth.get("team_id")) or None
+        self.enterprise_id = _str(auth.get("enterprise_id")) or None
+        self.enterprise_install = auth.get("is_enterprise_install") is True
+
+    def authorize_result(self, token: str | None, scopes: str | None) -> AuthorizeResult:
+        """What Bolt's own single-team authorization would build from the same auth.test."""
+        return AuthorizeResult(
+            enterprise_id=self.enterprise_id,
+            team_id=self.team_id,
+            bot_user_id=self.bot_user_id,
+            bot_id=self.bot_id or None,
+            bot_token=token,
+            bot_scopes=scopes,
+        )
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def _first_authorization(body: dict[str, Any]) -> dict[str, Any] | None:
+    found = body.get("authorizations")
+    if isinstance(found, list) and found and isinstance(found[0], dict):
+        return found[0]
+    return None
+
+
+def team_of(body: dict[str, Any]) -> str | None:
+    """The team Bolt would authorize for this payload, in Bolt's order of precedence."""
+    view = body.get("view")
+    if isinstance(view, dict) and isinstance(view.get("app_installed_team_id"), str):
+        return view["app_installed_team_id"]
+    team = _id_of(body.get("team"))
+    if team:
+        return team
+    first = _first_authorization(body)
+    if first is not None:
+        return team_of(first)
+    if "team_id" in body:
+        return body["team_id"] if isinstance(body["team_id"], str) else None
+    for nested in ("event", "user", "view"):
+        part = body.get(nested)
+        if isinstance(part, dict):
+            return team_of(part) if nested == "event" else _str(part.get("team_id"))
+    return None
+
+
+def enterprise_of(body: dict[str, Any]) -> str | None:
+    """The org (Enterprise Grid) Bolt would authorize for this payload, if any."""
+    org = _id_of(body.get("enterprise"))
+    if org:
+        return org
+    first = _first_authorization(body)
+    if first is not None:
+        return enterprise_of(first)
+    if "enterprise_id" in body:
+        return _str(body["enterprise_id"])
+    team = body.get("team")
+    if isinstance(team, dict) and "enterprise_id" in team:
+        return _str(team["enterprise_id"])
+    event = body.get("event")
+    return enterprise_of(event) if isinstance(event, dict) else None
+
+
+def workspace_of(body: dict[str, Any]) -> str:
+    """The `Place.workspace_id` of a payload: its team, or its org for org-wide installs."""
+    return team_of(body) or enterprise_of(body) or ""
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+async def authorize(client: AsyncWebClient, api_url: str) -> tuple[dict[str, Any], str | None]:
+    """`auth.test` with the bot token: its answer and the token's scopes.
+
+    Raises:
+        AdapterStartError: Slack refused the token or could not be reached.
+    """
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        raise AdapterStartError(
+            f"slack: auth.test failed ({error or 'not ok'}); check SLACK_BOT_TOKEN (xoxb-...)"
+        ) from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise AdapterStartError(
+            f"slack: cannot reach Slack at {api_url} for auth.test ({type(exc).__name__}); "
+            "check SLACK_API_URL and the network"
+        ) from None
+    data = auth.data if isinstance(auth.data, dict) else {}
+    if not data.get("user_id"):
+        raise AdapterStartError(
+            "slack: auth.test did not say who the bot is; check SLACK_BOT_TOKEN"
+        )
+    scopes = auth.headers.get("x-oauth-scopes") or auth.headers.get("X-OAuth-Scopes")
+    return data, scopes

@@ -1,0 +1,128 @@
+"""Every rendered field is escaped, and cut after escaping on a whole character or entity.
+
+A cut is marked with "…"; `&amp;` is never left as `&am`. Block Kit output goes through
+slack_sdk's own validation (`to_dict()`); the fallback `text=` is checked on what the
+outlet really sends to the (fake) Web API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.outlet import SlackOutlet
+from adapters.slack.render import SECTION_LIMIT, card_blocks, home_view, text_messages
+from bot.events import (
+    HomeSection,
+    Notify,
+    Place,
+    Platform,
+    PostReply,
+    TicketCard,
+    TicketStatus,
+)
+from tests.fakes.slack import FakeSlack
+
+BROKEN = re.compile(r"&(?!amp;|lt;|gt;)")  # an `&` that does not start a whole entity
+PLACE = Place(platform=Platform.SLACK, workspace_id="T_ACME", channel_id="C_HELP")
+
+
+def _whole(text: str) -> bool:
+    return BROKEN.search(text) is None and "<" not in text and ">" not in text
+
+
+def _texts(blocks: list[Any]) -> list[str]:
+    found: list[str] = []
+    for block in blocks:
+        data = block.to_dict() if hasattr(block, "to_dict") else block
+        if isinstance(data.get("text"), dict):
+            found.append(data["text"]["text"])
+        found.extend(f["text"] for f in data.get("fields") or ())
+    return found
+
+
+def test_clip_cuts_after_escaping_and_never_inside_an_entity() -> None:
+    for offset in range(6):
+        text = "a" * (SECTION_LIMIT - 3 - offset) + "&" * 10
+        cut = render.clip(text, SECTION_LIMIT)
+        assert len(cut) <= SECTION_LIMIT
+        assert cut.endswith("…")
+        assert _whole(cut.removesuffix("…")), cut[-12:]
+    assert render.clip("short & sweet", 300) == "short &amp; sweet"  # nothing cut, nothing marked
+
+
+def test_clip_never_splits_a_character_made_of_several_code_points() -> None:
+    for unit in ("e\u0301", "\U0001f44d\U0001f3fd", "\U0001f469\u200d\U0001f4bb"):
+        for offset in range(3):
+            cut = render.clip("x" * offset + unit * 200, 300)
+            assert cut.endswith("…")
+            body = cut.removesuffix("…").removeprefix("x" * offset)
+            assert body == unit * (len(body) // len(unit)), (unit, offset)
+    header = render.clip_plain("e\u0301" * 100, 150)
+    assert header.removesuffix("…") == "e\u0301" * 74
+
+
+def test_card_fields_are_escaped() -> None:
+    card = TicketCard(
+        ticket_id=3,
+        status=TicketStatus.OPEN,
+        category="<!channel> billing",
+        urgency="high & <!here>",
+        assignee_id="U_LEAD><!everyone",
+        summary="ok",
+    )
+    fields = _texts(card_blocks(card))[1:4]  # after the header
+    assert fields[0] == "*Category*\n&lt;!channel&gt; billing"
+    assert fields[1] == "*Urgency*\nhigh &amp; &lt;!here&gt;"
+    assert fields[2] == "*Assignee*\n<@U_LEAD&gt;&lt;!everyone>"
+    assert "<!" not in str([b.to_dict() for b in card_blocks(card)])
+
+
+def test_a_long_summary_is_cut_on_an_entity_boundary_and_marked() -> None:
+    card = TicketCard(
+        ticket_id=4, status=TicketStatus.OPEN, summary="s" * (SECTION_LIMIT - 2) + "& more"
+    )
+    blocks = [b.to_dict() for b in card_blocks(card)]  # validates against Block Kit
+    summary = blocks[2]["text"]["text"]
+    assert len(summary) <= SECTION_LIMIT
+    assert summary.endswith("…")
+    assert _whole(summary.removesuffix("…"))
+
+
+def test_split_text_sections_keep_entities_whole() -> None:
+    for offset in range(5):
+        pieces = _texts(text_messages("x" * offset + "&" * 2000)[0])
+        assert len(pieces) > 1
+        assert all(len(p) <= SECTION_LIMIT and _whole(p) for p in pieces)
+        assert "".join(pieces) == "x" * offset + "&amp;" * 2000  # nothing lost by splitting
+
+
+def test_home_sections_keep_entities_whole() -> None:
+    view = home_view((HomeSection(title="T" * 200, lines=("y" + "<" * 1500,)),)).to_dict()
+    header, *sections = view["blocks"]
+    assert len(header["text"]["text"]) <= 150
+    assert header["text"]["text"].endswith("…")
+    assert all(_whole(s["text"]["text"]) for s in sections)
+
+
+async def _outlet(fake: FakeSlack) -> SlackOutlet:
+    client = AsyncWebClient(token=fake.bot_token, base_url=fake.base_url)
+    return SlackOutlet(client, lead_group_id="S_LEADS")
+
+
+async def test_the_fallback_text_is_escaped_then_cut_to_300(fake_slack: FakeSlack) -> None:
+    outlet = await _outlet(fake_slack)
+    text = "a" + "&" * 400
+    card = TicketCard(ticket_id=5, status=TicketStatus.OPEN, summary="<b>" * 200)
+    await outlet.post_reply(PostReply(place=PLACE, text=text, card=card))
+    await outlet.notify(Notify(place=PLACE, text=text, ping_leads=True))
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert len(posts) == 3
+    for post in posts:
+        fallback = str(post.params["text"])
+        assert len(fallback) <= 300, len(fallback)
+        assert fallback.endswith("…")
+        assert _whole(fallback.removesuffix("…").removeprefix("<!subteam^S_LEADS> "))
