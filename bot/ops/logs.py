@@ -18,6 +18,7 @@ from bot.config import Section, Settings
 from bot.ops.redaction import RedactingFilter, Redactor
 
 __all__ = [
+    "QuietLibrariesFilter",
     "SecretsFilter",
     "bind_log_context",
     "configure_logging",
@@ -99,6 +100,36 @@ class SecretsFilter(logging.Filter):
         return text
 
 
+_TALKATIVE = ("slack_bolt", "slack_sdk")
+"""Libraries that put request bodies (message text) in their INFO lines."""
+
+
+class QuietLibrariesFilter(logging.Filter):
+    """Drops records below WARNING that Slack's libraries write, unless logging at DEBUG.
+
+    Silencing the `slack_bolt` logger is not enough: bolt gives each of its loggers an
+    explicit level copied from the root when it makes them (`slack_bolt.RequestVerification`
+    logs a forged request's whole body at INFO), and names an app's loggers after the
+    script that built it. So the filter sits on the handler and also knows a record
+    by the library file that wrote it.
+    """
+
+    def __init__(self, threshold: int = logging.WARNING) -> None:
+        super().__init__()
+        self._threshold = threshold
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a library's record below the threshold."""
+        return record.levelno >= self._threshold or not _from_talkative_library(record)
+
+
+def _from_talkative_library(record: logging.LogRecord) -> bool:
+    if any(record.name == n or record.name.startswith(f"{n}.") for n in _TALKATIVE):
+        return True
+    path = record.pathname.replace("\\", "/")
+    return any(f"/{n}/" in path for n in _TALKATIVE)
+
+
 def configure_logging(
     level: str = "INFO", fmt: str = "json", filters: list[logging.Filter] | None = None
 ) -> None:
@@ -108,11 +139,13 @@ def configure_logging(
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(level)
+    if root.level > logging.DEBUG:
+        handler.addFilter(QuietLibrariesFilter())
     for scrubber in filters or ():
         handler.addFilter(scrubber)
-    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
     for noisy in (
         "httpx",
         "httpcore",

@@ -25,7 +25,9 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        # A failed statement's error (logged, stored as an event's last_error) must never
+        # carry its bound values: they are message text.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_postgres:
             kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
