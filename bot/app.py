@@ -8,7 +8,6 @@ Adapters attach their outlets to the outbox and hand events to `intake.submit()`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
 
 from bot.config import LeadsSettings, Settings
 from bot.desk.actions import LeadActions
@@ -82,6 +82,7 @@ class SupportApp:
         database: Database | None = None,
         prompts: PromptBook | None = None,
         on_settled: Callable[[Event, str], None] | None = None,
+        stop_grace_seconds: float = 10.0,
     ) -> None:
         self.settings = settings
         self.database = database or Database(settings.storage.database_url)
@@ -119,7 +120,11 @@ class SupportApp:
             max_answer_chars=settings.llm.answer_max_chars,
             gate=self.limits,
         )
-        self.outbox = Outbox(sessions, send_lease_seconds=settings.pipeline.outbox_lease_seconds)
+        self.outbox = Outbox(
+            sessions,
+            send_lease_seconds=settings.pipeline.outbox_lease_seconds,
+            scrub=self.redactor.redact,
+        )
         self.inbox = Inbox(
             sessions,
             lease_seconds=settings.pipeline.inbox_lease_seconds,
@@ -127,6 +132,7 @@ class SupportApp:
             retry_base_seconds=settings.pipeline.inbox_retry_base_seconds,
             clock=clock,
             metrics=self.metrics,
+            scrub=self.redactor.redact,
         )
         self.intake = Intake(self.inbox, redact=self.redactor.redact)
         self.summaries = Summaries(
@@ -185,6 +191,7 @@ class SupportApp:
             self.service.process,
             concurrency=settings.pipeline.worker_concurrency,
             on_settled=on_settled,
+            stop_grace_seconds=stop_grace_seconds,
         )
         self.jobs = JobContext(
             sessions=sessions,
@@ -221,18 +228,31 @@ class SupportApp:
         log.info("app.started offline=%s", self.offline)
 
     async def stop(self) -> None:
-        """Stop the worker (unfinished rows go back to the inbox) and close connections."""
+        """Stop claiming events, let those in flight finish (their sends included) within
+        the stop grace, hand the rest back to the inbox, and close connections."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
-            self._worker_task = None
+            task, self._worker_task = self._worker_task, None
+            await self.worker.shutdown(task)
         if self.llm is not None:
             await self.llm.aclose()
         await self.database.dispose()
+
+    async def healthy(self) -> bool:
+        """True when the inbox worker is running (alive, its last claim succeeded
+        recently) and the database answers a trivial query within 5 s."""
+        task = self._worker_task
+        if task is None or task.done() or not self.worker.running:
+            return False
+        try:
+            async with asyncio.timeout(5), self.database.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("app.unhealthy database error=%s", type(exc).__name__)
+            return False
+        return True
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -4,7 +4,8 @@ Transient failures (429, 500, 503, timeouts, connection errors) are retried by t
 one policy in `bot.llm.retry`; everything else fails at once with a typed error. One
 overall deadline bounds the whole call. Every HTTP attempt, failed ones too, is handed to
 the `CallRecorder` with its usage and cost, because failed attempts cost time and
-sometimes money.
+sometimes money; an attempt cancelled while DeepSeek works (a shutdown) is recorded as
+`cancelled`, and a cancellation arriving while a record is written does not lose it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
 
+from bot.llm.attempts import Attempt, ms_since, write_record
 from bot.llm.errors import (
     LLMConnectionError,
     LLMError,
@@ -28,7 +29,7 @@ from bot.llm.errors import (
 )
 from bot.llm.pricing import PriceTable
 from bot.llm.retry import RetryPolicy
-from bot.llm.types import AttemptRecord, CallContext, CallRecorder, ChatResult, Usage
+from bot.llm.types import CallContext, CallRecorder, ChatResult
 from bot.llm.wire import (
     Balance,
     BalanceInfo,
@@ -164,30 +165,35 @@ class DeepSeekClient:
         number: int,
         deadline_at: float,
     ) -> ChatResult:
-        started_at, clock = datetime.now(UTC), time.monotonic()
+        attempt = Attempt(context, body["model"], number)
         response: httpx.Response | None = None
         try:
             response = await self._send("POST", "/chat/completions", key, deadline_at, body)
-            result = self._chat_result(response, body["model"], started_at, clock, number)
+            result = self._chat_result(response, body["model"], attempt.started_at, attempt.clock)
+        except asyncio.CancelledError:
+            logger.warning(
+                "llm.call.cancelled purpose=%s model=%s attempt=%d latency_ms=%d",
+                context.purpose, body["model"], number, ms_since(attempt.clock),
+            )  # fmt: skip
+            await write_record(self._recorder, attempt.record(cancelled=True))
+            raise
         except LLMError as exc:
             rid = response.headers.get("x-request-id") if response is not None else None
             logger.warning(
                 "llm.call.failed purpose=%s model=%s attempt=%d kind=%s",
                 context.purpose, body["model"], number, exc.kind,
             )  # fmt: skip
-            await self._record(
-                context, body["model"], number, started_at, clock, error=exc, request_id=rid
-            )
+            await write_record(self._recorder, attempt.record(error=exc, request_id=rid))
             raise
         logger.info(
             "llm.call.ok purpose=%s model=%s attempt=%d cost_usd=%s latency_ms=%d",
             context.purpose, body["model"], number, result.cost_usd, result.latency_ms,
         )  # fmt: skip
-        await self._record(context, body["model"], number, started_at, clock, result=result)
+        await write_record(self._recorder, attempt.record(result=result))
         return result
 
     def _chat_result(
-        self, response: httpx.Response, model: str, started_at: datetime, clock: float, number: int
+        self, response: httpx.Response, model: str, started_at: datetime, clock: float
     ) -> ChatResult:
         data = self._json_body(response)
         parsed = parse_completion(data)
@@ -198,42 +204,10 @@ class DeepSeekClient:
             usage=parsed.usage,
             model=parsed.model or model,
             request_id=parsed.request_id or response.headers.get("x-request-id"),
-            latency_ms=_ms_since(clock),
+            latency_ms=ms_since(clock),
             # Priced by the requested model, the name the ledger row carries too.
             cost_usd=self._prices.cost(model, parsed.usage, started_at),
         )
-
-    async def _record(
-        self,
-        context: CallContext,
-        model: str,
-        number: int,
-        started_at: datetime,
-        clock: float,
-        *,
-        result: ChatResult | None = None,
-        error: LLMError | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        if self._recorder is None:
-            return
-        record = AttemptRecord(
-            context=context,
-            model=model,
-            status="ok" if error is None else error.kind,
-            error=None if error is None else str(error),
-            usage=result.usage if result else Usage(),
-            cost_usd=result.cost_usd if result else Decimal(0),
-            latency_ms=result.latency_ms if result else _ms_since(clock),
-            attempt=number,
-            request_id=result.request_id if result else request_id,
-            started_at=started_at,
-        )
-        try:
-            await self._recorder.record(record)
-        except Exception:
-            # The answer matters more than the ledger: log loudly and carry on.
-            logger.exception("llm.ledger.failed purpose=%s attempt=%d", context.purpose, number)
 
     # --- HTTP --------------------------------------------------------------------
     async def _get_json(self, path: str) -> Any:
@@ -272,7 +246,3 @@ class DeepSeekClient:
         secret = self._key.get_secret_value() if self._key is not None else None
         message = error_message(response.text, secret)
         raise error_for_status(response.status_code, message, retry_after_seconds(response.headers))
-
-
-def _ms_since(clock: float) -> int:
-    return int((time.monotonic() - clock) * 1000)

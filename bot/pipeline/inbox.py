@@ -4,6 +4,10 @@
 so an event the platform was told we have is never lost. A second delivery of the
 same (platform, event_id) is dropped by the unique key. Workers claim rows with a
 lease; a crashed worker's rows are taken again when the lease runs out.
+
+Stored errors (`last_error`) are the error's class plus its message passed through
+the scrubber the wiring gives (the app's redactor) and cut short, so a platform or
+handler error that quotes an address or a token does not keep it in the database.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, or_, select, update
@@ -24,10 +29,38 @@ from bot.events import Event, dump
 from bot.ops.metrics import Metrics
 from bot.store.models import InboxItem, utcnow
 
-__all__ = ["ClaimedEvent", "Inbox"]
+__all__ = ["ERROR_CHARS", "ClaimedEvent", "Inbox", "describe_error"]
 
 log = logging.getLogger(__name__)
 _EVENT = TypeAdapter(Event)
+ERROR_CHARS = 1000
+"""The longest stored error text."""
+_HIDDEN = "[REPLY]"
+_MIN_HIDDEN_CHARS = 8  # shorter texts ("ok", "Done") would blank ordinary words
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def describe_error(
+    error: BaseException | str,
+    scrub: Callable[[str], str] = _same,
+    *,
+    hide: Iterable[str] = (),
+    limit: int = ERROR_CHARS,
+) -> str:
+    """`Class: message` for storing: texts in `hide` cut out, scrubbed, at most `limit` long."""
+    if isinstance(error, BaseException):
+        message = str(error)
+        for text in sorted({t for t in hide if len(t) >= _MIN_HIDDEN_CHARS}, key=len, reverse=True):
+            message = message.replace(text, _HIDDEN)
+        error = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    head = error[: limit * 4]
+    if len(head) < len(error) and " " in head:
+        head = head.rsplit(" ", 1)[0]  # no half value at the cut for the scrubber to miss
+    clean = scrub(head)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -51,8 +84,11 @@ class Inbox:
         retry_base_seconds: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
+        scrub: Callable[[str], str] = _same,
     ) -> None:
         self._sessions = sessions
+        self.scrub = scrub
+        """Applied to every stored error message (the app's redactor)."""
         self.metrics = metrics
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
@@ -147,35 +183,50 @@ class Inbox:
         """Mark a row done."""
         await self._set(row_id, status="done", done_at=self._clock(), lease_until=None)
 
-    async def fail(self, row_id: int, attempts: int, error: str) -> str:
-        """Record a failed attempt: retry later with backoff, or give up. Returns the status."""
+    async def fail(self, row_id: int, attempts: int, error: BaseException | str) -> str:
+        """Record a failed attempt: retry later with backoff, or give up. Returns the status.
+
+        The stored `last_error` is `describe_error(error)` with this inbox's scrubber.
+        """
+        text = describe_error(error, self.scrub)
         if attempts >= self.max_attempts:
             await self._set(
                 row_id,
                 status="failed",
-                last_error=error[:4000],
+                last_error=text,
                 lease_until=None,
                 done_at=self._clock(),
             )
-            log.error("inbox.failed row=%s attempts=%s error=%s", row_id, attempts, error[:200])
+            log.error("inbox.failed row=%s attempts=%s error=%s", row_id, attempts, text[:200])
             return "failed"
         delay = self.retry_base_seconds * 2 ** (attempts - 1) * random.uniform(0.8, 1.2)
         await self._set(
             row_id,
             status="pending",
-            last_error=error[:4000],
+            last_error=text,
             lease_until=None,
             next_attempt_at=self._clock() + timedelta(seconds=delay),
         )
         log.warning(
-            "inbox.retry row=%s attempt=%s in=%.1fs error=%s", row_id, attempts, delay, error[:200]
+            "inbox.retry row=%s attempt=%s in=%.1fs error=%s", row_id, attempts, delay, text[:200]
         )
         return "pending"
 
     async def release(self, row_id: int) -> None:
-        """Hand a row back untouched (the worker is shutting down), not counting the attempt."""
-        await self._set(row_id, status="pending", lease_until=None, attempts=InboxItem.attempts - 1)
+        """Hand a row back untouched (the worker is shutting down), not counting the attempt.
 
-    async def _set(self, row_id: int, **values: object) -> None:
+        Only a row still being processed: one whose outcome was stored stays as it is.
+        """
+        await self._set(
+            row_id,
+            InboxItem.status == "processing",
+            status="pending",
+            lease_until=None,
+            attempts=InboxItem.attempts - 1,
+        )
+
+    async def _set(self, row_id: int, *where: Any, **values: object) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(update(InboxItem).where(InboxItem.id == row_id).values(**values))
+            await session.execute(
+                update(InboxItem).where(InboxItem.id == row_id, *where).values(**values)
+            )

@@ -3,7 +3,8 @@
 Every reply gets a key derived from what caused it (`ticket:7:card`,
 `msg:slack:1712.0001:answer`). Enqueueing an existing key is a no-op, so when an
 event is processed again after a crash, nothing is posted twice. Delivery goes
-through the `Outlet` each adapter registers for its platform.
+through the `Outlet` each adapter registers for its platform. A failed send stores
+the error's class and a scrubbed message, with the reply's own text cut out of it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
 from bot.events import CardRef, Platform, Reply, UpdateCard, dump
+from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
 from bot.store.models import OutboxItem, utcnow
 
@@ -35,9 +37,14 @@ class Outbox:
     """The `outbox` table plus the outlets that empty it."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, send_lease_seconds: float = 20.0
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        send_lease_seconds: float = 20.0,
+        scrub: Callable[[str], str] = str,
     ) -> None:
         self._sessions = sessions
+        self._scrub = scrub
         self._send_lease = timedelta(seconds=send_lease_seconds)
         self._outlets: dict[Platform, Outlet] = {}
 
@@ -174,13 +181,14 @@ class Outbox:
             await self._release(row.id)
             raise
         except Exception as exc:
+            error = describe_error(exc, self._scrub, hide=_texts_of(reply))
             async with self._sessions.begin() as session:
                 item = await session.get_one(OutboxItem, row.id)
                 item.status, item.lease_until = "pending", None
                 item.attempts += 1
-                item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                item.last_error = error
             log.warning("reply.failed key=%s error=%s", row.key, type(exc).__name__)
-            raise DeliveryFailed(f"{row.key}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+            raise DeliveryFailed(f"{row.key}: {error[:300]}") from exc
         await _to_the_end(self._mark_sent(row.id, message_id))
         log.info("reply.sent key=%s kind=%s", row.key, row.kind)
 
@@ -190,6 +198,17 @@ class Outbox:
             item.status, item.sent_at, item.sent_message_id = "sent", utcnow(), message_id
             item.lease_until = None
             item.attempts += 1
+
+
+def _texts_of(reply: Reply) -> list[str]:
+    """What a reply says, whole and line by line: never kept in an error message."""
+    texts = [getattr(reply, "text", None) or ""]
+    card = getattr(reply, "card", None)
+    if card is not None:
+        texts.append(card.summary)
+    for section in getattr(reply, "sections", ()):
+        texts += [section.title, *section.lines]
+    return [part for text in texts for part in (text, *text.splitlines()) if part.strip()]
 
 
 async def _to_the_end(

@@ -1,8 +1,16 @@
 """The worker pool that drains the inbox, a bounded number of events at a time.
 
-A cancelled worker hands its unfinished rows back at once; a crashed one leaves
-them to the lease. Each settled event (done, or failed for good) is reported to
-`on_settled`, so a caller can wait for its own event without polling.
+A database that fails (locked, connection dropped, restarting) never stops the
+worker: a failed claim is logged and retried with bounded, jittered backoff, and a
+row whose outcome could not be stored is let go, so its lease lapses and it is
+handled once more (handlers are idempotent). `running` says whether the worker is
+alive and its claims succeed.
+
+`stop()` ends claiming and gives the events in flight a grace period to finish, so a
+reply being sent is not cut off and re-sent by the next instance; what is left then
+is cancelled and handed back at once (a crash leaves it to the lease). Each settled
+event (done, or failed for good) is reported to `on_settled`, so a caller can wait
+for its own event without polling.
 """
 
 from __future__ import annotations
@@ -10,25 +18,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 
 from bot.events import Event
 from bot.ops.logs import bind_log_context, reset_log_context
-from bot.pipeline.inbox import ClaimedEvent, Inbox
+from bot.pipeline.inbox import ClaimedEvent, Inbox, describe_error
 
 __all__ = ["InboxWorker"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
+_SHUTDOWN_MARGIN_SECONDS = 5.0  # past the grace: the cancel and hand-back of what is left
 
 
 class InboxWorker:
     """Drains the inbox with at most `concurrency` events in flight.
 
-    Every row this worker has claimed and not yet finished is in `_held`; on shutdown
-    those rows are handed back at once (a crash leaves them to the lease instead).
+    Every row this worker has claimed and not yet finished is in `_held` (its lease is
+    renewed); on shutdown those rows are handed back at once.
     """
 
     def __init__(
@@ -39,35 +49,93 @@ class InboxWorker:
         concurrency: int = 16,
         poll_seconds: float = 0.5,
         on_settled: Callable[[Event, str], None] | None = None,
+        stop_grace_seconds: float = 10.0,
+        backoff_max_seconds: float = 15.0,
+        health_window_seconds: float = 30.0,
     ) -> None:
         self._inbox = inbox
         self._on_settled = on_settled
         self._handler = handler
         self._concurrency = concurrency
         self._poll = poll_seconds
+        self._grace = stop_grace_seconds
+        self._backoff_max = backoff_max_seconds
+        self._health_window = health_window_seconds
         self._running: dict[int, asyncio.Task[None]] = {}
         self._held: set[int] = set()
+        self._alive = False
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._claim_failures = 0
+        self._claimed_ok_at: float | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while `run()` works and its last claim attempt succeeded recently."""
+        return (
+            self._alive
+            and not self._stopping
+            and self._claim_failures == 0
+            and self._claimed_ok_at is not None
+            and time.monotonic() - self._claimed_ok_at < self._health_window
+        )
+
+    def stop(self) -> None:
+        """Stop claiming; `run()` lets the events in flight finish (within the grace
+        period given at construction), cancels the rest and returns."""
+        self._stopping = True
+        self._wake.set()
+        self._inbox.arrived.set()
+
+    async def shutdown(self, task: asyncio.Task[None]) -> None:
+        """`stop()`, then wait for `task` (running `run()`) to drain and return; cancel
+        it should it overstay the grace (the hand-back then happens at once)."""
+        self.stop()
+        try:
+            await asyncio.wait({task}, timeout=self._grace + _SHUTDOWN_MARGIN_SECONDS)
+        finally:
+            task.cancel()  # a no-op once it has returned
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def run(self) -> None:
-        """Work until cancelled; on cancel, hand unfinished rows back to the inbox."""
+        """Work until `stop()` (graceful) or cancelled; unfinished rows go back to the inbox."""
+        self._alive = True
         renewer = asyncio.create_task(self._renew_leases())
         try:
-            while True:
-                free = self._concurrency - len(self._running)
-                claimed = await self._claim(free) if free > 0 else []
-                for item in claimed:
-                    task = asyncio.create_task(self._process(item))
-                    self._running[item.row_id] = task
-                    task.add_done_callback(lambda _t, rid=item.row_id: self._running.pop(rid, None))
-                if not claimed or free <= len(claimed):
-                    await self._idle()
+            while not self._stopping:
+                await self._step()
+            await self._drain()
         finally:
+            self._alive = False
             renewer.cancel()
             await self._stop_tasks()
             for row_id in sorted(self._held):
                 with contextlib.suppress(Exception):
                     await self._inbox.release(row_id)
             self._held.clear()
+
+    async def _step(self) -> None:
+        free = self._concurrency - len(self._running)
+        if free <= 0:
+            if self._claim_failures == 0:
+                self._claimed_ok_at = time.monotonic()  # busy, not broken
+            await self._idle()
+            return
+        try:
+            claimed = await self._claim(free)
+        except Exception as exc:
+            await self._back_off(exc)
+            return
+        if self._claim_failures:
+            log.info("inbox.claim_recovered after_failures=%d", self._claim_failures)
+        self._claim_failures, self._claimed_ok_at = 0, time.monotonic()
+        for item in claimed:
+            task = asyncio.create_task(self._process(item))
+            self._running[item.row_id] = task
+            task.add_done_callback(lambda _t, rid=item.row_id: self._running.pop(rid, None))
+        if not claimed or free <= len(claimed):
+            await self._idle()
 
     async def _claim(self, limit: int) -> list[ClaimedEvent]:
         # A claim that committed must be remembered even if we are cancelled meanwhile.
@@ -81,8 +149,21 @@ class InboxWorker:
         self._held.update(item.row_id for item in claimed)
         return claimed
 
+    async def _back_off(self, exc: Exception) -> None:
+        self._claim_failures += 1
+        ceiling = min(self._backoff_max, self._poll * 2 ** min(self._claim_failures - 1, 16))
+        delay = ceiling * random.uniform(0.5, 1.0)
+        log.error(
+            "inbox.claim_failed failures=%d retry_in_s=%.2f error=%s",
+            self._claim_failures, delay, describe_error(exc, self._inbox.scrub, limit=300),
+        )  # fmt: skip
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
     async def _idle(self) -> None:
         self._inbox.arrived.clear()
+        if self._stopping:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._inbox.arrived.wait(), self._poll)
 
@@ -93,20 +174,16 @@ class InboxWorker:
             event_id=item.event.event_id, platform=item.event.place.platform.value
         )
         try:
-            await self._handler(item.event)
-        except Exception as exc:
-            log.exception("event.failed row=%s event_id=%s", item.row_id, item.event.event_id)
-            if metrics:
-                metrics.events_failed.labels(item.event.place.platform.value, item.event.kind).inc()
-            status = await self._inbox.fail(
-                item.row_id, item.attempts, f"{type(exc).__name__}: {exc}"
-            )
-            self._held.discard(item.row_id)
-            self._settled(item.event, status)
-        else:
-            await self._inbox.complete(item.row_id)
-            self._held.discard(item.row_id)
-            self._settled(item.event, "done")
+            try:
+                await self._handler(item.event)
+            except Exception as exc:
+                log.exception("event.failed row=%s event_id=%s", item.row_id, item.event.event_id)
+                if metrics:
+                    platform = item.event.place.platform.value
+                    metrics.events_failed.labels(platform, item.event.kind).inc()
+                await self._store_outcome(item, exc)
+            else:
+                await self._store_outcome(item, None)
         finally:
             if metrics:
                 metrics.processing_seconds.labels(item.event.kind).observe(
@@ -114,6 +191,26 @@ class InboxWorker:
                 )
             reset_log_context(token)
             self._inbox.arrived.set()  # a slot is free: look for more work
+
+    async def _store_outcome(self, item: ClaimedEvent, error: Exception | None) -> None:
+        """Mark the row done, or failed/retried; if the database will not take it, let the
+        row go (no more lease renewals), so it is handled again once its lease lapses."""
+        try:
+            if error is None:
+                await self._inbox.complete(item.row_id)
+                status = "done"
+            else:
+                status = await self._inbox.fail(item.row_id, item.attempts, error)
+        except Exception as exc:
+            self._held.discard(item.row_id)
+            log.error(
+                "inbox.%s_failed row=%s error=%s; the row is retried when its lease lapses",
+                "complete" if error is None else "fail", item.row_id,
+                describe_error(exc, self._inbox.scrub, limit=300),
+            )  # fmt: skip
+            return
+        self._held.discard(item.row_id)
+        self._settled(item.event, status)
 
     def _settled(self, event: Event, status: str) -> None:
         if self._on_settled is not None and status in ("done", "failed"):
@@ -123,8 +220,21 @@ class InboxWorker:
         interval = max(self._inbox.lease.total_seconds() / 3, 0.05)
         while True:
             await asyncio.sleep(interval)
-            with contextlib.suppress(Exception):
+            try:
                 await self._inbox.renew(list(self._held))
+            except Exception as exc:
+                log.warning(
+                    "inbox.renew_failed rows=%d error=%s", len(self._held), type(exc).__name__
+                )
+
+    async def _drain(self) -> None:
+        tasks = list(self._running.values())
+        if not tasks:
+            return
+        log.info("worker.draining events=%d grace_s=%.1f", len(tasks), self._grace)
+        _, left = await asyncio.wait(tasks, timeout=self._grace)
+        if left:
+            log.warning("worker.drain_timeout cancelled=%d", len(left))
 
     async def _stop_tasks(self) -> None:
         tasks = list(self._running.values())
