@@ -19,7 +19,7 @@ from bot import AdapterStartError
 from bot.app import SupportApp
 from bot.config import Settings
 from bot.events import Platform
-from bot.ops.metrics import metrics_handler, start_metrics_server
+from bot.ops.metrics import health_handler, metrics_handler, start_metrics_server
 
 __all__ = ["AdapterPlan", "plan_adapters", "serve"]
 
@@ -147,6 +147,7 @@ async def _start_slack(
         on_ack=app.metrics.ack_seconds.labels("slack").observe,
     )
     adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
+    adapter.add_route("/healthz", health_handler(app.healthy))  # 503 while the bot cannot work
     app.attach(Platform.SLACK, adapter.outlet)
     stops.append(adapter.stop)
     try:

@@ -17,12 +17,15 @@ from typing import Any
 from bot.llm.errors import LLMError
 from bot.llm.types import AttemptRecord, CallContext, CallRecorder, ChatResult, Usage
 
-__all__ = ["CANCELLED", "Attempt", "ms_since", "write_record"]
+__all__ = ["CANCELLED", "CUT_OFF", "Attempt", "ms_since", "write_record"]
 
 logger = logging.getLogger("bot.llm.client")
 
 CANCELLED = "cancelled"
 """The ledger status of an attempt abandoned before DeepSeek answered (a shutdown)."""
+CUT_OFF = "ok_cut_off"
+"""An answer DeepSeek stopped at the token limit (`finish_reason: length`): paid for,
+used, but not complete."""
 _WRITE_GRACE_SECONDS = 10.0  # how long a cancelled caller still waits for its ledger row
 
 
@@ -54,6 +57,8 @@ class Attempt:
             status, text = CANCELLED, "cancelled before DeepSeek answered"
         elif error is not None:
             status, text = error.kind, str(error)
+        elif result is not None and result.finish_reason == "length":
+            status, text = CUT_OFF, "stopped at the token limit"
         else:
             status, text = "ok", None
         return AttemptRecord(

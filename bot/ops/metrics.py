@@ -7,6 +7,7 @@ secrets or message text: only platforms, kinds, models, purposes and statuses.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +20,13 @@ from bot.events import TicketStatus
 from bot.llm.types import AttemptRecord, CallRecorder
 from bot.store.models import InboxItem, Ticket
 
-__all__ = ["MeteredRecorder", "Metrics", "metrics_app", "start_metrics_server"]
+__all__ = [
+    "MeteredRecorder",
+    "Metrics",
+    "health_handler",
+    "metrics_app",
+    "start_metrics_server",
+]
 
 FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0)
 SLOW = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -143,6 +150,17 @@ def metrics_handler(metrics: Metrics, sessions: async_sessionmaker[AsyncSession]
     async def handle(_request: web.Request) -> web.Response:
         await metrics.refresh(sessions)
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return handle
+
+
+def health_handler(check: Callable[[], Awaitable[bool]]) -> Any:
+    """An aiohttp handler for GET /healthz: 200 when `check()` is true, else 503."""
+
+    async def handle(_request: web.Request) -> web.Response:
+        if await check():
+            return web.json_response({"status": "ok"})
+        return web.json_response({"status": "unavailable"}, status=503)
 
     return handle
 

@@ -51,7 +51,7 @@ class Bucket:
     def add(self, row: LlmCall) -> None:
         """Count one ledger row into this bucket."""
         self.calls += 1
-        self.failed += row.status != "ok"
+        self.failed += not row.status.startswith("ok")  # "ok_cut_off" was paid for and used
         self.cost_usd += row.cost_usd or Decimal(0)
         self.cache_hit_tokens += row.prompt_cache_hit_tokens
         self.cache_miss_tokens += row.prompt_cache_miss_tokens

@@ -589,7 +589,7 @@ async def test_correction_end_to_end_reaches_the_wire_and_the_ledger(
     assert second["messages"][3]["content"].startswith("Validation Error found:")
     rows = await ledger_rows(db)
     assert [(r.purpose, r.prompt_version, r.status) for r in rows] == [
-        ("triage", "triage.v1", "ok"),
+        ("triage", "triage.v1", "ok_cut_off"),  # the ledger marks the cut-off first reply
         ("correction", "correction.v1", "ok"),
     ]
     assert {(r.workspace_id, r.user_id) for r in rows} == {("T01", "U42")}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.flow import copy
 from bot.store.db import Database
-from bot.store.models import AuditEntry, Ticket
+from bot.store.models import AuditEntry, LlmCall, Ticket
 from tests.bot.harness import RecordingOutlet, mention, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
 
@@ -75,3 +75,6 @@ async def test_an_answer_stopped_by_the_token_limit_is_marked_as_cut(
         assert await app.intake.submit(event)
         assert await settle(app, event.event_id) == "done"
     assert outlet.texts() == [f"First, open Settings and then\n\n{copy.CUT_SHORT}"]
+    async with db.sessions() as session:
+        ledger = dict((await session.execute(select(LlmCall.purpose, LlmCall.status))).all())
+    assert ledger == {"triage": "ok", "answer": "ok_cut_off"}  # the ledger marks the cut
