@@ -86,9 +86,11 @@ class MessageFlow:
         self._clock = clock
 
     async def on_posted(self, event: MessagePosted) -> list[str]:
-        """Handle a posted message; sends its replies itself, before the summary."""
-        if event.author.is_bot:
-            return []
+        """Handle a posted message; sends its replies itself, before the summary.
+
+        Bots arrive here only when their platform's adapter lets them through (Slack's
+        SLACK_ALLOWED_BOT_IDS); the adapters drop every other bot, our own included.
+        """
         arrival = await self._arrive(event)
         if arrival.ticket is None:
             return arrival.keys

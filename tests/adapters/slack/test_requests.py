@@ -85,6 +85,9 @@ async def test_a_mention_from_an_allowed_bot_reaches_the_core_as_a_bot(
     assert item.event_id == "EvBotMention"
     assert item.payload["author"]["is_bot"] is True
     assert item.payload["author"]["user_id"] == "U_DEPLOY"
+    async with db.sessions() as session:
+        tickets = (await session.scalars(select(Ticket))).all()
+    assert [t.requester_id for t in tickets] == ["U_DEPLOY"]  # an allowed bot opens a ticket
 
 
 async def test_a_canvas_mention_is_acked_and_nothing_is_stored(
