@@ -1,8 +1,5 @@
-"""The `supportbot` admin commands: config, db, doctor, costs, tickets, forget, triage, eval.
-
-The only place (with `adapters/cli.py`, which adds `run` and `chat`) that turns
-errors into exit codes.
-"""
+"""The admin commands (config, db, doctor, costs, tickets, forget, triage, eval); with
+`adapters/cli.py` (`run`, `chat`) the only place that turns errors into exit codes."""
 
 from __future__ import annotations
 
@@ -40,33 +37,24 @@ class Extension:
     """Given the loaded settings group: a `Check` or a list of them."""
 
 
-def _extensions(ctx: click.Context) -> tuple[Extension, ...]:
-    return tuple(ctx.obj.get("extensions", ()))
-
-
 def _load(ctx: click.Context) -> None:
+    from bot.llm.pricing import PriceTable
+
     config_file = ctx.obj.get("config_file")
     try:
         settings = load_settings(config_file)
-        sections = {e.name: load_section(e.settings, config_file) for e in _extensions(ctx)}
-        _check_files(settings)
+        sections = {
+            e.name: load_section(e.settings, config_file) for e in ctx.obj.get("extensions", ())
+        }
+        try:  # read the prices file now: a bad one stops the command before it starts
+            PriceTable.load(settings.llm.prices_file)
+        except ConfigError as exc:
+            raise ConfigError(f"SUPPORTBOT_PRICES_FILE: {exc}") from None
     except ConfigError as exc:
         raise SettingsProblem(str(exc)) from None
-    serving = settings.serving
-    configure_logging(
-        serving.log_level, serving.log_format, log_filters(settings, sections.values())
-    )
+    filters = log_filters(settings, sections.values())
+    configure_logging(settings.serving.log_level, settings.serving.log_format, filters)
     ctx.obj["settings"], ctx.obj["sections"] = settings, sections
-
-
-def _check_files(settings: Settings) -> None:
-    """Read the files settings name now, so a bad one stops the command before it starts."""
-    from bot.llm.pricing import PriceTable
-
-    try:
-        PriceTable.load(settings.llm.prices_file)
-    except ConfigError as exc:
-        raise ConfigError(f"SUPPORTBOT_PRICES_FILE: {exc}") from None
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -78,8 +66,7 @@ def settings_of(ctx: click.Context) -> Settings:
 
 def sections_of(ctx: click.Context) -> dict[str, Section]:
     """Each extension's settings group by extension name, validated like `settings_of`."""
-    if "sections" not in ctx.obj:
-        _load(ctx)
+    settings_of(ctx)
     return ctx.obj["sections"]
 
 
@@ -102,8 +89,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 def config_cmd(ctx: click.Context) -> None:
     """Print the effective settings (secrets masked)."""
     shown = settings_of(ctx).masked()
-    for section in sections_of(ctx).values():
-        shown.update(section.masked())
+    shown.update(kv for section in sections_of(ctx).values() for kv in section.masked().items())
     width = max(map(len, shown))
     for name, value in shown.items():
         click.echo(f"{name.ljust(width)}  {value or '(not set)'}")
@@ -151,7 +137,7 @@ def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
 
     sections = sections_of(ctx)
     named = core_checks(settings_of(ctx))
-    named += [(e.name, partial(e.checks, sections[e.name])) for e in _extensions(ctx)]
+    named += [(e.name, partial(e.checks, sections[e.name])) for e in ctx.obj.get("extensions", ())]
     unknown = set(only) - {name for name, _ in named}
     if unknown:
         known = ", ".join(name for name, _ in named)
@@ -277,16 +263,11 @@ async def _app(settings: Settings) -> AsyncIterator[Any]:
 
 async def _triage(settings: Settings, text: str) -> dict[str, Any]:
     from bot.llm.types import CallContext
-    from triage.route import decide_route
+    from triage.route import route_of
 
     async with _app(settings) as app:
         found = await app.classifier.classify(text, context=CallContext(purpose="triage"))
-    decision = decide_route(
-        found.result,
-        source=found.source,
-        text=text,
-        confidence_threshold=settings.llm.reasoner_confidence_threshold,
-    )
+    decision = route_of(found, text, settings.llm.reasoner_confidence_threshold)
     return {**found.as_dict(), "route": decision.route.value, "route_reason": decision.reason}
 
 
@@ -294,9 +275,9 @@ async def _forget(settings: Settings, user: str, platform: str | None) -> int:
     from bot.tickets.erasure import erase_user
 
     async with _app(settings) as app:
-        sessions, now = app.database.sessions, datetime.now(UTC)
+        now, actor = datetime.now(UTC), "cli:operator"
         return await erase_user(
-            sessions, user_id=user, actor="cli:operator", now=now, platform=platform
+            app.database.sessions, user_id=user, actor=actor, now=now, platform=platform
         )
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.events import Category
+from triage.classify import Classification
 from triage.schema import TriageResult
 
-__all__ = ["Route", "RouteDecision", "decide_route"]
+__all__ = ["Route", "RouteDecision", "decide_route", "route_of"]
 
 
 class Route(StrEnum):
@@ -125,4 +126,11 @@ def decide_route(
             return RouteDecision(Route.REASONER, f"bug report with {evidence}")
     return RouteDecision(
         Route.ANSWER, f"confident ({result.confidence:.2f}), no deep analysis asked"
+    )
+
+
+def route_of(found: Classification, text: str, confidence_threshold: float) -> RouteDecision:
+    """`decide_route` for a classifier's outcome (its verdict and where it came from)."""
+    return decide_route(
+        found.result, source=found.source, text=text, confidence_threshold=confidence_threshold
     )

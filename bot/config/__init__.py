@@ -11,11 +11,9 @@ from bot.config.sections import (
     ServingSettings,
     Settings,
     StorageSettings,
-    comma_list,
-    mask_url_password,
     setting,
-    url_of,
 )
+from bot.config.validators import comma_list, mask_url_password, url_of
 
 __all__ = [
     "CONFIG_ENV",

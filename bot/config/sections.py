@@ -16,6 +16,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic import field_validator as check
 
 from bot import ConfigError
+from bot.config.validators import comma_list, mask_url_password, url_of, url_password
 from bot.ops.redaction import Redactor
 
 __all__ = [
@@ -27,10 +28,7 @@ __all__ = [
     "ServingSettings",
     "Settings",
     "StorageSettings",
-    "comma_list",
-    "mask_url_password",
     "setting",
-    "url_of",
 ]
 
 
@@ -42,26 +40,6 @@ def setting(env: str, default: Any = None, **kwargs: Any) -> Any:
 def short_name(env: str) -> str:
     """`SUPPORTBOT_SLA_HIGH_MINUTES` -> `sla_high_minutes` (TOML keys, overrides)."""
     return env.lower().removeprefix("supportbot_")
-
-
-def comma_list(value: Any) -> Any:
-    """A validator: `a, b,c` from the environment becomes ["a", "b", "c"]."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-def url_of(*schemes: str) -> Any:
-    """A validator that accepts URLs of these schemes only (`"http:"`, `"wss:"`...)."""
-
-    def check_url(value: str) -> str:
-        if not value.startswith(tuple(f"{scheme}//" for scheme in schemes)):
-            article = "an" if schemes[0].startswith("h") else "a"  # "an http://", "a ws://"
-            names = " or ".join(f"{scheme}//" for scheme in schemes)
-            raise ValueError(f"{article} {names} URL")
-        return value
-
-    return check_url
 
 
 class Section(BaseModel):
@@ -286,18 +264,3 @@ class Settings(BaseModel):
         return {
             name: text for section in self.sections() for name, text in section.masked().items()
         }
-
-
-def url_password(url: str) -> str | None:
-    """The password in `scheme://user:password@host/...`, if there is one."""
-    creds = url.partition("://")[2].rpartition("@")[0]
-    return creds.split(":", 1)[1] if ":" in creds else None
-
-
-def mask_url_password(url: str) -> str:
-    """Replace the password in a URL with `***` so it can be printed."""
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in creds:
-        return url
-    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"

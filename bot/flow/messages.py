@@ -41,7 +41,7 @@ from bot.tickets.queries import (
 from bot.tickets.sla import SlaPolicy
 from bot.tickets.verdicts import store_verdict
 from triage.classify import Classification, Classifier
-from triage.route import Route, decide_route
+from triage.route import Route, route_of
 
 __all__ = ["MessageFlow"]
 
@@ -217,12 +217,7 @@ class MessageFlow:
     async def _store_triage(
         self, ticket_id: int, classification: Classification, text: str
     ) -> Ticket:
-        decision = decide_route(
-            classification.result,
-            source=classification.source,
-            text=text,
-            confidence_threshold=self._confidence_threshold,
-        )
+        decision = route_of(classification, text, self._confidence_threshold)
         return await store_verdict(
             self._sessions, ticket_id, classification, decision, self._sla, self._clock()
         )
