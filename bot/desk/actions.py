@@ -44,23 +44,27 @@ class LeadActions(DeskBase):
         """Apply a lead's button press; refuse and audit anyone else."""
         now, target = self._clock(), f"ticket:{event.ticket_id}"
         if not self.is_lead(event.actor):
-            async with self._sessions.begin() as session:
-                audit(
-                    session,
-                    actor=who(event.actor),
-                    action="action.refused",
-                    target=target,
-                    at=now,
-                    requested=event.action,
-                )
-            return [await self._say(event, copy.LEADS_ONLY_BUTTONS)]
+            text = copy.LEADS_ONLY_BUTTONS
+            refused = await self._refuse(
+                event, text, action="action.refused", target=target, requested=event.action
+            )
+            return [refused]
         async with self._sessions() as session:
             ticket = await get_ticket(session, event.ticket_id)
             done = ticket is not None and await _already_applied(session, event)
         if ticket is None:
             return [await self._say(event, copy.no_such_ticket(event.ticket_id))]
-        if not same_workspace(ticket, event.place):
-            return [await self._refuse_elsewhere(event, now)]
+        if not same_workspace(ticket, event.place):  # refused, audited, nothing told of it
+            refused = await self._refuse(
+                event,
+                copy.no_such_ticket(event.ticket_id),
+                action="action.refused",
+                target=target,
+                requested=event.action,
+                reason="another workspace",
+                workspace=event.place.workspace_id,
+            )
+            return [refused]
         if event.action is TicketAction.ASK_REASONER:
             return [await self._ask_reasoner(event, ticket)]
         if done:  # a retry of this very press: finish its card updates and note
@@ -72,21 +76,6 @@ class LeadActions(DeskBase):
         if problem:
             return [await self._say(event, problem)]
         return await self._after_change(event)
-
-    async def _refuse_elsewhere(self, event: ActionInvoked, now: datetime) -> str:
-        """A press on a ticket of another workspace: refused, audited, nothing told."""
-        async with self._sessions.begin() as session:
-            audit(
-                session,
-                actor=who(event.actor),
-                action="action.refused",
-                target=f"ticket:{event.ticket_id}",
-                at=now,
-                requested=event.action,
-                reason="another workspace",
-                workspace=event.place.workspace_id,
-            )
-        return await self._say(event, copy.no_such_ticket(event.ticket_id))
 
     async def _transition(self, event: ActionInvoked, now: datetime) -> str | None:
         async with self._sessions.begin() as session:

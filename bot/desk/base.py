@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,6 +14,7 @@ from bot.flow.answers import Writer
 from bot.flow.summaries import Summaries
 from bot.pipeline.keys import command_reply_key
 from bot.pipeline.outbox import Outbox
+from bot.store.audit import audit, who
 from bot.store.models import utcnow
 
 __all__ = ["DeskBase", "name_of"]
@@ -46,6 +48,27 @@ class DeskBase:
     def is_lead(self, actor: Actor) -> bool:
         """True when `actor` may work escalations."""
         return self._leads.includes(actor)
+
+    async def _refuse(
+        self,
+        event: CommandInvoked | ActionInvoked,
+        text: str,
+        *,
+        action: str,
+        target: str,
+        **detail: Any,
+    ) -> str:
+        """Tell the caller no, privately, and audit the refusal (never with content)."""
+        async with self._sessions.begin() as session:
+            audit(
+                session,
+                actor=who(event.actor),
+                action=action,
+                target=target,
+                at=self._clock(),
+                **detail,
+            )
+        return await self._say(event, text)
 
     async def _say(
         self, event: CommandInvoked | ActionInvoked, text: str, *, public: bool = False

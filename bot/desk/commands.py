@@ -13,7 +13,7 @@ from bot.desk.base import DeskBase
 from bot.events import CommandInvoked, CommandName
 from bot.flow import copy
 from bot.reports.costs import BadWindow, cost_report, parse_since
-from bot.store.audit import audit, who
+from bot.store.audit import who
 from bot.store.models import Ticket
 from bot.tickets.cards import escalation_state
 from bot.tickets.erasure import erase_user
@@ -31,15 +31,9 @@ class CommandDesk(DeskBase):
     async def command(self, event: CommandInvoked) -> list[str]:
         """Run a command and return the outbox keys of its answer."""
         if event.name in LEAD_ONLY and not self.is_lead(event.actor):
-            async with self._sessions.begin() as session:
-                audit(
-                    session,
-                    actor=who(event.actor),
-                    action="command.refused",
-                    target=f"command:{event.name}",
-                    at=self._clock(),
-                )
-            return [await self._say(event, copy.leads_only_command(event.name))]
+            text = copy.leads_only_command(event.name)
+            target = f"command:{event.name}"
+            return [await self._refuse(event, text, action="command.refused", target=target)]
         handler = {
             CommandName.HELP: self._help,
             CommandName.SUMMARY: self._summary,
