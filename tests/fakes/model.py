@@ -40,7 +40,7 @@ from bot.llm.errors import LLMError
 from bot.llm.pricing import Rates
 from bot.llm.types import CallContext, ChatResult, Usage
 
-__all__ = ["RATES", "Call", "FakeModel", "Prompt", "prompt_text"]
+__all__ = ["RATES", "Call", "FakeGate", "FakeModel", "Prompt", "prompt_text"]
 
 RATES = Rates(hit=Decimal("0.028"), miss=Decimal("0.28"), output=Decimal("0.42"))
 CACHE_UNIT = 64
@@ -218,3 +218,16 @@ def _common_prefix_len(a: str, b: str) -> int:
 def _tokens(chars: int) -> int:
     # Integer arithmetic: ceil(0.3 x chars) without float rounding.
     return (chars * 3 + 9) // 10
+
+
+class FakeGate:
+    """An `LlmGate` with a fixed answer that remembers what it was asked."""
+
+    def __init__(self, refusal: str | None) -> None:
+        self._refusal = refusal
+        self.asked: list[CallContext] = []
+
+    async def refusal(self, context: CallContext) -> str | None:
+        """The fixed refusal (None allows the call); the context is remembered."""
+        self.asked.append(context)
+        return self._refusal

@@ -44,7 +44,7 @@ from bot.store.ledger import SqlCallRecorder
 from bot.store.models import LlmCall
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
-from tests.fakes.model import FakeModel
+from tests.fakes.model import FakeGate, FakeModel
 from triage.classify import CUT_OFF_ERROR, Classification, Classifier
 from triage.prompts import TICKET_PREAMBLE, PromptBook
 
@@ -92,18 +92,6 @@ def payload_of(messages: list[dict[str, str]]) -> dict[str, Any]:
     preamble, payload = messages[1]["content"].split("\n", 1)
     assert preamble == TICKET_PREAMBLE
     return json.loads(payload)
-
-
-class Gate:
-    """An LlmGate that answers a fixed refusal and remembers what it was asked."""
-
-    def __init__(self, refusal: str | None) -> None:
-        self._refusal = refusal
-        self.asked: list[CallContext] = []
-
-    async def refusal(self, context: CallContext) -> str | None:
-        self.asked.append(context)
-        return self._refusal
 
 
 @pytest.fixture
@@ -385,7 +373,7 @@ async def test_error_on_the_correction_keeps_the_first_calls_usage(
 
 
 async def test_gate_refusal_means_rules_and_no_call(fake: FakeModel) -> None:
-    gate = Gate("daily budget reached")
+    gate = FakeGate("daily budget reached")
     classifier = Classifier(llm=fake, model="deepseek-chat", prompts=PromptBook(), gate=gate)
     fake.enqueue(GOOD_JSON)
     outcome = await classifier.classify(TEXT, context=CONTEXT)
@@ -399,7 +387,7 @@ async def test_gate_refusal_means_rules_and_no_call(fake: FakeModel) -> None:
 
 
 async def test_gate_that_allows_lets_the_model_answer(fake: FakeModel) -> None:
-    gate = Gate(None)
+    gate = FakeGate(None)
     classifier = Classifier(llm=fake, model="deepseek-chat", prompts=PromptBook(), gate=gate)
     fake.enqueue(GOOD_JSON)
     outcome = await classifier.classify(TEXT, context=CONTEXT)

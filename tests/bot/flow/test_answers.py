@@ -13,7 +13,7 @@ from bot.flow.answers import Reply, Writer, offline_summary
 from bot.llm.errors import LLMError, LLMNotConfigured, LLMTimeout, ServerOverloaded
 from bot.llm.types import CallContext
 from bot.tickets.queries import ThreadLine, TicketFacts
-from tests.fakes.model import FakeModel
+from tests.fakes.model import FakeGate, FakeModel
 from triage.prompts import PromptBook
 
 PREAMBLE = (
@@ -40,18 +40,6 @@ def payload_of(user: str) -> dict[str, Any]:
     preamble, data = user.split("\n", 1)
     assert preamble == PREAMBLE
     return json.loads(data)
-
-
-class Gate:
-    """An LlmGate with a fixed answer that remembers what it was asked."""
-
-    def __init__(self, refusal: str | None) -> None:
-        self._refusal = refusal
-        self.asked: list[CallContext] = []
-
-    async def refusal(self, context: CallContext) -> str | None:
-        self.asked.append(context)
-        return self._refusal
 
 
 @pytest.fixture
@@ -238,7 +226,7 @@ async def test_unusable_answer_gives_the_plain_fallback(
 
 
 async def test_gate_refusal_makes_no_call(fake: FakeModel) -> None:
-    gate = Gate("daily budget reached")
+    gate = FakeGate("daily budget reached")
     writer = make_writer(fake, gate=gate)
     fake.enqueue("never sent")
 
@@ -257,7 +245,7 @@ async def test_gate_refusal_makes_no_call(fake: FakeModel) -> None:
 
 
 async def test_gate_that_allows_lets_the_model_write(fake: FakeModel) -> None:
-    gate = Gate(None)
+    gate = FakeGate(None)
     fake.enqueue("Hello.")
     reply = await make_writer(fake, gate=gate).answer(
         FACTS, LINES, None, deep=False, context=CONTEXT
