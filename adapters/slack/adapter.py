@@ -24,7 +24,6 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -43,6 +42,7 @@ from adapters.slack.http import (
 from adapters.slack.identity import IdentityUnknown, SlackIds, authorize
 from adapters.slack.outlet import ChannelPacer, SlackOutlet, retry_handlers
 from adapters.slack.settings import SlackSettings
+from adapters.slack.socket import CheckedSocketModeHandler
 from adapters.slack.to_event import from_block_actions, from_command, from_envelope
 from bot import AdapterStartError
 from bot.config import LeadsSettings
@@ -96,7 +96,7 @@ class SlackAdapter:
         self.outlet = SlackOutlet(
             self.client, pacer=ChannelPacer(messages_per_second), lead_group_id=lead_group_id
         )
-        self._socket: AsyncSocketModeHandler | None = None
+        self._socket: CheckedSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._group_loaded_at: float | None = None
         self._on_ack = on_ack
@@ -280,7 +280,7 @@ class SlackAdapter:
         if not self._app_token:
             raise AdapterStartError("Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
         await self.authorize()
-        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        self._socket = CheckedSocketModeHandler(self.app, self._app_token, web_client=self.client)
         await self._socket.connect_async()
         log.info("slack.socket_mode.connected")
 

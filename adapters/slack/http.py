@@ -25,6 +25,7 @@ __all__ = [
     "needs_identity",
     "not_ready",
     "parse",
+    "shape_problem",
 ]
 
 # Requests bolt answers without authorizing (so without the bot's identity).
@@ -55,7 +56,7 @@ def _signed(verifier: SignatureVerifier, raw: str, headers: Mapping[str, str]) -
         return False
 
 
-def _shape_error(body: dict[str, Any]) -> str | None:
+def shape_problem(body: dict[str, Any]) -> str | None:
     """Why a parsed body is not a payload bolt can route safely; None when it is."""
     if body.get("type") is not None and not isinstance(body["type"], str):
         return "type is not a string"
@@ -97,7 +98,7 @@ def check_request(
         return None, web.json_response({"error": "invalid request"}, status=401)
     if not isinstance(body, dict):
         return None, malformed()
-    problem = _shape_error(body)
+    problem = shape_problem(body)
     if problem is not None:
         return None, malformed(problem)
     return body, None

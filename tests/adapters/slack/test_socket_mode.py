@@ -16,7 +16,7 @@ from bot.app import SupportApp
 from bot.config import load_section, load_settings
 from bot.events import Platform
 from bot.store.db import Database
-from bot.store.models import Ticket
+from bot.store.models import InboxItem, Ticket
 from tests.adapters.slack.harness import mention_envelope
 from tests.bot.harness import responder
 from tests.conftest import FAKE_KEY
@@ -92,3 +92,24 @@ def test_the_manifest_subscribes_to_what_the_adapter_handles() -> None:
     } <= scopes
     assert manifest["features"]["slash_commands"][0]["command"] == "/support"
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+async def test_a_malformed_envelope_over_socket_mode_is_acked_and_skipped(
+    db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    good = mention_envelope("after the odd ones", event_id="EvGood")
+    odd = [
+        {**mention_envelope("x", event_id="EvOdd1"), "event": "not an object"},
+        {**mention_envelope("x", event_id="EvOdd2"), "authorizations": "T_ACME"},
+        {**mention_envelope("x", event_id="EvOdd3"), "event": {"type": ["app_mention"]}},
+    ]
+    async with socket_app(db, fake_slack, fake_deepseek) as app:
+        await fake_slack.wait_socket_connected()
+        for body in odd:  # acked, so Slack does not deliver them again and again
+            await fake_slack.wait_ack(await fake_slack.socket_send("events_api", body))
+        await fake_slack.wait_ack(await fake_slack.socket_send("events_api", good))
+        assert await wait_settled(app, "slack", "EvGood", within=30) == "done"
+    async with db.sessions() as session:
+        events = (await session.scalars(select(InboxItem.event_id))).all()
+    assert events == ["EvGood"]
