@@ -122,11 +122,15 @@ async def _stop_all(stops: list[Callable[[], Awaitable[None]]]) -> None:
 Stops = list[Callable[[], Awaitable[None]]]
 
 
-def bind_leads_channel(app: SupportApp, platform: Platform, workspace_id: str | None) -> None:
-    """Tell the core which workspace a platform's bare leads channel belongs to."""
+def bind_leads_channel(
+    app: SupportApp, platform: Platform, workspace_of: Callable[[str], str | None]
+) -> None:
+    """Tell the core which workspace a platform's bare leads channel belongs to, as the
+    adapter finds it (`workspace_of(channel_id)`); an unknown one serves nobody."""
     channel = app.leads_channels.bare(platform)
     if channel is None:
         return
+    workspace_id = workspace_of(channel)
     if workspace_id is None:
         log.warning("leads.channel.unbound platform=%s channel=%s", platform, channel)
         return
@@ -162,7 +166,7 @@ async def _start_slack(
         ) from None
     except OSError as exc:
         raise AdapterStartError(f"slack: cannot listen on port {port} ({exc})") from None
-    bind_leads_channel(app, Platform.SLACK, adapter.team_id)  # a bare id: the token's team
+    bind_leads_channel(app, Platform.SLACK, lambda _channel: adapter.team_id)  # the token's team
 
 
 async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops) -> None:
@@ -180,6 +184,4 @@ async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops
     except AdapterStartError as exc:
         raise AdapterStartError(f"discord: {exc}") from None
     stops.append(adapter.stop)
-    bare = app.leads_channels.bare(Platform.DISCORD)
-    if bare is not None:  # a bare DISCORD_LEADS_CHANNEL serves the guild it is in
-        bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel(bare))
+    bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel)  # its own guild

@@ -20,6 +20,7 @@ __all__ = [
     "command_reply_key",
     "digest_key",
     "escalation_key",
+    "event_reply_key",
     "home_key",
     "note_key",
     "rate_key",
@@ -63,7 +64,12 @@ def rate_key(platform: str, user_id: str, now: datetime) -> str:
 
 def command_reply_key(event: DeskEvent) -> str:
     """The answer to a command or a button press."""
-    return f"event:{event.place.platform}:{event.event_id}:reply"
+    return event_reply_key(event.place.platform, event.event_id)
+
+
+def event_reply_key(platform: str, event_id: str) -> str:
+    """`command_reply_key` from a stored event's platform and id (erasure looks them up)."""
+    return f"event:{platform}:{event_id}:reply"
 
 
 def card_update_key(event: ActionInvoked, index: int) -> str:

@@ -202,14 +202,14 @@ class InboxWorker:
             else:
                 status = await self._inbox.fail(item.row_id, item.attempts, error)
         except Exception as exc:
-            self._held.discard(item.row_id)
             log.error(
                 "inbox.%s_failed row=%s error=%s; the row is retried when its lease lapses",
                 "complete" if error is None else "fail", item.row_id,
                 describe_error(exc, self._inbox.scrub, limit=300),
             )  # fmt: skip
             return
-        self._held.discard(item.row_id)
+        finally:
+            self._held.discard(item.row_id)  # stored or not, no more lease renewals
         self._settled(item.event, status)
 
     def _settled(self, event: Event, status: str) -> None:

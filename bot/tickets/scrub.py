@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ColumnElement, Text, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.pipeline.keys import event_reply_key
 from bot.store.models import (
     Base,
     InboxItem,
@@ -208,11 +209,6 @@ async def scrub_events(session: AsyncSession, which: ColumnElement[bool]) -> set
     return carried
 
 
-def _reply_key(platform: str, event_id: str) -> str:
-    # The key a desk answers an event under: bot.pipeline.keys.command_reply_key.
-    return f"event:{platform}:{event_id}:reply"
-
-
 async def erase_derived(session: AsyncSession, ticket_ids: Collection[int]) -> set[str]:
     """Erase what the bot derived from these tickets' threads, since it may quote them.
 
@@ -262,7 +258,7 @@ async def erase_derived(session: AsyncSession, ticket_ids: Collection[int]) -> s
             InboxItem.payload["ticket_id"].as_integer().in_(ids),
         )
     )
-    keys = [_reply_key(platform, event_id) for platform, event_id in actions.all()]
+    keys = [event_reply_key(platform, event_id) for platform, event_id in actions.all()]
     about = or_(OutboxItem.ticket_id.in_(ids), OutboxItem.key.in_(keys))
     await blank_replies(session, about)
     return derived

@@ -83,9 +83,7 @@ async def discord_stack(
         await app.start()
         try:
             await adapter.start(ready_within=15)
-            bare = app.leads_channels.bare(Platform.DISCORD)
-            if bare is not None:
-                bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel(bare))
+            bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel)
             yield DiscordStack(app, adapter, fake)
         finally:
             await adapter.stop()

@@ -104,7 +104,8 @@ async def slack_stack(
             # As the runner does once the adapter knows its team: the bare leads channel
             # (SLACK_LEADS_CHANNEL) lives in the bot token's workspace.
             assert adapter.team_id is not None
-            bind_leads_channel(app, Platform.SLACK, adapter.team_id)  # as `supportbot run` does
+            team = adapter.team_id
+            bind_leads_channel(app, Platform.SLACK, lambda _channel: team)  # as `run` does
         else:
             runner = web.AppRunner(adapter.web_app())
             await runner.setup()
