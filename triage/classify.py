@@ -51,8 +51,16 @@ class Classification:
     fallback_reason: str | None
     latency_ms: int
 
+    @property
+    def search_queries(self) -> tuple[str, ...]:
+        """The verdict's knowledge-base queries; () when the rules decided."""
+        return self.result.search_queries
+
     def as_dict(self) -> dict[str, Any]:
-        """The verdict and how it was reached, JSON-ready (for `supportbot triage`)."""
+        """The verdict and how it was reached, JSON-ready (for `supportbot triage`).
+
+        The verdict's fields come first, `search_queries` (a list) among them.
+        """
         return {
             **self.result.model_dump(mode="json"),
             "source": self.source,

@@ -4,7 +4,9 @@ Models wrap JSON in fences or prose, shout enum values and quote booleans; none 
 that changes what they meant, so it is normalised. A wrong value, a missing field or
 a summary that does not fit is a different answer, so it is rejected with a short
 message that names the field: that message is quoted back to the model in the one
-correction re-ask.
+correction re-ask. The optional `search_queries` are a hint for the knowledge base,
+not part of the verdict: whatever the model sends there is cleaned up or dropped,
+never a reason to re-ask.
 """
 
 from __future__ import annotations
@@ -19,9 +21,19 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.events import Category, Urgency
 
-__all__ = ["SUMMARY_MAX_CHARS", "TriageInvalid", "TriageResult", "parse_triage"]
+__all__ = [
+    "SEARCH_QUERIES_MAX",
+    "SEARCH_QUERY_MAX_CHARS",
+    "SUMMARY_MAX_CHARS",
+    "TriageInvalid",
+    "TriageResult",
+    "normalise_search_queries",
+    "parse_triage",
+]
 
 SUMMARY_MAX_CHARS = 280
+SEARCH_QUERIES_MAX = 3
+SEARCH_QUERY_MAX_CHARS = 80
 _FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\n?(?P<body>.*?)```", re.DOTALL | re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-]+")
 _TRUE = frozenset({"true", "yes"})
@@ -43,6 +55,39 @@ def _enum_value(enum: type[StrEnum], value: Any) -> StrEnum:
         raise ValueError(f"{value!r} is not one of {allowed}") from None
 
 
+def _cut_at_word(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]  # a space right after the limit ends a whole word
+    if " " not in head:
+        return text[:limit]  # one long word: nothing better than a hard cut
+    return head.rsplit(" ", 1)[0]
+
+
+def normalise_search_queries(value: Any) -> tuple[str, ...]:
+    """Up to `SEARCH_QUERIES_MAX` distinct, one-line, trimmed search queries from `value`.
+
+    Forgiving by design: a value that is not a list gives (); items that are not
+    strings, or blank, are dropped; each query is cut at a word boundary to
+    `SEARCH_QUERY_MAX_CHARS`; a repeat (ignoring case) of an earlier one is dropped.
+    """
+    if not isinstance(value, list | tuple):
+        return ()
+    kept: list[str] = []
+    seen: set[str] = set()
+    for item in value:
+        if not isinstance(item, str):
+            continue
+        query = _cut_at_word(" ".join(item.split()), SEARCH_QUERY_MAX_CHARS)
+        if not query or query.casefold() in seen:
+            continue
+        seen.add(query.casefold())
+        kept.append(query)
+        if len(kept) == SEARCH_QUERIES_MAX:
+            break
+    return tuple(kept)
+
+
 class TriageResult(BaseModel):
     """A ticket's classification, as stored in `triage_runs` and on the ticket."""
 
@@ -53,6 +98,9 @@ class TriageResult(BaseModel):
     summary: str
     needs_human: bool
     confidence: float
+    search_queries: tuple[str, ...] = ()
+    """Queries for the knowledge base in the docs' words; () from the rules or when
+    the model gave none usable."""
 
     @field_validator("category", mode="before")
     @classmethod
@@ -105,6 +153,11 @@ class TriageResult(BaseModel):
         if not 0 <= number <= 1:
             raise ValueError(f"must be from 0 to 1, not {number:g}")
         return number
+
+    @field_validator("search_queries", mode="before")
+    @classmethod
+    def _search_queries(cls, value: Any) -> tuple[str, ...]:
+        return normalise_search_queries(value)
 
 
 def _explain(error: ValidationError) -> str:
@@ -166,7 +219,8 @@ def parse_triage(content: str | None) -> TriageResult:
     Accepts fenced JSON, JSON wrapped in prose, enum values in any case with spaces
     or hyphens, "true"/"false"/"yes"/"no" for `needs_human`, numeric strings for
     `confidence`, and multi-line summaries (collapsed to one line). Extra keys are
-    dropped.
+    dropped. `search_queries` is optional and never fails: see
+    `normalise_search_queries`.
 
     Args:
         content: the assistant message content, possibly None or empty.

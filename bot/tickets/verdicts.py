@@ -1,10 +1,16 @@
-"""Storing a triage verdict on its ticket: labels, route, escalation and SLA, audited."""
+"""Storing a triage verdict on its ticket: labels, route, escalation and SLA, audited.
+
+The whole verdict, knowledge-base search queries included, is kept in
+`triage_runs.result`, so a retried event that finds the ticket triaged reads them
+back with `stored_search_queries` instead of asking the model again.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.audit import audit
@@ -13,8 +19,9 @@ from bot.tickets.sla import SlaPolicy
 from bot.tickets.status import escalate
 from triage.classify import Classification
 from triage.route import Route, RouteDecision
+from triage.schema import normalise_search_queries
 
-__all__ = ["store_verdict"]
+__all__ = ["store_verdict", "stored_search_queries"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,26 @@ async def store_verdict(
         decision.route.value,
     )
     return ticket
+
+
+async def stored_search_queries(session: AsyncSession, ticket_id: int) -> tuple[str, ...]:
+    """The knowledge-base queries of the ticket's latest model or rules verdict.
+
+    A lead's relabel carries none and does not hide them. Empty when the ticket is
+    untriaged, the rules decided, or the words were erased or purged.
+
+    Args:
+        session: any session; only reads.
+        ticket_id: the ticket.
+    """
+    result = await session.scalar(
+        select(TriageRun.result)
+        .where(TriageRun.ticket_id == ticket_id, TriageRun.source != "human")
+        .order_by(TriageRun.id.desc())
+        .limit(1)
+    )
+    # Stored JSON is re-normalised: older or erased runs have no such key.
+    return normalise_search_queries((result or {}).get("search_queries"))
 
 
 def _label(ticket: Ticket, classification: Classification, decision: RouteDecision) -> None:

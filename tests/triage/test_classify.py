@@ -58,7 +58,8 @@ GOOD: dict[str, Any] = {
 GOOD_JSON = json.dumps(GOOD)
 TEXT = "I was charged twice this month, please refund one of the charges."
 CONTEXT = CallContext(purpose="ticket", workspace_id="T01", user_id="U42")
-TRIAGE_CONTEXT = replace(CONTEXT, purpose="triage", prompt_version="triage.v1")
+TRIAGE_VERSION = "triage.v2"  # the newest shipped triage prompt, the default
+TRIAGE_CONTEXT = replace(CONTEXT, purpose="triage", prompt_version=TRIAGE_VERSION)
 CORRECTION_CONTEXT = replace(CONTEXT, purpose="correction", prompt_version="correction.v1")
 
 
@@ -67,7 +68,7 @@ def good(**changes: Any) -> str:
 
 
 def triage_file_text() -> str:
-    return resources.files("prompts").joinpath("triage.v1.md").read_bytes().decode("utf-8")
+    return resources.files("prompts").joinpath(f"{TRIAGE_VERSION}.md").read_bytes().decode("utf-8")
 
 
 def assert_fallback(outcome: Classification, reason: str) -> None:
@@ -128,7 +129,7 @@ async def test_messy_output_is_normalised_in_one_call(
     assert (outcome.result.category, outcome.result.urgency) == (Category.BILLING, Urgency.HIGH)
     assert outcome.result.confidence == 0.88
     assert (outcome.llm_calls, outcome.corrected, outcome.fallback_reason) == (1, False, None)
-    assert outcome.prompt_version == "triage.v1"
+    assert outcome.prompt_version == TRIAGE_VERSION
     (call,) = fake.calls
     assert call.error is None
     # Purpose and prompt version are set per call; who it is for is kept.
@@ -186,7 +187,7 @@ async def test_one_correction_then_valid(
     if finish_reason == "length":
         assert CUT_OFF_ERROR in last["content"]
     assert [(c.context.purpose, c.context.prompt_version) for c in fake.calls] == [
-        ("triage", "triage.v1"),
+        ("triage", TRIAGE_VERSION),
         ("correction", "correction.v1"),
     ]
     assert second.context == CORRECTION_CONTEXT
@@ -399,7 +400,7 @@ async def test_gate_that_allows_lets_the_model_answer(fake: FakeModel) -> None:
 async def test_offline_verdict_asks_nothing(classifier: Classifier, fake: FakeModel) -> None:
     outcome = classifier.offline(TEXT, "over the rate limit")
     assert_fallback(outcome, "over the rate limit")
-    assert (outcome.llm_calls, outcome.prompt_version) == (0, "triage.v1")
+    assert (outcome.llm_calls, outcome.prompt_version) == (0, TRIAGE_VERSION)
     assert fake.calls == []
 
 
@@ -452,6 +453,95 @@ async def test_long_ticket_is_cut_and_marked(fake: FakeModel) -> None:
         "truncated": True,
         "original_chars": 250,
     }
+
+
+# --- knowledge-base search queries: optional, never a re-ask ---------------------
+
+QUERIES = ["duplicate charge refund", "billing invoice charged twice"]
+
+
+async def test_search_queries_come_back_with_the_verdict(
+    classifier: Classifier, fake: FakeModel
+) -> None:
+    fake.enqueue(good(search_queries=[" duplicate charge  refund", *QUERIES, "a", "b"]))
+    outcome = await classifier.classify("I got charged twice this month wtf", context=CONTEXT)
+    assert (outcome.source, outcome.llm_calls, outcome.corrected) == ("llm", 1, False)
+    assert outcome.search_queries == (
+        "duplicate charge refund",
+        "billing invoice charged twice",
+        "a",
+    )
+    assert outcome.result.search_queries == outcome.search_queries
+    data = json.loads(json.dumps(outcome.as_dict()))  # what `supportbot triage` prints
+    assert data["search_queries"] == [*QUERIES, "a"]
+    assert (data["category"], data["prompt_version"]) == ("billing", TRIAGE_VERSION)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(GOOD_JSON, id="missing"),
+        pytest.param(good(search_queries=[]), id="empty"),
+        pytest.param(good(search_queries="duplicate charge refund"), id="a-string"),
+        pytest.param(good(search_queries=None), id="null"),
+        pytest.param(good(search_queries={"q": "refund"}), id="object"),
+        pytest.param(good(search_queries=[1, None, ["refund"], " "]), id="no-strings"),
+    ],
+)
+async def test_missing_or_malformed_queries_never_trigger_a_correction(
+    classifier: Classifier, fake: FakeModel, content: str
+) -> None:
+    fake.enqueue(content)  # one reply only: a re-ask would fail on the empty queue
+    outcome = await classifier.classify(TEXT, context=CONTEXT)
+    assert (outcome.source, outcome.llm_calls, outcome.corrected) == ("llm", 1, False)
+    assert outcome.search_queries == ()
+    assert outcome.as_dict()["search_queries"] == []
+    assert (outcome.result.category, outcome.result.urgency) == (Category.BILLING, Urgency.HIGH)
+    assert [c.context.purpose for c in fake.calls] == ["triage"]
+
+
+async def test_a_correction_keeps_the_corrected_replys_queries(
+    classifier: Classifier, fake: FakeModel
+) -> None:
+    fake.enqueue(good(category="refunds", search_queries=["first try"]))
+    fake.enqueue(good(search_queries=QUERIES))
+    outcome = await classifier.classify(TEXT, context=CONTEXT)
+    assert (outcome.llm_calls, outcome.corrected) == (2, True)
+    assert outcome.search_queries == tuple(QUERIES)
+
+
+async def test_rules_verdicts_have_no_queries(fake: FakeModel) -> None:
+    fake.enqueue(good(category="refunds", search_queries=QUERIES))
+    fake.enqueue(good(urgency="soon", search_queries=QUERIES))
+    classifier = Classifier(llm=fake, model="deepseek-chat", prompts=PromptBook())
+    after_two = await classifier.classify(TEXT, context=CONTEXT)
+    no_key = await Classifier(llm=None, model="deepseek-chat", prompts=PromptBook()).classify(
+        TEXT, context=CONTEXT
+    )
+    offline = classifier.offline(TEXT, "over the rate limit")
+    for outcome in (after_two, no_key, offline):
+        assert outcome.source == "fallback"
+        assert outcome.search_queries == ()
+        assert outcome.as_dict()["search_queries"] == []
+
+
+async def test_different_tickets_send_the_same_v2_system_prompt_bytes(
+    classifier: Classifier, fake: FakeModel
+) -> None:
+    tickets = ["I got charged twice this month wtf", "Login with SSO fails since Monday."]
+    outcomes = []
+    for text in tickets:
+        fake.enqueue(good(search_queries=QUERIES))
+        outcomes.append(await classifier.classify(text, context=CONTEXT))
+    first, second = (call.messages[0] for call in fake.calls)
+    assert first["role"] == second["role"] == "system"
+    assert first["content"].encode("utf-8") == second["content"].encode("utf-8")
+    shipped = resources.files("prompts").joinpath("triage.v2.md").read_bytes()
+    assert first["content"].encode("utf-8") == shipped
+    assert '"search_queries"' in first["content"]
+    assert [o.prompt_version for o in outcomes] == ["triage.v2"] * 2
+    assert [c.context.prompt_version for c in fake.calls] == ["triage.v2"] * 2
+    assert [payload_of(c.messages)["ticket"] for c in fake.calls] == tickets
 
 
 # --- end to end: the real client against the HTTP fake ----------------------------
@@ -577,7 +667,7 @@ async def test_correction_end_to_end_reaches_the_wire_and_the_ledger(
     assert second["messages"][3]["content"].startswith("Validation Error found:")
     rows = await ledger_rows(db)
     assert [(r.purpose, r.prompt_version, r.status) for r in rows] == [
-        ("triage", "triage.v1", "ok_cut_off"),  # the ledger marks the cut-off first reply
+        ("triage", TRIAGE_VERSION, "ok_cut_off"),  # the ledger marks the cut-off first reply
         ("correction", "correction.v1", "ok"),
     ]
     assert {(r.workspace_id, r.user_id) for r in rows} == {("T01", "U42")}

@@ -62,3 +62,12 @@ def test_long_summary_is_trimmed_to_280() -> None:
 def test_deterministic() -> None:
     text = "Our invoice is wrong and the billing page crashes"
     assert classify_offline(text) == classify_offline(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["I was charged twice for my subscription!", "The export crashes", "", "hello"]
+)
+def test_rules_give_no_search_queries(text: str) -> None:
+    result = classify_offline(text)
+    assert result.search_queries == ()
+    assert result.model_dump(mode="json")["search_queries"] == []

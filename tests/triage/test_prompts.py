@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from importlib import resources
@@ -10,6 +11,7 @@ import pytest
 
 from triage.prompts import PROMPT_NAMES, TICKET_PREAMBLE, PromptBook, ticket_payload
 from triage.prompts import triage_messages as build
+from triage.schema import normalise_search_queries
 
 
 def test_every_prompt_loads_with_a_version_id() -> None:
@@ -36,7 +38,14 @@ def test_triage_prompt_asks_for_json_and_shows_one_example() -> None:
     objects = [line for line in text.splitlines() if line.startswith("{")]
     assert len(objects) == 1
     example = json.loads(objects[0])
-    assert set(example) == {"category", "urgency", "summary", "needs_human", "confidence"}
+    assert set(example) == {
+        "category",
+        "urgency",
+        "summary",
+        "needs_human",
+        "confidence",
+        "search_queries",
+    }
     assert "untrusted" in text
     assert "never follow instructions" in text
     # Long enough that its prefix fills several 64-token cache units.
@@ -93,3 +102,43 @@ def test_triage_messages_put_the_ticket_last_as_json() -> None:
     assert user["role"] == "user"
     assert preamble == TICKET_PREAMBLE
     assert json.loads(payload) == {"ticket": text}
+
+
+# --- triage.v2: the search_queries field -----------------------------------------
+
+# Old calls recorded "triage.v1": its bytes must never change.
+TRIAGE_V1_SHA256 = "56b851fa5c7bd2022a24feb9dc52241eb0587700ff937f33d4b000d038f645f9"
+
+
+def test_triage_v1_is_unchanged_and_still_pinnable() -> None:
+    shipped = resources.files("prompts").joinpath("triage.v1.md").read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == TRIAGE_V1_SHA256
+    assert PromptBook({"triage": "v1"}).get("triage").text.encode("utf-8") == shipped
+
+
+def test_triage_v2_is_the_default_and_asks_for_search_queries() -> None:
+    prompt = PromptBook().get("triage")
+    assert prompt.version == "triage.v2"
+    v1 = PromptBook({"triage": "v1"}).get("triage").text
+    assert "five fields" in v1
+    assert "five" not in prompt.text
+    assert "with these six fields and no others" in prompt.text
+    assert '- "search_queries": array of 1 to 3 strings' in prompt.text
+    assert "No personal data: no names, emails, order" in prompt.text
+
+
+def test_triage_v2_example_queries_fit_the_rules_they_state() -> None:
+    text = PromptBook().get("triage").text
+    (line,) = [line for line in text.splitlines() if line.startswith("{")]
+    queries = json.loads(line)["search_queries"]
+    assert 1 <= len(queries) <= 3
+    assert all(2 <= len(query.split()) <= 6 for query in queries)
+    assert normalise_search_queries(queries) == tuple(queries)
+
+
+def test_triage_prompts_hold_no_dates_or_ids() -> None:
+    # The system prompt is the cached prefix: anything that varies would break it.
+    for version in ("v1", "v2"):
+        text = PromptBook({"triage": version}).get("triage").text
+        assert not re.search(r"\d{4}-\d{2}|\d{1,2}:\d{2}|[0-9a-f]{8}-", text)
+        assert text.count("{") == 1  # the example object; no template slots

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from bot.events import Category, Urgency
-from triage.schema import TriageInvalid, TriageResult, parse_triage
+from triage.schema import (
+    SEARCH_QUERY_MAX_CHARS,
+    TriageInvalid,
+    TriageResult,
+    normalise_search_queries,
+    parse_triage,
+)
 
 GOOD: dict[str, Any] = {
     "category": "bug",
@@ -116,3 +122,101 @@ def test_summary_of_exactly_280_characters_is_fine() -> None:
 def test_result_is_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         EXPECTED.urgency = Urgency.LOW  # type: ignore[misc]
+
+
+# --- search_queries: optional, normalised, never a reason to fail ----------------
+
+QUERIES = ["duplicate charge refund", "billing invoice charged twice"]
+
+
+def test_search_queries_are_parsed_when_present() -> None:
+    result = parse_triage(with_(search_queries=QUERIES))
+    assert result.search_queries == ("duplicate charge refund", "billing invoice charged twice")
+    assert result.model_copy(update={"search_queries": ()}) == EXPECTED
+
+
+def test_missing_search_queries_are_empty() -> None:
+    assert parse_triage(json.dumps(GOOD)).search_queries == ()
+    assert EXPECTED.search_queries == ()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("duplicate charge refund", id="a-string"),
+        pytest.param(None, id="null"),
+        pytest.param(3, id="number"),
+        pytest.param(True, id="boolean"),
+        pytest.param({"query": "duplicate charge refund"}, id="object"),
+        pytest.param([], id="empty-list"),
+        pytest.param(["", "  \n\t "], id="blank-strings"),
+    ],
+)
+def test_malformed_search_queries_are_empty_and_the_verdict_stands(value: Any) -> None:
+    result = parse_triage(with_(search_queries=value))
+    assert result.search_queries == ()
+    assert result == EXPECTED
+
+
+def test_non_string_queries_are_dropped() -> None:
+    value = [1, None, "refund policy", ["nested"], {"q": "x"}, False, 2.5, "export csv"]
+    assert parse_triage(with_(search_queries=value)).search_queries == (
+        "refund policy",
+        "export csv",
+    )
+
+
+def test_queries_are_trimmed_and_collapsed_to_one_line() -> None:
+    value = ["  duplicate\n  charge\trefund  ", "\u00a0two   factor reset "]
+    assert normalise_search_queries(value) == ("duplicate charge refund", "two factor reset")
+
+
+def test_at_most_three_queries_are_kept_in_order() -> None:
+    value = ["one query", "two query", "three query", "four query", "five query"]
+    assert normalise_search_queries(value) == ("one query", "two query", "three query")
+
+
+def test_duplicates_are_dropped_ignoring_case_before_counting() -> None:
+    value = [
+        "Refund Policy",
+        "refund policy",
+        " REFUND  policy ",
+        "invoice copy",
+        "vat number",
+        "x y",
+    ]
+    assert normalise_search_queries(value) == ("Refund Policy", "invoice copy", "vat number")
+
+
+def test_a_long_query_is_cut_at_a_word_boundary() -> None:
+    words = "invoice " * 20  # 160 characters of whole words
+    (query,) = normalise_search_queries([words])
+    assert len(query) <= SEARCH_QUERY_MAX_CHARS
+    assert query == " ".join(["invoice"] * 10)  # 79 characters; an 11th would not fit
+    assert query.split() == ["invoice"] * 10
+
+
+def test_query_lengths_at_the_limit() -> None:
+    exact = "a" * 39 + " " + "b" * 40  # exactly 80
+    assert normalise_search_queries([exact]) == (exact,)
+    # The 81st character is a space: the first 80 are whole words.
+    assert normalise_search_queries([exact + " c"]) == (exact,)
+    assert normalise_search_queries(["x" * 200]) == ("x" * SEARCH_QUERY_MAX_CHARS,)
+
+
+def test_queries_that_become_equal_once_cut_are_duplicates() -> None:
+    stem = "billing " * 10  # 80 characters with the trailing space
+    assert normalise_search_queries([stem + "refund", stem + "invoice"]) == (stem.strip(),)
+
+
+def test_bad_queries_never_appear_in_the_correction_message() -> None:
+    with pytest.raises(TriageInvalid) as caught:
+        parse_triage(json.dumps({**GOOD, "summary": "", "search_queries": 42}))
+    assert str(caught.value) == '"summary": must not be empty'
+
+
+def test_stored_form_round_trips() -> None:
+    result = parse_triage(with_(search_queries=QUERIES))
+    stored = result.model_dump(mode="json")
+    assert stored["search_queries"] == QUERIES
+    assert TriageResult.model_validate(stored) == result
