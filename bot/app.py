@@ -22,8 +22,10 @@ from bot.desk.actions import LeadActions
 from bot.desk.commands import CommandDesk
 from bot.desk.home import HomeDesk
 from bot.desk.leads import Leads
+from bot.desk.saved_answers import SavedAnswers
 from bot.events import Event, Platform
 from bot.flow.answers import Writer
+from bot.flow.grounding import Grounding
 from bot.flow.limits import Limits
 from bot.flow.messages import MessageFlow
 from bot.flow.replies import ThreadReplies
@@ -31,6 +33,7 @@ from bot.flow.service import SupportService
 from bot.flow.summaries import Summaries
 from bot.jobs import ALL_JOBS
 from bot.jobs.scheduler import JobContext, schedule
+from bot.knowledge.base import knowledge_base
 from bot.llm.client import DeepSeekClient
 from bot.llm.pricing import PriceTable
 from bot.llm.types import CallRecorder
@@ -144,6 +147,15 @@ class SupportApp:
             low_business_days=settings.leads.sla_low_business_days,
         )
         self.leads_channels = leads_channels = leads_channels_of(settings.leads)
+        self.knowledge = knowledge_base(settings.knowledge, self.database, clock=clock)
+        grounding = Grounding(
+            sessions=sessions,
+            knowledge=self.knowledge,
+            min_score=settings.knowledge.min_score,
+            max_sources=settings.knowledge.max_sources,
+            context_tokens=settings.knowledge.context_tokens,
+            requires_sources=settings.knowledge.answer_requires_sources,
+        )
         replies = ThreadReplies(
             sessions=sessions,
             outbox=self.outbox,
@@ -153,6 +165,7 @@ class SupportApp:
             summaries=self.summaries,
             context_chars=settings.llm.max_context_chars,
             sla=sla,
+            grounding=grounding,
             clock=clock,
         )
         messages = MessageFlow(
@@ -175,6 +188,9 @@ class SupportApp:
             "leads": leads_of(settings.leads),
             "clock": clock,
         }
+        self.drafts = saved = SavedAnswers(
+            knowledge=self.knowledge, redact=self.redactor.redact, **desk_parts
+        )
         self.service = SupportService(
             outbox=self.outbox,
             handlers={
@@ -182,7 +198,8 @@ class SupportApp:
                 "message_edited": messages.on_edited,
                 "message_deleted": messages.on_deleted,
                 "command_invoked": CommandDesk(**desk_parts).command,
-                "action_invoked": LeadActions(**desk_parts).action,
+                "action_invoked": LeadActions(on_resolved=saved.write_draft, **desk_parts).action,
+                "answer_approved": saved.approved,
                 "home_opened": HomeDesk(**desk_parts).home,
             },
         )
@@ -203,6 +220,8 @@ class SupportApp:
             stale_close_days=settings.leads.stale_close_days,
             retention_days=settings.privacy.retention_days,
             digest_hour_utc=settings.leads.digest_hour_utc,
+            knowledge=self.knowledge,
+            kb_refresh_daily=settings.knowledge.refresh_daily,
             clock=clock,
         )
         self._scheduler: AsyncIOScheduler | None = None

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "ActionInvoked",
     "Actor",
+    "AnswerApproved",
     "CardRef",
     "Category",
     "CommandInvoked",
@@ -33,6 +34,7 @@ __all__ = [
     "PostReply",
     "PublishHome",
     "Reply",
+    "SourceLink",
     "TicketAction",
     "TicketCard",
     "TicketStatus",
@@ -71,6 +73,8 @@ class TicketAction(StrEnum):
     REOPEN = "reopen"
     RECLASSIFY = "reclassify"
     ASK_REASONER = "ask-reasoner"
+    SAVE_ANSWER = "save-answer"
+    """Offered once a ticket is resolved: turn its thread into a knowledge-base Q&A."""
 
 
 class CommandName(StrEnum):
@@ -189,6 +193,17 @@ class ActionInvoked(_Incoming):
     reply_handle: str | None = None
 
 
+class AnswerApproved(_Incoming):
+    """A lead approved (and perhaps edited) the Q&A drafted from a resolved ticket."""
+
+    kind: Literal["answer_approved"] = "answer_approved"
+    actor: Actor
+    ticket_id: int
+    question: str
+    answer: str
+    reply_handle: str | None = None
+
+
 class HomeOpened(_Incoming):
     """Someone opened the bot's home (Slack App Home); leads see their queue there."""
 
@@ -197,7 +212,13 @@ class HomeOpened(_Incoming):
 
 
 Event = Annotated[
-    MessagePosted | MessageEdited | MessageDeleted | CommandInvoked | ActionInvoked | HomeOpened,
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | CommandInvoked
+    | ActionInvoked
+    | AnswerApproved
+    | HomeOpened,
     Field(discriminator="kind"),
 ]
 """Any incoming event; `kind` tells them apart when stored in the inbox."""
@@ -234,6 +255,18 @@ class _Outgoing(_Frozen):
     platform that de-duplicates sends."""
 
 
+class SourceLink(_Frozen):
+    """A knowledge-base page an answer cites (or suggests), shown under the text."""
+
+    number: int
+    """The `[n]` the answer's text uses for it."""
+    title: str
+    location: str
+    """Where it came from: a path relative to its folder (`guides/setup.md`) or a URL."""
+    url: str | None = None
+    """A link a person can open, when there is one."""
+
+
 class PostReply(_Outgoing):
     """Post text and/or a card in a place (usually a ticket's thread)."""
 
@@ -241,6 +274,8 @@ class PostReply(_Outgoing):
     place: Place
     text: str | None = None
     card: TicketCard | None = None
+    sources: tuple[SourceLink, ...] = ()
+    """Pages cited by (or suggested in) `text`, listed under it."""
     reply_handle: str | None = None
     """Set when this answers a command: the adapter replies through it, for all to see."""
 

@@ -1,5 +1,6 @@
-"""The admin commands (config, db, doctor, costs, tickets, forget, triage, eval); with
-`adapters/cli.py` (`run`, `chat`) the only place that turns errors into exit codes."""
+"""The admin commands (config, db, doctor, costs, tickets, forget, triage, eval, and
+`kb` in `bot/cli/kb.py`); with `adapters/cli.py` (`run`, `chat`) the only place that
+turns errors into exit codes."""
 
 from __future__ import annotations
 
@@ -248,7 +249,7 @@ async def _database(settings: Settings) -> AsyncIterator[Any]:
 
 
 @asynccontextmanager
-async def _app(settings: Settings) -> AsyncIterator[Any]:
+async def app_for(settings: Settings) -> AsyncIterator[Any]:
     """A migrated SupportApp for one admin command (imported late: `--help` stays fast)."""
     from bot.app import SupportApp
     from bot.store.migrate import upgrade
@@ -265,7 +266,7 @@ async def _triage(settings: Settings, text: str) -> dict[str, Any]:
     from bot.llm.types import CallContext
     from triage.route import route_of
 
-    async with _app(settings) as app:
+    async with app_for(settings) as app:
         found = await app.classifier.classify(text, context=CallContext(purpose="triage"))
     decision = route_of(found, text, settings.llm.reasoner_confidence_threshold)
     return {**found.as_dict(), "route": decision.route.value, "route_reason": decision.reason}
@@ -274,7 +275,7 @@ async def _triage(settings: Settings, text: str) -> dict[str, Any]:
 async def _forget(settings: Settings, user: str, platform: str | None) -> int:
     from bot.tickets.erasure import erase_user
 
-    async with _app(settings) as app:
+    async with app_for(settings) as app:
         now, actor = datetime.now(UTC), "cli:operator"
         return await erase_user(
             app.database.sessions, user_id=user, actor=actor, now=now, platform=platform
@@ -282,18 +283,25 @@ async def _forget(settings: Settings, user: str, platform: str | None) -> int:
 
 
 async def _tickets(settings: Settings, limit: int) -> list[dict[str, Any]]:
+    from bot.flow.grounding import latest_retrieval
     from bot.tickets.queries import newest_tickets
 
-    async with _app(settings) as app, app.database.sessions() as session:
-        return [ticket.as_row() for ticket in await newest_tickets(session, limit)]
+    async with app_for(settings) as app, app.database.sessions() as session:
+        return [
+            {**ticket.as_row(), "retrieval": await latest_retrieval(session, ticket.id)}
+            for ticket in await newest_tickets(session, limit)
+        ]
 
 
 async def _eval(settings: Settings, cases: list[Any]) -> Any:
     from triage.evaluate import run_eval, summarize
 
-    async with _app(settings) as app:
+    async with app_for(settings) as app:
         with click.progressbar(length=len(cases), label="triage", file=sys.stderr) as bar:
             records = await run_eval(
                 app.classifier, cases, on_progress=lambda done: bar.update(done - bar.pos)
             )
     return summarize(records)
+
+
+from bot.cli import kb as _kb  # noqa: E402, F401  (registers `supportbot kb`)

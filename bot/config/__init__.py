@@ -3,6 +3,7 @@
 from bot import ConfigError
 from bot.config.loader import CONFIG_ENV, load_section, load_settings
 from bot.config.sections import (
+    KnowledgeSettings,
     LeadsSettings,
     LlmSettings,
     PipelineSettings,
@@ -18,6 +19,7 @@ from bot.config.validators import comma_list, mask_url_password, url_of
 __all__ = [
     "CONFIG_ENV",
     "ConfigError",
+    "KnowledgeSettings",
     "LeadsSettings",
     "LlmSettings",
     "PipelineSettings",

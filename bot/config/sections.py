@@ -1,4 +1,5 @@
-"""The settings groups: llm, storage, pipeline, leads (and SLAs), privacy, serving.
+"""The settings groups: llm, storage, pipeline, leads (and SLAs), privacy, serving,
+knowledge.
 
 Each field has one flat name (`DEEPSEEK_API_KEY`, `SUPPORTBOT_SLA_HIGH_MINUTES`) and
 a short name (the same lower-cased without `supportbot_`) for TOML and overrides.
@@ -12,14 +13,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import field_validator as check
 
 from bot import ConfigError
-from bot.config.validators import comma_list, mask_url_password, url_of, url_password
+from bot.config.base import Section, setting
+from bot.config.knowledge import KnowledgeSettings
+from bot.config.validators import comma_list, url_of
 from bot.ops.redaction import Redactor
 
 __all__ = [
+    "KnowledgeSettings",
     "LeadsSettings",
     "LlmSettings",
     "PipelineSettings",
@@ -30,54 +34,6 @@ __all__ = [
     "StorageSettings",
     "setting",
 ]
-
-
-def setting(env: str, default: Any = None, **kwargs: Any) -> Any:
-    """A field read from `env` (any case), or from its short name in TOML and overrides."""
-    return Field(default, validation_alias=AliasChoices(env, short_name(env)), **kwargs)
-
-
-def short_name(env: str) -> str:
-    """`SUPPORTBOT_SLA_HIGH_MINUTES` -> `sla_high_minutes` (TOML keys, overrides)."""
-    return env.lower().removeprefix("supportbot_")
-
-
-class Section(BaseModel):
-    """A group of settings: frozen, validated once at startup."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True)
-
-    @classmethod
-    def env_name(cls, field: str) -> str:
-        """The environment variable that sets `field` (for messages to operators)."""
-        alias = cls.model_fields[field].validation_alias
-        assert isinstance(alias, AliasChoices)
-        return str(alias.choices[0])
-
-    def secret_values(self) -> list[str]:
-        """The raw values of every secret set in this group, passwords inside URLs too."""
-        values = self.__dict__.values()
-        secrets = [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
-        passwords = [url_password(v) for v in values if isinstance(v, str) and "://" in v]
-        return [*secrets, *(p for p in passwords if p)]
-
-    def masked(self) -> dict[str, str]:
-        """Effective values by environment name, secrets masked, for `supportbot config`."""
-        return {
-            self.env_name(field): _shown(getattr(self, field)) for field in type(self).model_fields
-        }
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, SecretStr):
-        return "********  (set)"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, str) and "://" in value:
-        return mask_url_password(value)  # gateways and proxies carry `user:pass@` too
-    return "" if value is None else str(value)
 
 
 class LlmSettings(Section):
@@ -250,6 +206,7 @@ class Settings(BaseModel):
     leads: LeadsSettings = Field(default_factory=LeadsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
 
     def sections(self) -> list[Section]:
         """The groups, in order."""

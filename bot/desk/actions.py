@@ -6,7 +6,9 @@ and is audited; a reclassification is also stored as a `human` triage run.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +42,12 @@ STATUS_CHANGES = {
 class LeadActions(DeskBase):
     """Applies lead button presses."""
 
+    def __init__(
+        self, *, on_resolved: Callable[[int], Awaitable[None]] | None = None, **parts: Any
+    ) -> None:
+        super().__init__(**parts)
+        self._on_resolved = on_resolved
+
     async def action(self, event: ActionInvoked) -> list[str]:
         """Apply a lead's button press; refuse and audit anyone else."""
         now, target = self._clock(), f"ticket:{event.ticket_id}"
@@ -67,6 +75,8 @@ class LeadActions(DeskBase):
             return [refused]
         if event.action is TicketAction.ASK_REASONER:
             return [await self._ask_reasoner(event, ticket)]
+        if event.action is TicketAction.SAVE_ANSWER:  # the adapters open a form for this
+            return [await self._say(event, copy.SAVE_ANSWER_USE_FORM)]
         if done:  # a retry of this very press: finish its card updates and note
             return await self._after_change(event)
         if event.action is TicketAction.RECLASSIFY:
@@ -75,7 +85,12 @@ class LeadActions(DeskBase):
             problem = await self._transition(event, now)
         if problem:
             return [await self._say(event, problem)]
-        return await self._after_change(event)
+        keys = await self._after_change(event)
+        if event.action is TicketAction.RESOLVE and self._on_resolved is not None:
+            await self._outbox.flush(keys)  # the lead sees the change before the draft is written
+            await self._on_resolved(event.ticket_id)
+            return []
+        return keys
 
     async def _transition(self, event: ActionInvoked, now: datetime) -> str | None:
         async with self._sessions.begin() as session:

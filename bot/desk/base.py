@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.desk.leads import Leads
-from bot.events import ActionInvoked, Actor, CommandInvoked, Ephemeral, PostReply
+from bot.events import ActionInvoked, Actor, AnswerApproved, CommandInvoked, Ephemeral, PostReply
 from bot.flow.answers import Writer
 from bot.flow.summaries import Summaries
 from bot.pipeline.keys import command_reply_key
@@ -51,7 +51,7 @@ class DeskBase:
 
     async def _refuse(
         self,
-        event: CommandInvoked | ActionInvoked,
+        event: CommandInvoked | ActionInvoked | AnswerApproved,
         text: str,
         *,
         action: str,
@@ -71,7 +71,11 @@ class DeskBase:
         return await self._say(event, text)
 
     async def _say(
-        self, event: CommandInvoked | ActionInvoked, text: str, *, public: bool = False
+        self,
+        event: CommandInvoked | ActionInvoked | AnswerApproved,
+        text: str,
+        *,
+        public: bool = False,
     ) -> str:
         key = command_reply_key(event)
         reply: PostReply | Ephemeral

@@ -41,6 +41,35 @@ def escalated_note(ticket_id: int) -> str:
     )
 
 
+NOT_IN_DOCS = "the docs don't cover it (nothing relevant found, or the model abstained)"
+SUGGESTIONS_INTRO = "While you wait, these pages may help:"
+
+
+def not_in_docs_note(ticket_id: int) -> str:
+    """What the requester hears when the docs don't answer their question."""
+    return (
+        f"Thanks, this is ticket #{ticket_id}. I couldn't find this in our docs, so I've "
+        "passed it to the support team; a person will follow up in this thread."
+    )
+
+
+def suggestions(ticket_id: int, passages: list[tuple[int, str]]) -> str:
+    """The escalation note with no model to answer: the best pages' first lines."""
+    lines = [escalated_note(ticket_id), "", SUGGESTIONS_INTRO]
+    lines += [f"[{number}] {passage}" for number, passage in passages]
+    return "\n".join(lines)
+
+
+def answer_saved(ticket_id: int, title: str) -> str:
+    """The lead's confirmation that a resolved ticket became a knowledge-base answer."""
+    return f"Saved ticket #{ticket_id} as an answer: “{title}”. The bot will use it from now on."
+
+
+SAVE_ANSWER_INVALID = "Both the question and the answer need some text (at most 4,000 characters)."
+SAVE_ANSWER_NOT_RESOLVED = "Only resolved tickets can be saved as answers."
+SAVE_ANSWER_USE_FORM = "Press Save as answer on the ticket's card to review and save its answer."
+
+
 def held_by_lead(ticket_id: int, *, claimed: bool) -> str:
     """A mention in a thread a person already has."""
     holder = "The lead who claimed it" if claimed else "A person from the team"
@@ -136,6 +165,7 @@ ACTION_LABELS: dict[TicketAction, str] = {
     TicketAction.REOPEN: "Reopen",
     TicketAction.RECLASSIFY: "Reclassify",
     TicketAction.ASK_REASONER: "Ask reasoner",
+    TicketAction.SAVE_ANSWER: "Save as answer",
 }
 """How each lead action reads on a button, on every platform."""
 

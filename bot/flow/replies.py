@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import MessagePosted, Notify, Place, PostReply
 from bot.flow import copy
-from bot.flow.answers import Writer
+from bot.flow.answers import Reply, Writer, abstained
+from bot.flow.grounding import Found, Grounding, Outcome
 from bot.flow.summaries import Summaries
+from bot.knowledge.citations import cite
 from bot.pipeline.keys import answer_key, brief_key, card_key, escalation_key
 from bot.pipeline.outbox import Outbox
 from bot.store.audit import who
@@ -37,6 +40,11 @@ from triage.route import Route
 
 __all__ = ["ThreadReplies"]
 
+
+def _reason_name(reason: str) -> str:
+    return "not_in_docs" if reason == copy.NOT_IN_DOCS else "no_answer"
+
+
 log = logging.getLogger(__name__)
 
 
@@ -54,9 +62,11 @@ class ThreadReplies:
         summaries: Summaries | None = None,
         context_chars: int = 12000,
         sla: SlaPolicy | None = None,
+        grounding: Grounding | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
+        self._grounding = grounding
         self.outbox = outbox
         self._writer = writer
         self._leads_channels = leads_channels
@@ -95,20 +105,36 @@ class ThreadReplies:
             await self._summaries.refresh(ticket.id)
             async with self._sessions() as session:
                 summary = await latest_summary(session, ticket.id)
+        found = await self._grounding.find(ticket, event.text) if self._grounding else None
+        if found is not None and found.required and not found.sources:
+            return await self._abstain(ticket, event, found)
+        context = call_context(ticket, "answer", event.author.user_id)
+        if found is not None and found.sources:
+            context = replace(context, retrieved_chunks=found.chunks, retrieved_tokens=found.tokens)
         reply = await self._writer.answer(
             facts_of(ticket),
             lines,
             summary.text if summary else None,
             deep=deep,
-            context=call_context(ticket, "answer", event.author.user_id),
+            context=context,
+            sources=found.sources if found else None,
         )
         if not reply.from_model:
             return await self._hand_over(ticket, event)
+        if found is not None and found.sources and abstained(reply.text):
+            return await self._abstain(ticket, event, found)
+        await self._post_answer(ticket, key, reply, found)
+        return [key]
+
+    async def _post_answer(
+        self, ticket: Ticket, key: str, reply: Reply, found: Found | None
+    ) -> None:
+        text, links = cite(reply.text, found.sources) if found else (reply.text, ())
         async with self._sessions.begin() as session:
             added = await self.outbox.add(
                 session,
                 key,
-                PostReply(place=place_of(ticket), text=reply.text),
+                PostReply(place=place_of(ticket), text=text, sources=links),
                 ticket_id=ticket.id,
             )
             if added:
@@ -117,40 +143,67 @@ class ThreadReplies:
                     await session.get_one(Ticket, ticket.id),
                     message_id=f"bot:{key}",
                     author_id="bot",
-                    text=reply.text,
+                    text=text,
                     is_bot=True,
                     posted_at=self._clock(),
                     reasoning=reply.reasoning,
                 )
-        return [key]
+        if found is not None and self._grounding is not None:
+            await self._grounding.record(ticket.id, Outcome.ANSWERED, found)
 
-    async def _hand_over(self, ticket: Ticket, event: MessagePosted) -> list[str]:
-        """Triage said answer, but no answer could be written: escalate with the card,
-        so the requester is never told "a person will follow up" with no person told."""
+    async def _abstain(self, ticket: Ticket, event: MessagePosted, found: Found) -> list[str]:
+        """The docs don't answer this: say so and hand the ticket to a person."""
+        assert self._grounding is not None
+        await self._grounding.record(ticket.id, Outcome.ABSTAINED, found)
+        log.info("ticket.abstained ticket=%s retrieved=%s", ticket.id, len(found.retrieved))
+        return await self._hand_over(
+            ticket, event, reason=copy.NOT_IN_DOCS, note=copy.not_in_docs_note(ticket.id)
+        )
+
+    async def _hand_over(
+        self,
+        ticket: Ticket,
+        event: MessagePosted,
+        *,
+        reason: str = copy.NO_ANSWER,
+        note: str | None = None,
+    ) -> list[str]:
+        """Triage said answer, but no answer could (or should) be written: escalate with
+        the card, so the requester is never told "a person will follow up" with no
+        person told."""
         async with self._sessions.begin() as session:
             row = await session.get_one(Ticket, ticket.id, with_for_update=True)
-            if escalate(session, row, sla=self._sla, now=self._clock(), reason=copy.NO_ANSWER):
-                row.route_reason = copy.NO_ANSWER
+            if escalate(session, row, sla=self._sla, now=self._clock(), reason=reason):
+                row.route_reason = reason
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, ticket.id)
-        log.warning("ticket.escalated ticket=%s reason=no_answer", ticket.id)
-        return await self.escalate(ticket, event)
+        log.warning("ticket.escalated ticket=%s reason=%s", ticket.id, _reason_name(reason))
+        return await self.escalate(ticket, event, note=note)
 
     async def escalate(
-        self, ticket: Ticket, event: MessagePosted, *, quiet: bool = False
+        self,
+        ticket: Ticket,
+        event: MessagePosted,
+        *,
+        quiet: bool = False,
+        note: str | None = None,
     ) -> list[str]:
-        """Card in the thread, a note to the user (unless `quiet`), a card to the leads."""
+        """Card in the thread, a note to the user (unless `quiet`), a card to the leads.
+
+        With no model to answer (no key, budget spent, a failed call), the note lists
+        the docs pages that may help.
+        """
         place = place_of(ticket)
         note_key = answer_key(event)
         leads_key = escalation_key(ticket.id)
-        note = copy.escalated_note(ticket.id)
+        reply = PostReply(place=place, text=note or copy.escalated_note(ticket.id))
+        if note is None and not quiet and not await self.outbox.has(note_key):
+            reply = await self._with_suggestions(ticket, event, reply)
         leads = self._leads_place(ticket)
         async with self._sessions.begin() as session:
             card_key = await self._add_card(session, ticket)
             if not quiet:
-                await self.outbox.add(
-                    session, note_key, PostReply(place=place, text=note), ticket_id=ticket.id
-                )
+                await self.outbox.add(session, note_key, reply, ticket_id=ticket.id)
             if leads is not None:
                 text = copy.escalation_notice(
                     ticket.id, ticket.urgency, ticket.category, ticket.route_reason or ""
@@ -170,6 +223,20 @@ class ThreadReplies:
         elif self._human_brief and not quiet:
             keys.append(await self._brief(ticket, leads, event.author.user_id))
         return keys
+
+    async def _with_suggestions(
+        self, ticket: Ticket, event: MessagePosted, reply: PostReply
+    ) -> PostReply:
+        if self._grounding is None:
+            return reply
+        if await self._writer.available(call_context(ticket, "answer", event.author.user_id)):
+            return reply  # a person was asked for on purpose; the model could have answered
+        found = await self._grounding.suggestions(ticket, event.text)
+        if found is None:
+            return reply
+        passages, links = found
+        text = copy.suggestions(ticket.id, passages)
+        return reply.model_copy(update={"text": text, "sources": links})
 
     async def notify_leads(self, ticket: Ticket, key: str, text: str) -> str:
         """A one-off notice to the ticket's leads channel, once per key."""

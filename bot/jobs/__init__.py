@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.jobs.digest import DIGEST
+from bot.jobs.kb_refresh import KB_REFRESH
 from bot.jobs.retention import RETENTION
 from bot.jobs.scheduler import Job
 from bot.jobs.sla_reminders import SLA_REMINDERS
@@ -10,5 +11,5 @@ from bot.jobs.stale import STALE_TICKETS
 
 __all__ = ["ALL_JOBS"]
 
-ALL_JOBS: tuple[Job, ...] = (SLA_REMINDERS, STALE_TICKETS, DIGEST, RETENTION)
+ALL_JOBS: tuple[Job, ...] = (SLA_REMINDERS, STALE_TICKETS, DIGEST, RETENTION, KB_REFRESH)
 """Every job the bot runs, for the wiring to schedule."""

@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.knowledge.base import KnowledgeBase
 from bot.pipeline.outbox import Outbox
 from bot.store.models import JobRun, utcnow
 from bot.tickets.leads_channels import LeadsChannels
@@ -44,6 +45,8 @@ class JobContext:
     stale_close_days: float = 4.0
     retention_days: int = 90
     digest_hour_utc: int = 9
+    knowledge: KnowledgeBase | None = None
+    kb_refresh_daily: bool = True
     clock: Callable[[], datetime] = utcnow
 
 

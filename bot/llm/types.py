@@ -19,6 +19,10 @@ class CallContext:
     workspace_id: str | None = None
     user_id: str | None = None
     prompt_version: str | None = None
+    retrieved_chunks: int = 0
+    """Knowledge-base passages in the prompt (an answer's sources)."""
+    retrieved_tokens: int = 0
+    """About how many prompt tokens those passages added."""
 
 
 @dataclass(frozen=True, kw_only=True)

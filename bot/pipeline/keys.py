@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.events import ActionInvoked, CommandInvoked, HomeOpened, MessagePosted
+from bot.events import ActionInvoked, AnswerApproved, CommandInvoked, HomeOpened, MessagePosted
 
 __all__ = [
     "answer_key",
@@ -29,7 +29,7 @@ __all__ = [
     "stale_warn_key",
 ]
 
-DeskEvent = CommandInvoked | ActionInvoked | HomeOpened
+DeskEvent = CommandInvoked | ActionInvoked | AnswerApproved | HomeOpened
 
 
 def answer_key(event: MessagePosted) -> str:

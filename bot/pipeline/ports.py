@@ -1,4 +1,4 @@
-"""The two doors between adapters and the core.
+"""The doors between adapters and the core.
 
 An adapter hands events in through `Intake` (before it acknowledges the platform)
 and the outbox sends replies out through the adapter's `Outlet`. Defined here, on
@@ -8,11 +8,12 @@ them for adapter authors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from bot.events import Event, Reply
+from bot.events import Actor, Event, Place, Reply
 
-__all__ = ["Intake", "Outlet"]
+__all__ = ["AnswerDraft", "Drafts", "Intake", "Outlet"]
 
 
 class Intake(Protocol):
@@ -32,4 +33,27 @@ class Outlet(Protocol):
         Raises:
             bot.DeliveryFailed: the platform refused or could not be reached.
         """
+        ...
+
+
+@dataclass(frozen=True)
+class AnswerDraft:
+    """A question and answer drafted from a resolved ticket, for a lead to edit."""
+
+    ticket_id: int
+    question: str
+    answer: str
+
+
+class Drafts(Protocol):
+    """How an adapter fetches the draft a "Save as answer" form opens with.
+
+    Read synchronously while the platform waits (a Slack trigger or a Discord
+    interaction lasts 3 seconds), so it never calls a model: the draft was written
+    when the ticket was resolved, or is made from the thread on the spot.
+    """
+
+    async def draft_for(self, actor: Actor, place: Place, ticket_id: int) -> AnswerDraft | None:
+        """The draft for `ticket_id`, or None when `actor` may not save it (not a lead,
+        another workspace's ticket, a ticket not resolved)."""
         ...

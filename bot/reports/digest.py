@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import TicketStatus
 from bot.reports.costs import cost_report
+from bot.store.kb_tables import Retrieval
 from bot.store.models import Ticket, TriageRun
 from bot.tickets.sla import SlaPolicy
 from bot.tickets.status import FINISHED
@@ -36,6 +37,8 @@ class Digest:
     fallback_rate: float | None = None
     triage_accuracy: float | None = None
     reviewed: int = 0
+    docs_outcomes: Counter[str] = field(default_factory=Counter)
+    """Answers by how they used the docs: answered (with sources), abstained, suggested."""
 
     def render(self) -> str:
         """The digest as the text posted to the leads channel."""
@@ -65,6 +68,9 @@ class Digest:
                 f"Spend by purpose: {money(self.spend_by_purpose)}",
                 f"Fallback rate: {share(self.fallback_rate)}; triage accuracy: "
                 f"{share(self.triage_accuracy)} ({self.reviewed} relabelled by leads)",
+                f"From the docs: {self.docs_outcomes['answered']} answered with sources, "
+                f"{self.docs_outcomes['abstained']} not in the docs (to a person), "
+                f"{self.docs_outcomes['suggested']} pages suggested with no model",
             ]
         )
 
@@ -103,6 +109,12 @@ async def build_digest(
                 .order_by(TriageRun.id)
             )
         ).all()
+        outcomes = (
+            await session.scalars(
+                select(Retrieval.outcome).where(Retrieval.ticket_id.in_([t.id for t in tickets]))
+            )
+        ).all()
+    digest.docs_outcomes.update(outcomes)
     minutes = []
     for ticket in tickets:
         digest.by_category[ticket.category or "untriaged"] += 1

@@ -44,6 +44,8 @@ class SqlCallRecorder:
             request_id=attempt.request_id,
             workspace_id=ctx.workspace_id,
             user_id=ctx.user_id,
+            retrieved_chunks=ctx.retrieved_chunks,
+            retrieved_tokens=ctx.retrieved_tokens,
             created_at=attempt.started_at,
         )
         async with self._sessions.begin() as session:

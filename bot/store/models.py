@@ -209,6 +209,10 @@ class LlmCall(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     workspace_id: Mapped[str | None] = mapped_column(String(64))
     user_id: Mapped[str | None] = mapped_column(String(64))
+    retrieved_chunks: Mapped[int] = mapped_column(default=0)
+    """Knowledge-base passages the prompt carried (an answer's sources)."""
+    retrieved_tokens: Mapped[int] = mapped_column(default=0)
+    """About how many prompt tokens those passages added."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -274,3 +278,7 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(64))
     ran_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The knowledge base's tables share this metadata; imported last, as they build on Base.
+from bot.store import kb_tables  # noqa: E402, F401

@@ -24,7 +24,7 @@ ACTIONS_BY_STATUS: dict[str, tuple[TicketAction, ...]] = {
         TicketAction.RECLASSIFY,
         TicketAction.ASK_REASONER,
     ),
-    TicketStatus.RESOLVED: (TicketAction.REOPEN,),
+    TicketStatus.RESOLVED: (TicketAction.REOPEN, TicketAction.SAVE_ANSWER),
     TicketStatus.CLOSED: (TicketAction.REOPEN,),
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Place
+from bot.knowledge.base import forget_saved_answers
 from bot.store.audit import audit
 from bot.store.models import InboxItem, LlmCall, Message, Ticket
 from bot.tickets.purge import purge_older_than
@@ -165,6 +166,7 @@ async def erase_user(
             update(LlmCall).where(*calls).values(error=None).execution_options(**NO_SYNC)
         )
         await erase_copies(session, texts, derived)
+        await forget_saved_answers(session, user_id)  # also those whose ticket was purged
         audit(
             session,
             actor=actor,

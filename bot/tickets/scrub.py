@@ -14,10 +14,12 @@ import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Text, cast, or_, select, update
+from sqlalchemy import JSON, Column, ColumnElement, Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.knowledge.vectors import bump_revision
 from bot.pipeline.keys import event_reply_key
+from bot.store.kb_tables import KbDocument, KbDraft
 from bot.store.models import (
     Base,
     InboxItem,
@@ -155,6 +157,7 @@ async def replace_copies(
     changed = 0
     for column in text_columns() if columns is None else columns:
         table = column.table
+        key = next(iter(table.primary_key.columns))  # `id`, or `ticket_id` for drafts
         is_json = isinstance(column.type, JSON)
         searched = cast(column, Text) if is_json else column
         patterns = sorted(
@@ -165,14 +168,14 @@ async def replace_copies(
         ids: set[int] = set()
         for chunk in _chunks(patterns):
             like = or_(*(searched.contains(p, autoescape=True) for p in chunk))
-            ids.update((await session.scalars(select(table.c.id).where(like, *where))).all())
+            ids.update((await session.scalars(select(key).where(like, *where))).all())
         for batch in _chunks(sorted(ids)):
-            rows = await session.execute(select(table.c.id, column).where(table.c.id.in_(batch)))
+            rows = await session.execute(select(key, column).where(key.in_(batch)))
             for row_id, value in rows.all():
                 new = _replace(value, ordered)
                 if new != value:
                     await session.execute(
-                        update(table).where(table.c.id == row_id).values({column.name: new})
+                        update(table).where(key == row_id).values({column.name: new})
                     )
                     changed += 1
     return changed
@@ -240,6 +243,11 @@ async def erase_derived(session: AsyncSession, ticket_ids: Collection[int]) -> s
     )
     for statement in statements:
         await session.execute(statement.execution_options(**NO_SYNC))
+    # Drafts and saved answers are made from the thread: they go whole, not blanked.
+    await session.execute(delete(KbDraft).where(KbDraft.ticket_id.in_(ids)))
+    saved = await session.execute(delete(KbDocument).where(KbDocument.ticket_id.in_(ids)))
+    if saved.rowcount:  # type: ignore[attr-defined]
+        await bump_revision(session)
     for run_id, result in (
         await session.execute(
             select(TriageRun.id, TriageRun.result).where(TriageRun.ticket_id.in_(ids))
