@@ -3,8 +3,8 @@
 An adapter translates platform payloads into `bot.events` and hands them to
 `Intake.submit()` before acknowledging the platform; it renders the core's neutral
 replies through its `Outlet.deliver()`. It never touches the database or the model.
-The `Intake` and `Outlet` protocols are defined by the core (`bot.pipeline.ports`), the
-one side both know.
+The `Intake`, `Outlet` and `Drafts` protocols are defined by the core
+(`bot.pipeline.ports`), the one side both know.
 """
 
 from __future__ import annotations
@@ -12,9 +12,17 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, UpdateCard
-from bot.pipeline.ports import Intake, Outlet
+from bot.pipeline.ports import AnswerDraft, Drafts, Intake, Outlet
 
-__all__ = ["Adapter", "Intake", "Outlet", "OutletBase", "split_text"]
+__all__ = [
+    "Adapter",
+    "AnswerDraft",
+    "Drafts",
+    "Intake",
+    "Outlet",
+    "OutletBase",
+    "split_text",
+]
 
 
 class Adapter(Protocol):

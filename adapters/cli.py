@@ -107,7 +107,7 @@ async def _chat(settings: Settings) -> None:
         click.echo("supportbot terminal channel. Type your question; /help lists commands.")
         if app.offline:
             click.echo(OFFLINE_NOTE)
-        await ConsoleChannel(app.intake, settlements.wait).run()
+        await ConsoleChannel(app.intake, settlements.wait, drafts=app.drafts).run()
 
 
 def main() -> None:

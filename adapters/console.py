@@ -1,8 +1,9 @@
 """The terminal channel: try the whole support flow with no platform account.
 
 Each line you type is a message to the bot. The first opens a ticket and you stay in
-its thread until `/new`. Cards, answers, escalations and command answers print the
-way Slack and Discord show them; the terminal user is a support lead.
+its thread until `/new`. Cards, answers (with the pages they cite), escalations and
+command answers print the way Slack and Discord show them; the terminal user is a
+support lead. `/save N` is Slack's "Save as answer" form as two prompts.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from adapters.base import Intake, OutletBase
+from adapters.base import Drafts, Intake, OutletBase
 from bot.events import (
     ActionInvoked,
     Actor,
+    AnswerApproved,
     CommandInvoked,
     CommandName,
     Ephemeral,
@@ -30,17 +32,22 @@ from bot.events import (
     Place,
     Platform,
     PostReply,
+    SourceLink,
     TicketAction,
     TicketCard,
     UpdateCard,
 )
+from bot.flow import copy
 from bot.flow.copy import ACTION_LABELS, COMMAND_HELP
 
-__all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card"]
+__all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card", "render_sources"]
 
 WORKSPACE, CHANNEL = "local", "terminal"
-# Typed as `/ask N`: the one action whose name is too long to type.
-SHORT_NAMES = {"ask": TicketAction.ASK_REASONER}
+# Typed as `/ask N` and `/save N`: actions whose names are long to type (both work).
+SHORT_NAMES = {"ask": TicketAction.ASK_REASONER, "save": TicketAction.SAVE_ANSWER}
+REFUSED = copy.SAVE_ANSWER_REFUSED
+NOT_AVAILABLE = copy.SAVE_ANSWER_UNAVAILABLE
+KEEP = "[Enter keeps it]:"
 _ARGS = {TicketAction.RECLASSIFY: "N category[:urgency]"}
 HELP = "\n".join(
     [
@@ -51,7 +58,9 @@ HELP = "\n".join(
         + "  ".join(
             f"/{next((k for k, v in SHORT_NAMES.items() if v is a), a)} {_ARGS.get(a, 'N')}"
             for a in TicketAction
+            if a is not TicketAction.SAVE_ANSWER  # on a line of its own, below
         ),
+        "  /save N               edit a resolved ticket's question and answer, then save them",
         "  /quit                 leave (Ctrl-D works too)",
     ]
 )
@@ -61,6 +70,17 @@ def _action(name: str) -> TicketAction | None:
     if name in SHORT_NAMES:
         return SHORT_NAMES[name]
     return TicketAction(name) if name in set(TicketAction) else None
+
+
+def _save_target(line: str) -> int | None:
+    """The ticket of `/save N` (or `/save-answer N`); None for any other line."""
+    words = line.split()
+    if len(words) < 2 or not words[0].startswith("/"):
+        return None
+    if _action(words[0][1:].lower()) is not TicketAction.SAVE_ANSWER:
+        return None
+    number = words[1].lstrip("#")
+    return int(number) if number.isdigit() else None
 
 
 def render_card(card: TicketCard) -> list[str]:
@@ -81,6 +101,11 @@ def render_card(card: TicketCard) -> list[str]:
     ]
 
 
+def render_sources(sources: tuple[SourceLink, ...]) -> list[str]:
+    """The pages an answer cites, numbered as its text cites them, with a link if any."""
+    return [f"[{s.number}] {s.title} — {s.url or s.location}" for s in sources]
+
+
 class ConsoleOutlet(OutletBase):
     """Prints replies; message ids are local counters."""
 
@@ -94,11 +119,13 @@ class ConsoleOutlet(OutletBase):
         self._out.flush()
 
     async def post_reply(self, reply: PostReply) -> str:
-        """Print the card boxed, then the text as the bot's lines."""
+        """Print the card boxed, then the text as the bot's lines, then its sources."""
         if reply.card is not None:
             self._print(render_card(reply.card))
         if reply.text:
             self._print(_bot_lines(reply.text))
+        if reply.sources:
+            self._print(render_sources(reply.sources), prefix="       ")  # under the text
         return f"console-out-{next(self._ids)}"
 
     async def notify(self, reply: Notify) -> str:
@@ -137,9 +164,11 @@ class ConsoleChannel:
         read_line: Callable[[], str] | None = None,
         out: TextIO = sys.stdout,
         user: str = "you",
+        drafts: Drafts | None = None,
     ) -> None:
         self._intake = intake
         self._wait = wait
+        self._drafts = drafts
         self._read_line = read_line or sys.stdin.readline
         self._out = out
         self._actor = Actor(platform=Platform.CONSOLE, user_id=user, display_name=user)
@@ -153,14 +182,19 @@ class ConsoleChannel:
             thread_id=self._thread,
         )
 
+    async def _next_line(self) -> str:
+        """The next line typed; "" at EOF (an empty line is "\\n")."""
+        return await asyncio.get_running_loop().run_in_executor(None, self._read_line)
+
     async def run(self) -> None:
         """Read until EOF or /quit."""
-        loop = asyncio.get_running_loop()
         while True:
-            line = await loop.run_in_executor(None, self._read_line)
+            line = await self._next_line()
             if not line or line.strip() in ("/quit", "/exit"):
                 return
-            event = self._event(line.rstrip("\n"))
+            line = line.rstrip("\n")
+            saving = _save_target(line)  # the lead edits the draft before it is submitted
+            event = await self._approved(saving) if saving is not None else self._event(line)
             if event is not None:
                 await self._intake.submit(event)
                 await self._wait(event.event_id)
@@ -197,6 +231,40 @@ class ConsoleChannel:
             )
         self._say(HELP)
         return None
+
+    async def _approved(self, ticket_id: int) -> AnswerApproved | None:
+        """Show the draft of `ticket_id`, let the lead edit each part, and approve it."""
+        if self._drafts is None:
+            self._say(NOT_AVAILABLE)
+            return None
+        draft = await self._drafts.draft_for(self._actor, self._place(), ticket_id)
+        if draft is None:
+            self._say(REFUSED)
+            return None
+        self._say(f"Draft from ticket #{ticket_id}:\nQuestion: {draft.question}")
+        self._say(f"Answer: {draft.answer}")
+        question = await self._edited("Question", draft.question)
+        answer = await self._edited("Answer", draft.answer) if question else None
+        if not (question and answer):
+            self._say("Not saved: it needs a question and an answer.")
+            return None
+        return AnswerApproved(
+            event_id=_id(),
+            place=self._place(),
+            actor=self._actor,
+            ticket_id=ticket_id,
+            question=question,
+            answer=answer,
+        )
+
+    async def _edited(self, label: str, kept: str) -> str | None:
+        """A new text for one part, or `kept` on Enter; None at EOF."""
+        print(f"{label} {KEEP} ", end="", file=self._out)
+        self._out.flush()
+        line = await self._next_line()
+        if not line:
+            return None
+        return line.strip() or kept.strip()
 
     def _message(self, text: str) -> MessagePosted:
         message_id = f"{time.time():.6f}"

@@ -149,6 +149,7 @@ async def _start_slack(
         leads=app.settings.leads,
         intake=app.intake,
         on_ack=app.metrics.ack_seconds.labels("slack").observe,
+        drafts=app.drafts,
     )
     adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
     adapter.add_route("/healthz", health_handler(app.healthy))  # 503 while the bot cannot work
@@ -177,6 +178,7 @@ async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops
         leads=app.settings.leads,
         intake=app.intake,
         on_ack=app.metrics.ack_seconds.labels("discord").observe,
+        drafts=app.drafts,
     )
     app.attach(Platform.DISCORD, adapter.outlet)
     try:

@@ -3,7 +3,9 @@
 Every handler first hands its event to the core (which commits it to the inbox),
 then answers Discord: interactions are deferred well inside their 3 seconds and
 finished later with a follow-up. The same message seen twice (a gateway replay or
-resume) is one inbox row, so one ticket.
+resume) is one inbox row, so one ticket. "Save as answer" is the exception: the press
+is answered with a form (its draft read from `Drafts`, which is fast), and the form's
+submit is the event.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from discord import app_commands
 
 from adapters.base import Intake
 from adapters.discord.commands import support_group
+from adapters.discord.forms import SaveAnswerForms
 from adapters.discord.outlet import DiscordOutlet
 from adapters.discord.render import make_ticket_items
 from adapters.discord.settings import DiscordSettings
@@ -31,9 +34,11 @@ from adapters.discord.to_event import (
     from_edit,
     from_message,
     parse_custom_id,
+    save_press,
 )
 from bot import AdapterStartError
 from bot.config import LeadsSettings
+from bot.pipeline.ports import Drafts
 
 __all__ = ["DiscordAdapter", "DiscordStartError", "intents"]
 
@@ -71,10 +76,12 @@ class DiscordAdapter:
         gateway_url: str | None = None,
         guild_ready_timeout: float = 2.0,
         on_ack: Callable[[float], None] | None = None,
+        drafts: Drafts | None = None,
     ) -> None:
         _point_at(api_url, gateway_url)
         self._on_ack = on_ack
         self._intake = intake
+        self._forms = SaveAnswerForms(intake, drafts, on_ack)
         self._token = token
         self._global_commands = global_commands
         if shard_count or shard_ids:
@@ -103,8 +110,10 @@ class DiscordAdapter:
         intake: Intake,
         guild_ready_timeout: float = 2.0,
         on_ack: Callable[[float], None] | None = None,
+        drafts: Drafts | None = None,
     ) -> DiscordAdapter:
-        """Build from the Discord settings (the bot token must be set) and the leads'."""
+        """Build from the Discord settings (the bot token must be set) and the leads';
+        `drafts` opens "Save as answer" forms (without it, the button says it is off)."""
         assert settings.bot_token is not None
         return cls(
             intake=intake,
@@ -117,6 +126,7 @@ class DiscordAdapter:
             gateway_url=settings.gateway_url,
             guild_ready_timeout=guild_ready_timeout,
             on_ack=on_ack,
+            drafts=drafts,
         )
 
     # --- gateway events ------------------------------------------------------
@@ -176,7 +186,11 @@ class DiscordAdapter:
             await self._intake.submit(event)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer presses on buttons we no longer know, so nobody sees 'interaction failed'."""
+        """Take submitted forms; answer presses on buttons we no longer know, so nobody
+        sees 'interaction failed'."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self._forms.take(interaction)
+            return
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
@@ -203,6 +217,10 @@ class DiscordAdapter:
             self._on_ack(time.monotonic() - started)
 
     async def _on_press(self, interaction: discord.Interaction) -> None:
+        request = save_press(interaction)
+        if request is not None:
+            await self._forms.offer(interaction, *request)
+            return
         event = from_component(interaction)
         if event is None:
             await interaction.response.send_message(

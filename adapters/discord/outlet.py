@@ -2,8 +2,9 @@
 
 Nothing the bot posts can ping anyone, except the configured lead roles on an
 escalation notice: every send carries explicit `allowed_mentions`. Nor can its text
-look like a link or a mention (`render`), and URLs in it are not previewed: messages
-of text suppress embeds, and those with a card of their own bracket their URLs.
+look like a link or a mention (`render`; the only masked links are an answer's own
+sources), and URLs in it are not previewed: messages of text suppress embeds, and
+those with a card of their own bracket their URLs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from adapters.discord.render import (
     NO_PINGS,
     card_embed,
     notice_content,
+    reply_content,
     split_content,
     thread_name,
     ticket_view,
@@ -48,7 +50,7 @@ class DiscordOutlet(OutletBase):
 
     async def ephemeral(self, reply: Ephemeral) -> None:
         """A private follow-up on the interaction."""
-        await self._followup(reply.reply_handle, reply.text, ephemeral=True)
+        await self._followup(reply.reply_handle, split_content(reply.text), ephemeral=True)
 
     async def update_card(self, reply: UpdateCard) -> str:
         """Edit the card's message in place."""
@@ -81,9 +83,11 @@ class DiscordOutlet(OutletBase):
         return self._client.get_partial_messageable(int(place.thread_id), guild_id=guild_id)
 
     async def post_reply(self, reply: PostReply) -> str:
-        """The card, then the text, in the ticket's thread (created on first use)."""
+        """The card, then the text and its sources, in the ticket's thread (created on
+        first use)."""
+        pieces = reply_content(reply.text, reply.sources)
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
-            return await self._followup(reply.reply_handle, reply.text, ephemeral=False) or ""
+            return await self._followup(reply.reply_handle, pieces, ephemeral=False) or ""
         channel = await self._thread(reply.place, thread_name(reply.card))
         first: str | None = None
         if reply.card is not None:
@@ -94,7 +98,7 @@ class DiscordOutlet(OutletBase):
                 **_nonce(reply.key, "card"),
             )
             first = str(sent.id)
-        for index, piece in enumerate(split_content(reply.text or "")):
+        for index, piece in enumerate(pieces):
             if piece:
                 sent = await channel.send(
                     content=piece,
@@ -132,8 +136,10 @@ class DiscordOutlet(OutletBase):
             if r.isdigit() and guild.get_role(int(r)) is not None
         ]
 
-    async def _followup(self, handle: str | None, text: str, *, ephemeral: bool) -> str | None:
-        """Answer an interaction through its webhook (valid 15 minutes)."""
+    async def _followup(
+        self, handle: str | None, pieces: list[str], *, ephemeral: bool
+    ) -> str | None:
+        """Answer an interaction through its webhook (valid 15 minutes), in rendered pieces."""
         if not handle:
             log.info("discord.reply.dropped reason=no_interaction")
             return None
@@ -145,7 +151,7 @@ class DiscordOutlet(OutletBase):
             state=self._client._connection,
         )
         first = None
-        for piece in split_content(text):
+        for piece in pieces:
             sent = await webhook.send(
                 content=piece,
                 ephemeral=ephemeral,

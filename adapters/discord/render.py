@@ -1,7 +1,8 @@
 """Neutral replies -> Discord embeds and persistent buttons, within Discord's limits.
 
 All text but the bot's own (pings, the assignee, `trusted_link`) is neutralised
-(`adapters.discord.text`): it forms no masked links and no mentions. Every field is cut
+(`adapters.discord.text`): it forms no masked links and no mentions. The one masked
+link the bot writes is to a page an answer cites (`reply_content`). Every field is cut
 between characters, and a cut that loses text ends in "…".
 """
 
@@ -14,8 +15,15 @@ from urllib.parse import urlsplit
 
 import discord
 
-from adapters.discord.text import clip, neutralise, neutralise_name, no_unfurl, split
-from bot.events import Category, TicketAction, TicketCard, TicketStatus, Urgency
+from adapters.discord.text import (
+    clip,
+    escape_markdown,
+    neutralise,
+    neutralise_name,
+    no_unfurl,
+    split,
+)
+from bot.events import Category, SourceLink, TicketAction, TicketCard, TicketStatus, Urgency
 from bot.flow.copy import ACTION_LABELS, label
 
 __all__ = [
@@ -24,6 +32,8 @@ __all__ = [
     "card_embed",
     "make_ticket_items",
     "notice_content",
+    "reply_content",
+    "source_line",
     "split_content",
     "thread_name",
     "ticket_view",
@@ -33,6 +43,8 @@ __all__ = [
 CONTENT_LIMIT = 2000
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT = 256, 4096, 1024
 THREAD_NAME_LIMIT = 100
+SOURCE_TITLE_LIMIT, SOURCE_LINE_LIMIT = 200, 600
+SOURCES_HEADING = "**Sources**"
 NO_PINGS = discord.AllowedMentions.none()
 COLOURS = {
     TicketStatus.OPEN: 0x3498DB,
@@ -56,6 +68,36 @@ def split_content(text: str) -> list[str]:
     """Neutralised message content in pieces Discord accepts (2000 characters), cut at
     lines or words, else between characters; nothing is lost."""
     return split(neutralise(text), CONTENT_LIMIT)
+
+
+def reply_content(text: str | None, sources: tuple[SourceLink, ...] = ()) -> list[str]:
+    """An answer's message contents: its neutralised text (`split_content`), then the
+    list of the pages it cites, whole in the last piece when it fits there.
+
+    Sent with embeds suppressed, so neither the text's URLs nor the sources preview.
+    """
+    pieces = [p for p in split_content(text or "") if p]
+    if not sources:
+        return pieces or [""]
+    listing = "\n".join([SOURCES_HEADING, *(source_line(s) for s in sources)])
+    if pieces and len(pieces[-1]) + 2 + len(listing) <= CONTENT_LIMIT:
+        return [*pieces[:-1], f"{pieces[-1]}\n\n{listing}"]
+    return pieces + split(listing, CONTENT_LIMIT)
+
+
+def source_line(source: SourceLink) -> str:
+    """`[n] [Title](<url>)`, or `[n] Title — location` when the page has no https link
+    (or one too long to show whole); the title and location are shown literally."""
+    title = clip(source.title.strip() or source.location, SOURCE_TITLE_LIMIT)
+    if source.url:
+        try:
+            line = f"[{source.number}] {trusted_link(title, source.url)}"
+        except ValueError:
+            line = ""
+        if 0 < len(line) <= SOURCE_LINE_LIMIT:
+            return line
+    where = clip(source.location, SOURCE_LINE_LIMIT - SOURCE_TITLE_LIMIT - 20)
+    return f"[{source.number}] {escape_markdown(title)} — {escape_markdown(where)}"
 
 
 def notice_content(pings: str, text: str, *, with_embed: bool) -> str:
@@ -89,9 +131,8 @@ def trusted_link(text: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc or re.search(r"[\s<>]", url):
         raise ValueError(f"not a trusted link target: {url!r}")
-    escaped = re.sub(r"([\\\[\]])", r"\\\1", text)
     target = url.replace("(", "%28").replace(")", "%29")
-    return f"[{neutralise(escaped)}](<{target}>)"
+    return f"[{escape_markdown(text)}](<{target}>)"
 
 
 def _field(text: str, limit: int) -> str:

@@ -23,7 +23,16 @@ import unicodedata
 
 from adapters.base import split_text
 
-__all__ = ["ELLIPSIS", "boundary", "clip", "neutralise", "neutralise_name", "no_unfurl", "split"]
+__all__ = [
+    "ELLIPSIS",
+    "boundary",
+    "clip",
+    "escape_markdown",
+    "neutralise",
+    "neutralise_name",
+    "no_unfurl",
+    "split",
+]
 
 ELLIPSIS = "…"
 ZWJ, ZWSP = "\u200d", "\u200b"
@@ -32,6 +41,8 @@ _LINK = re.compile(r"\]\(")
 _MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(?=\d+>)")
 _URL = re.compile(r"(?<![<\w])https?://[^\s<>]+")
 _URL_TAIL = ".,:;!?'\"*_~|"
+_MARKDOWN = re.compile(r"([\\\[\]*_~`|])")
+_SPACES = re.compile(r"\s+")
 
 
 def neutralise(text: str) -> str:
@@ -43,6 +54,15 @@ def neutralise_name(text: str) -> str:
     """The same for plain text such as thread names, where Discord shows no markdown
     and an escape would show: a zero-width space breaks the link instead."""
     return _MENTION.sub(_break_mention, _LINK.sub(f"]{ZWSP}(", text))
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown literally: markdown characters escaped, line breaks made spaces (so it
+    stays on its line and inside a link's brackets), and neutralised as `neutralise` does.
+
+    For text set inside the bot's own markup, such as a cited page's title.
+    """
+    return neutralise(_MARKDOWN.sub(r"\\\1", _SPACES.sub(" ", text).strip()))
 
 
 def _break_mention(match: re.Match[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -11,6 +12,7 @@ import discord
 from bot.events import (
     ActionInvoked,
     Actor,
+    AnswerApproved,
     CommandInvoked,
     MessageDeleted,
     MessageEdited,
@@ -21,13 +23,19 @@ from bot.events import (
 )
 
 __all__ = [
+    "ANSWER_FIELD",
+    "QUESTION_FIELD",
     "actor_of",
+    "form_id",
     "from_command",
     "from_component",
     "from_delete",
     "from_edit",
     "from_message",
+    "from_modal_submit",
     "parse_custom_id",
+    "parse_save_form",
+    "save_press",
 ]
 
 log = logging.getLogger(__name__)
@@ -42,6 +50,9 @@ _VERBS = "|".join(
     )
 )
 CUSTOM_ID = re.compile(rf"^ticket:(?P<verb>{_VERBS}):(?P<ticket>\d+)$")
+FORM_ID = re.compile(rf"^{re.escape(TicketAction.SAVE_ANSWER)}:(?P<ticket>\d+)$")
+QUESTION_FIELD, ANSWER_FIELD = "question", "answer"
+"""The custom_ids of the "Save as answer" form's text inputs."""
 
 
 def actor_of(user: discord.abc.User | discord.Member) -> Actor:
@@ -193,12 +204,18 @@ def parse_custom_id(custom_id: str) -> tuple[str, int] | None:
 
 
 def from_component(interaction: discord.Interaction) -> ActionInvoked | None:
-    """A press on one of our ticket buttons or selects -> ActionInvoked."""
+    """A press on one of our ticket buttons or selects -> ActionInvoked.
+
+    "Save as answer" is not an event (None): the adapter answers it with a form
+    (`save_press`), and the form's submit is the event (`from_modal_submit`).
+    """
     data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
     parsed = parse_custom_id(str(data.get("custom_id", "")))
     if parsed is None or interaction.guild_id is None or interaction.channel is None:
         return None
     verb, ticket_id = parsed
+    if verb == TicketAction.SAVE_ANSWER:
+        return None
     value = None
     if verb.startswith(TicketAction.RECLASSIFY):
         values = data.get("values") or []
@@ -212,5 +229,73 @@ def from_component(interaction: discord.Interaction) -> ActionInvoked | None:
         value=value,
         place=_place(interaction.guild_id, interaction.channel),
         actor=actor_of(interaction.user),
+        reply_handle=reply_handle(interaction),
+    )
+
+
+def save_press(interaction: discord.Interaction) -> tuple[Actor, Place, int] | None:
+    """A press on "Save as answer" -> who pressed it, where, and for which ticket."""
+    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    parsed = parse_custom_id(str(data.get("custom_id", "")))
+    if parsed is None or parsed[0] != TicketAction.SAVE_ANSWER:
+        return None
+    if interaction.guild_id is None or interaction.channel is None:
+        return None
+    place = _place(interaction.guild_id, interaction.channel)
+    return actor_of(interaction.user), place, parsed[1]
+
+
+def form_id(ticket_id: int) -> str:
+    """The "Save as answer" form's custom_id, `save-answer:12`, which its submit brings back."""
+    return f"{TicketAction.SAVE_ANSWER}:{ticket_id}"
+
+
+def _form_values(components: Any) -> dict[str, str]:
+    """The text inputs' values by custom_id, in action rows (type 1) or labels (18)."""
+    values: dict[str, str] = {}
+    for component in components if isinstance(components, list) else ():
+        if not isinstance(component, Mapping):
+            continue
+        if component.get("type") == 1:
+            values.update(_form_values(component.get("components")))
+        elif component.get("type") == 18:
+            values.update(_form_values([component.get("component")]))
+        elif isinstance(component.get("custom_id"), str) and isinstance(
+            component.get("value"), str
+        ):
+            values[component["custom_id"]] = component["value"]
+    return values
+
+
+def parse_save_form(data: Mapping[str, Any]) -> tuple[int, str, str] | None:
+    """A submitted "Save as answer" form's raw ``data`` -> (ticket id, question, answer);
+    None for another form, or one without a question or an answer."""
+    match = FORM_ID.match(str(data.get("custom_id", "")))
+    if match is None:
+        log.debug("discord.form.skipped reason=custom_id")
+        return None
+    values = _form_values(data.get("components"))
+    question = values.get(QUESTION_FIELD, "").strip()
+    answer = values.get(ANSWER_FIELD, "").strip()
+    if not question or not answer:
+        log.debug("discord.form.skipped reason=fields")
+        return None
+    return int(match["ticket"]), question, answer
+
+
+def from_modal_submit(interaction: discord.Interaction) -> AnswerApproved | None:
+    """A submitted "Save as answer" form -> AnswerApproved, with the lead's edits."""
+    data: Any = interaction.data
+    parsed = parse_save_form(data) if isinstance(data, Mapping) else None
+    if parsed is None or interaction.guild_id is None or interaction.channel is None:
+        return None
+    ticket_id, question, answer = parsed
+    return AnswerApproved(
+        event_id=f"interaction:{interaction.id}",
+        place=_place(interaction.guild_id, interaction.channel),
+        actor=actor_of(interaction.user),
+        ticket_id=ticket_id,
+        question=question,
+        answer=answer,
         reply_handle=reply_handle(interaction),
     )

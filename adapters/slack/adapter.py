@@ -20,17 +20,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.base import Intake
+from adapters.base import Drafts, Intake
+from adapters.slack.answers import AnswerSaving
 from adapters.slack.http import (
     bolt_request_of,
     check_request,
@@ -52,7 +51,6 @@ __all__ = ["MAX_BODY_BYTES", "SlackAdapter"]
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024  # far above any real Slack payload; larger bodies get 413
-GROUP_REFRESH_SECONDS = 300.0
 
 
 class SlackAdapter:
@@ -70,6 +68,7 @@ class SlackAdapter:
         allowed_bot_ids: tuple[str, ...] = (),
         messages_per_second: float = 1.0,
         on_ack: Callable[[float], None] | None = None,
+        drafts: Drafts | None = None,
     ) -> None:
         self._intake = intake
         self._app_token = app_token
@@ -98,9 +97,15 @@ class SlackAdapter:
         )
         self._socket: CheckedSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
-        self._group_loaded_at: float | None = None
         self._on_ack = on_ack
         self._extra_routes: list[tuple[str, Any]] = []
+        self._answers = AnswerSaving(
+            client=self.client,
+            outlet=self.outlet,
+            intake=intake,
+            ids=self.ids,
+            drafts=drafts,
+        )
         self._register()
 
     @classmethod
@@ -111,8 +116,10 @@ class SlackAdapter:
         leads: LeadsSettings,
         intake: Intake,
         on_ack: Callable[[float], None] | None = None,
+        drafts: Drafts | None = None,
     ) -> SlackAdapter:
-        """Build from the Slack settings (the bot token must be set) and the leads'."""
+        """Build from the Slack settings (the bot token must be set) and the leads';
+        without `drafts`, "Save as answer" says it is not available."""
         assert settings.bot_token is not None
         return cls(
             intake=intake,
@@ -124,6 +131,7 @@ class SlackAdapter:
             allowed_bot_ids=tuple(settings.allowed_bot_ids),
             messages_per_second=settings.messages_per_second,
             on_ack=on_ack,
+            drafts=drafts,
         )
 
     # --- listeners ------------------------------------------------------------
@@ -135,6 +143,7 @@ class SlackAdapter:
         # Any other subscribed event is acknowledged, so Slack never retries it.
         self.app.event(re.compile(".*"))(self._ack_only)
         self.app.command(re.compile(r"^/"))(self._on_command)
+        self._answers.register(self.app)  # bolt runs the first listener that matches
         self.app.action(re.compile("^ticket:"))(self._on_action)
         self.app.action(re.compile(".*"))(self._ack_only)
         self.app.error(self._on_error)
@@ -145,7 +154,7 @@ class SlackAdapter:
 
     async def _on_event(self, body: dict[str, Any], ack: AsyncAck) -> None:
         started = time.monotonic()
-        await self._refresh_lead_group()
+        await self.ids.refresh_lead_group(self.client)
         event = from_envelope(body, self.ids)
         if event is not None:
             await self._intake.submit(event)
@@ -157,7 +166,7 @@ class SlackAdapter:
         if not self.ids.serves(body):
             await ack()  # a team this bot does not serve: acknowledged, nothing stored
             return
-        await self._refresh_lead_group()
+        await self.ids.refresh_lead_group(self.client)
         event = from_command(body, self.ids)
         if event is None:
             await ack(text="Sorry, I could not read that command.")
@@ -168,7 +177,7 @@ class SlackAdapter:
 
     async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
         started = time.monotonic()
-        await self._refresh_lead_group()
+        await self.ids.refresh_lead_group(self.client)
         for event in from_block_actions(body, self.ids):
             await self._intake.submit(event)
         await ack()
@@ -206,22 +215,6 @@ class SlackAdapter:
         if self._auth is None:
             raise IdentityUnknown("slack: a request arrived before auth.test succeeded")
         return self._auth
-
-    async def _refresh_lead_group(self) -> None:
-        if not self.ids.lead_group_id or self._group_fresh():
-            return
-        self._group_loaded_at = time.monotonic()
-        try:
-            found = await self.client.usergroups_users_list(usergroup=self.ids.lead_group_id)
-            self.ids.lead_group_members = frozenset(found.get("users") or ())
-        except SlackApiError as exc:
-            log.warning("slack.leads.group_unreadable error=%s", exc.response.get("error"))
-        except (aiohttp.ClientError, TimeoutError) as exc:  # keep the old members, go on
-            log.warning("slack.leads.group_unreachable error=%s", type(exc).__name__)
-
-    def _group_fresh(self) -> bool:
-        loaded = self._group_loaded_at
-        return loaded is not None and time.monotonic() - loaded < GROUP_REFRESH_SECONDS
 
     # --- serving ----------------------------------------------------------------
 

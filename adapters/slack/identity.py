@@ -1,4 +1,5 @@
-"""Who the bot is, which team it serves, and which team a payload belongs to.
+"""Who the bot is, which team it serves, who the leads are, and which team a payload
+belongs to.
 
 The identity comes from one `auth.test` at start (`authorize`). A payload's team is
 the one Bolt authorizes (`slack_bolt.request.internals.extract_team_id`): for Events API
@@ -9,6 +10,8 @@ carry `team_id`; interactivity carries `team.id`, with `user.team_id` only as a 
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -27,6 +30,10 @@ __all__ = [
     "team_of",
     "workspace_of",
 ]
+
+log = logging.getLogger(__name__)
+
+GROUP_REFRESH_SECONDS = 300.0
 
 
 class IdentityUnknown(RuntimeError):
@@ -53,6 +60,7 @@ class SlackIds:
         self.allowed_bot_ids = allowed_bot_ids
         self.lead_group_id = lead_group_id
         self.lead_group_members: frozenset[str] = frozenset()
+        self._group_loaded_at: float | None = None
 
     def actor(self, user_id: str, name: str = "", *, is_bot: bool = False) -> Actor:
         """An Actor with the lead group as a role when the user is in it."""
@@ -81,6 +89,22 @@ class SlackIds:
         self.team_id = _str(auth.get("team_id")) or None
         self.enterprise_id = _str(auth.get("enterprise_id")) or None
         self.enterprise_install = auth.get("is_enterprise_install") is True
+
+    async def refresh_lead_group(self, client: AsyncWebClient) -> None:
+        """Reload the lead group's members when last read over 5 minutes ago; on a
+        failure keep the members known and go on (a warning is logged)."""
+        loaded = self._group_loaded_at
+        fresh = loaded is not None and time.monotonic() - loaded < GROUP_REFRESH_SECONDS
+        if not self.lead_group_id or fresh:
+            return
+        self._group_loaded_at = time.monotonic()
+        try:
+            found = await client.usergroups_users_list(usergroup=self.lead_group_id)
+            self.lead_group_members = frozenset(found.get("users") or ())
+        except SlackApiError as exc:
+            log.warning("slack.leads.group_unreadable error=%s", exc.response.get("error"))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("slack.leads.group_unreachable error=%s", type(exc).__name__)
 
     def authorize_result(self, token: str | None, scopes: str | None) -> AuthorizeResult:
         """What Bolt's own single-team authorization would build from the same auth.test."""

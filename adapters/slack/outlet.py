@@ -26,9 +26,11 @@ from adapters.base import OutletBase
 from adapters.slack.render import (
     FALLBACK_LIMIT,
     SECTION_LIMIT,
+    answer_messages,
     card_blocks,
     clip,
     home_view,
+    source_fallback,
     text_messages,
 )
 from bot import DeliveryFailed
@@ -105,7 +107,8 @@ class SlackOutlet(OutletBase):
         return str(response["ts"])
 
     async def post_reply(self, reply: PostReply) -> str:
-        """The card, then the text split into messages; the first message's `ts`."""
+        """The card, then the text split into messages (the cited sources under the
+        last); the first message's `ts`."""
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
             await self._respond(reply.reply_handle, reply.text, response_type="in_channel")
             return ""
@@ -117,15 +120,17 @@ class SlackOutlet(OutletBase):
                 text=_card_text(reply.card),
                 blocks=card_blocks(reply.card),
             )
-        if reply.text:
-            for blocks in text_messages(reply.text):
-                ts = await self._send(
-                    place.channel_id,
-                    place.thread_id,
-                    text=clip(reply.text, FALLBACK_LIMIT),
-                    blocks=blocks,
-                )
-                first = first or ts
+        messages = answer_messages(reply.text or "", reply.sources)
+        for n, blocks in enumerate(messages, start=1):
+            # The titles cited go in the fallback of the message that lists them.
+            cited = reply.sources if n == len(messages) else ()
+            ts = await self._send(
+                place.channel_id,
+                place.thread_id,
+                text=source_fallback(reply.text or "", cited),
+                blocks=blocks,
+            )
+            first = first or ts
         return first or ""
 
     async def notify(self, reply: Notify) -> str:

@@ -10,6 +10,7 @@ into sections of at most 3000 characters and messages of at most 50 blocks.
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import quote
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -24,16 +25,19 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.events import Category, HomeSection, TicketAction, TicketCard, Urgency
+from bot.events import Category, HomeSection, SourceLink, TicketAction, TicketCard, Urgency
 from bot.flow.copy import ACTION_LABELS, label
 
 __all__ = [
+    "answer_messages",
     "card_blocks",
     "clip",
     "clip_escaped",
     "clip_plain",
     "escape",
     "home_view",
+    "source_fallback",
+    "sources_block",
     "split_escaped",
     "text_messages",
 ]
@@ -49,6 +53,14 @@ JOINERS = {ZWJ, "\ufe0e", "\ufe0f", *(chr(c) for c in range(0x1F3FB, 0x1F400))} 
 BLOCKS_PER_MESSAGE = 50
 HOME_BLOCK_LIMIT = 100
 PRIMARY = frozenset({TicketAction.CLAIM})  # the button a lead most likely wants
+CONTEXT_ELEMENTS = 10  # a context block's limit
+SOURCE_LIMIT = 300  # one source's line: a title, not a page
+LINK_SCHEMES = ("https://", "http://")
+URL_LIMIT = 2000  # longer links are shown as text: a context element holds 3000
+# What a URL may keep as it is; the rest (`<`, `>`, `|`, spaces, line ends, which would
+# end a `<url|text>` early) is percent-encoded. `&` is kept, then escaped like any text.
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+PIPE_LOOKALIKE = "\u2223"  # mrkdwn has no entity for `|`; link text shows this instead
 
 
 def escape(text: str) -> str:
@@ -128,6 +140,54 @@ def text_messages(text: str) -> list[list[Block]]:
     return [
         sections[i : i + BLOCKS_PER_MESSAGE] for i in range(0, len(sections), BLOCKS_PER_MESSAGE)
     ]
+
+
+def _link_url(url: str | None) -> str | None:
+    """`url` made safe inside `<...|...>`, or None when it is no web link."""
+    if not url or not url.lower().startswith(LINK_SCHEMES):
+        return None
+    safe = escape(quote(url, safe=URL_SAFE))
+    return safe if len(safe) <= URL_LIMIT else None
+
+
+def _source_line(source: SourceLink) -> str:
+    number = f"[{source.number}] "
+    url = _link_url(source.url)
+    if url is None:
+        return number + clip(f"{source.title} — {source.location}", SOURCE_LIMIT)
+    title = clip(source.title or source.location, SOURCE_LIMIT).replace("|", PIPE_LOOKALIKE)
+    return f"{number}<{url}|{title}>"
+
+
+def sources_block(sources: tuple[SourceLink, ...]) -> ContextBlock:
+    """The cited pages under an answer: `[n] <url|title>`, or `[n] title — location`."""
+    lines = [_source_line(s) for s in sources]
+    if len(lines) > CONTEXT_ELEMENTS:  # the last element says how many more there are
+        rest = len(lines) - CONTEXT_ELEMENTS + 1
+        lines = [*lines[: CONTEXT_ELEMENTS - 1], f"(+{rest} more)"]
+    return ContextBlock(elements=[MarkdownTextObject(text=line, verbatim=True) for line in lines])
+
+
+def source_fallback(text: str, sources: tuple[SourceLink, ...]) -> str:
+    """The `text=` of an answer: its start, then the titles it cites, within 300."""
+    if not sources:
+        return clip(text, FALLBACK_LIMIT)
+    titles = "Sources: " + "; ".join(f"[{s.number}] {s.title}" for s in sources)
+    listed = clip(titles, FALLBACK_LIMIT // 2)
+    if not text:
+        return listed
+    return clip(text, FALLBACK_LIMIT - len(listed) - 1) + "\n" + listed
+
+
+def answer_messages(text: str, sources: tuple[SourceLink, ...]) -> list[list[Block]]:
+    """An answer's messages: its text in sections, the sources in the last message."""
+    messages = text_messages(text) if text else []
+    if sources:
+        if messages and len(messages[-1]) < BLOCKS_PER_MESSAGE:
+            messages[-1].append(sources_block(sources))
+        else:
+            messages.append([sources_block(sources)])
+    return messages
 
 
 def _fields(card: TicketCard) -> list[MarkdownTextObject]:

@@ -13,12 +13,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.slack.forms import read_form
 from adapters.slack.identity import SlackIds, workspace_of
 from bot.events import (
     ActionInvoked,
+    Actor,
+    AnswerApproved,
     CommandInvoked,
     CommandName,
     Event,
@@ -31,11 +35,22 @@ from bot.events import (
     TicketAction,
 )
 
-__all__ = ["SlackIds", "from_block_actions", "from_command", "from_envelope"]
+__all__ = [
+    "SAVE_ANSWER_ACTION",
+    "SaveAnswerClick",
+    "SlackIds",
+    "from_block_actions",
+    "from_command",
+    "from_envelope",
+    "from_view_submission",
+    "save_answer_click",
+]
 
 log = logging.getLogger(__name__)
 
 ACTION_PREFIX = "ticket:"
+# Opens a form instead of becoming an ActionInvoked: the lead edits the Q&A first.
+SAVE_ANSWER_ACTION = f"{ACTION_PREFIX}{TicketAction.SAVE_ANSWER}"
 # Message subtypes that are still someone talking (`bot_message`: a classic bot).
 SPOKEN_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "bot_message"}
 # Mentions that are not a message to answer: the bot named in a canvas.
@@ -190,6 +205,22 @@ def from_command(body: dict[str, Any], ids: SlackIds) -> CommandInvoked | None:
         return None
 
 
+def _person(user: dict[str, Any], ids: SlackIds) -> Actor:
+    return ids.actor(user["id"], str(user.get("name") or user.get("username") or ""))
+
+
+def _clicked(body: dict[str, Any], ids: SlackIds) -> tuple[Actor, Place]:
+    """Who clicked a button on a message, and the conversation of that message."""
+    container = body.get("container") or {}
+    place = _place(
+        workspace_of(body),
+        container.get("channel_id") or body["channel"]["id"],
+        container.get("thread_ts"),
+        container.get("message_ts"),
+    )
+    return _person(body["user"], ids), place
+
+
 def _one_action(body: dict[str, Any], action: dict[str, Any], ids: SlackIds) -> ActionInvoked:
     verb = action["action_id"].removeprefix(ACTION_PREFIX)
     if verb.startswith(TicketAction.RECLASSIFY):
@@ -197,33 +228,79 @@ def _one_action(body: dict[str, Any], action: dict[str, Any], ids: SlackIds) -> 
         verb, raw_ticket = TicketAction.RECLASSIFY, ticket
     else:
         raw_ticket, value = action["value"], None
-    container = body.get("container") or {}
-    user = body["user"]
+    actor, place = _clicked(body, ids)
     return ActionInvoked(
         event_id=f"action:{body.get('trigger_id') or action.get('action_ts')}:{verb}",
         action=verb,
         ticket_id=int(raw_ticket),
         value=value,  # type: ignore[arg-type]
-        place=_place(
-            workspace_of(body),
-            container.get("channel_id") or body["channel"]["id"],
-            container.get("thread_ts"),
-            container.get("message_ts"),
-        ),
-        actor=ids.actor(user["id"], str(user.get("name") or user.get("username") or "")),
+        place=place,
+        actor=actor,
         reply_handle=body.get("response_url"),
     )
 
 
 def from_block_actions(body: dict[str, Any], ids: SlackIds) -> list[ActionInvoked]:
-    """Button presses and select picks on ticket cards -> ActionInvoked events."""
+    """Button presses and select picks on ticket cards -> ActionInvoked events
+    (all but "Save as answer", which opens a form: `save_answer_click`)."""
     events: list[ActionInvoked] = []
     if not ids.serves(body):
         return events
     for action in body.get("actions") or ():
         try:
-            if str(action.get("action_id", "")).startswith(ACTION_PREFIX):
+            action_id = str(action.get("action_id", ""))
+            if action_id.startswith(ACTION_PREFIX) and action_id != SAVE_ANSWER_ACTION:
                 events.append(_one_action(body, action, ids))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.debug("slack.action.skipped reason=%s", type(exc).__name__)
     return events
+
+
+@dataclass(frozen=True)
+class SaveAnswerClick:
+    """A click on "Save as answer"; its `trigger_id` opens a form for 3 seconds."""
+
+    actor: Actor
+    place: Place
+    ticket_id: int
+    trigger_id: str
+    reply_handle: str | None = None
+
+
+def save_answer_click(body: dict[str, Any], ids: SlackIds) -> SaveAnswerClick | None:
+    """The "Save as answer" click in a `block_actions` payload; None if there is none."""
+    try:
+        if not ids.serves(body) or not isinstance(body.get("trigger_id"), str):
+            return None
+        action = next(a for a in body["actions"] if a.get("action_id") == SAVE_ANSWER_ACTION)
+        actor, place = _clicked(body, ids)
+        return SaveAnswerClick(
+            actor=actor,
+            place=place,
+            ticket_id=int(action["value"]),
+            trigger_id=body["trigger_id"],
+            reply_handle=body.get("response_url"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
+        log.debug("slack.save_answer.skipped reason=%s", type(exc).__name__)
+        return None
+
+
+def from_view_submission(body: dict[str, Any], ids: SlackIds) -> AnswerApproved | None:
+    """A submitted "Save as answer" form -> AnswerApproved; None if it cannot be read
+    (another form, a field missing or empty, another team)."""
+    try:
+        form = read_form(body["view"])
+        if form is None or not ids.serves(body):
+            return None
+        return AnswerApproved(
+            event_id=f"view:{form.submission}",
+            place=_place(workspace_of(body), form.channel_id, form.thread_id, None),
+            actor=_person(body["user"], ids),
+            ticket_id=form.ticket_id,
+            question=form.question,
+            answer=form.answer,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.debug("slack.view.skipped reason=%s", type(exc).__name__)
+        return None

@@ -67,6 +67,8 @@ def answer_saved(ticket_id: int, title: str) -> str:
 
 SAVE_ANSWER_INVALID = "Both the question and the answer need some text (at most 4,000 characters)."
 SAVE_ANSWER_NOT_RESOLVED = "Only resolved tickets can be saved as answers."
+SAVE_ANSWER_REFUSED = "Only support leads can save answers from resolved tickets here."
+SAVE_ANSWER_UNAVAILABLE = "Saving answers isn't available on this bot."
 SAVE_ANSWER_USE_FORM = "Press Save as answer on the ticket's card to review and save its answer."
 
 

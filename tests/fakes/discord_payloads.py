@@ -29,6 +29,7 @@ __all__ = [
     "message_delete",
     "message_object",
     "message_update",
+    "modal_submit_interaction",
     "role",
     "slash_command_interaction",
     "snowflake",
@@ -463,4 +464,29 @@ def component_interaction(
             components=[{"type": 1, "components": [item]}],
         )
     body["message"] = message
+    return body
+
+
+def modal_submit_interaction(
+    custom_id: str,
+    values: dict[str, str],
+    *,
+    message: dict[str, Any] | None = None,
+    channel_id: int = 301,
+    **who: Any,
+) -> dict[str, Any]:
+    """INTERACTION_CREATE ``d`` for a submitted modal (type 5): ``values`` by text input
+    custom_id, each in a label (type 18) as Discord sends them; ``message`` is the one
+    whose button opened the modal, if any. ``who`` is `_interaction`'s."""
+    body = _interaction(5, channel_id=channel_id, **who)
+    body["data"] = {
+        "custom_id": custom_id,
+        "components": [
+            {"type": 18, "id": 2 * n + 1, "component": {"type": 4, "id": 2 * n + 2,
+             "custom_id": key, "value": value}}
+            for n, (key, value) in enumerate(values.items())
+        ],
+    }  # fmt: skip
+    if message is not None:
+        body["message"] = message
     return body

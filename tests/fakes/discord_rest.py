@@ -3,7 +3,7 @@
 Only what the Discord adapter calls: login (``/users/@me``,
 ``/oauth2/applications/@me``, ``/gateway/bot``), creating and editing messages,
 starting a thread from a message, syncing application commands, interaction
-callbacks and webhook follow-ups.
+callbacks (messages, defers, modals) and webhook follow-ups.
 
 Every request meets, in order: recording in ``rest_calls`` (failed ones too); the
 token check (``Authorization: Bot <token>``; interaction callbacks and webhooks carry
@@ -14,7 +14,8 @@ Errors are Discord's own: 10003 Unknown Channel, 10008 Unknown Message, 10015 Un
 Webhook, 10062 Unknown interaction (also after ``interaction_ack_seconds``), 40060
 already acknowledged, 50005 editing another user's message, 50006 empty message,
 50035 Invalid Form Body (content over 2000 characters, embed and component limits,
-bad thread names or archive durations, bad command names or descriptions), 160004 thread already
+bad thread names or archive durations, bad command names or descriptions, modal titles
+over 45 and text inputs over 4000 or their max_length), 160004 thread already
 created for this message.
 
 A message sent with SUPPRESS_EMBEDS (``flags`` 1 << 2) keeps the flag and loses its
@@ -46,8 +47,8 @@ SUPPRESS_EMBEDS = 1 << 2
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 # interaction type -> the callback types Discord accepts for it
-CALLBACK_TYPES = {2: {4, 5, 9, 10, 12}, 3: {4, 5, 6, 7, 9, 10, 12}}
-IMPLEMENTED_CALLBACKS = {4, 5, 6}  # message, deferred message, deferred update
+CALLBACK_TYPES = {2: {4, 5, 9, 10, 12}, 3: {4, 5, 6, 7, 9, 10, 12}, 5: {4, 5, 6, 7}}
+IMPLEMENTED_CALLBACKS = {4, 5, 6, 9}  # message, deferred message, deferred update, modal
 TOO_LONG = "BASE_TYPE_MAX_LENGTH"
 
 
@@ -146,6 +147,22 @@ def message_problems(body: dict[str, Any]) -> web.Response | None:
     if not (content or "").strip() and not any(body.get(k) for k in ("embeds", "components")):
         return error(400, "Cannot send an empty message", 50006)
     return None
+
+
+def modal_problems(data: dict[str, Any]) -> web.Response | None:
+    """The error Discord gives for a modal (callback type 9), or None if it is fine."""
+    problems: dict[str, tuple[str, str]] = {}
+    if not data.get("custom_id") or not 1 <= len(data.get("title") or "") <= 45:
+        problems["data.title"] = _too_long(45)
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        problems["data.components"] = ("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5.")
+    for i, row in enumerate(rows):  # a label (18) holds one input; an action row, a list
+        for item in [row["component"]] if row.get("type") == 18 else row.get("components", []):
+            limit = min(int(item.get("max_length") or 4000), 4000)
+            if len(item.get("value") or "") > limit:
+                problems[f"data.components.{i}.value"] = _too_long(limit)
+    return form_error(problems) if problems else None
 
 
 def _mentions(content: str, allowed: dict[str, Any] | None) -> dict[str, Any]:
@@ -474,6 +491,10 @@ class RestRoutes:
         elif kind == 5:
             it.original = self._interaction_message(it, {}, flags=LOADING | flags)
             it.awaiting_followup = True
+        elif kind == 9:
+            problem = modal_problems(data)
+            if problem is not None:
+                return problem
         it.callback = kind
         self.interaction_callbacks.append({**body, "interaction_id": iid, "token": token})
         if call.query.get("with_response", "").lower() not in ("1", "true"):

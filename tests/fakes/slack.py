@@ -82,6 +82,7 @@ class FakeSlack(WebApiMethods):
         self.usergroup_members: dict[str, list[str]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}  # user_id -> published view
+        self.modals: list[dict[str, Any]] = []  # views.open, as answered
         self.hub = SocketModeHub(app_id=app_id)
         self._rate_limits: dict[str, list[int]] = defaultdict(list)
         self._failures: dict[str, list[str]] = defaultdict(list)

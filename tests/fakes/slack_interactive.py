@@ -1,10 +1,11 @@
-"""Slack's request signing, and the form bodies of slash commands and button clicks.
+"""Slack's request signing, and the form bodies of slash commands, clicks and modals.
 
 `sign` / `json_headers` / `form_headers` make the headers Slack adds to HTTP deliveries;
 the `VECTOR_*` constants are Slack's published test vector. The `*_payload` builders
-give a slash command or `block_actions` payload as a dict (what a Socket Mode envelope
-carries); the `*_form` builders give the urlencoded body Slack POSTs over HTTP.
-Re-exported by `tests.fakes.slack_payloads`.
+give a slash command, `block_actions` or `view_submission` payload as a dict (what a
+Socket Mode envelope carries); the `*_form` builders give the urlencoded body Slack
+POSTs over HTTP. All but the `view_submission` ones are re-exported by
+`tests.fakes.slack_payloads`.
 """
 
 from __future__ import annotations
@@ -230,3 +231,35 @@ def block_actions_form(
         team_id=team_id,
     )
     return "payload=" + quote(json.dumps(payload))
+
+
+def view_submission_payload(
+    view: dict[str, Any],
+    values: dict[str, dict[str, str]],
+    *,
+    user_id: str = "U_ALICE",
+    team_id: str = "T_ACME",
+) -> dict[str, Any]:
+    """A `view_submission` of a modal as `views.open` answered it (`FakeSlack.modals`),
+    with `values` typed in: ``{block_id: {action_id: text}}`` for plain-text inputs."""
+    state = {
+        block: {action: {"type": "plain_text_input", "value": text} for action, text in got.items()}
+        for block, got in values.items()
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "username": "alice", "name": "alice", "team_id": team_id},
+        "api_app_id": "A_APP",
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": _trigger_id(),
+        "view": {**view, "state": {"values": state}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def view_submission_form(view: dict[str, Any], values: dict[str, dict[str, str]], **kw: str) -> str:
+    """The body Slack POSTs for a submitted modal: ``payload=<urlencoded JSON>``."""
+    return "payload=" + quote(json.dumps(view_submission_payload(view, values, **kw)))

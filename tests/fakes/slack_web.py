@@ -3,7 +3,8 @@
 Each ``_m_<method with dots as underscores>`` takes the request's parameters and
 returns the JSON body to send with status 200. Errors use Slack's own error codes:
 `no_text`, `invalid_blocks` (more than 50 blocks), `message_not_found`,
-`cant_update_message`, `no_such_subteam`, `invalid_arguments` (views over 100 blocks).
+`cant_update_message`, `no_such_subteam`, `invalid_arguments` (views over 100 blocks),
+`invalid_trigger_id` (views.open without one).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class WebApiMethods:
     hub: SocketModeHub
     messages: dict[tuple[str, str], dict[str, Any]]
     home_views: dict[str, dict[str, Any]]
+    modals: list[dict[str, Any]]
     usergroup_members: dict[str, list[str]]
     _ts: itertools.count[int]
 
@@ -144,32 +146,49 @@ class WebApiMethods:
             return {"ok": False, "error": error}
         return {"ok": True, "message_ts": self.next_ts()}
 
-    def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
-        user_id, view = params.get("user_id"), json_dict(params.get("view"))
-        if not user_id or view is None or view.get("type") != "home":
-            return {"ok": False, "error": "invalid_arguments"}
-        blocks = json_list(view.get("blocks"))
-        if len(blocks) > MAX_VIEW_BLOCKS:
-            return {"ok": False, "error": "invalid_arguments"}
+    def _view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The view as Slack stores and answers it: with an id, a hash and empty state."""
         view_id = "V" + uuid.uuid4().hex[:10].upper()
-        published = {
+        return {
             **{k: view.get(k, "") for k in ("private_metadata", "callback_id", "external_id")},
             **dict.fromkeys(("close", "submit", "previous_view_id")),
             **dict.fromkeys(("clear_on_close", "notify_on_close"), False),
+            **{k: view[k] for k in ("title", "submit", "close") if k in view},
             "id": view_id,
             "root_view_id": view_id,
             "team_id": self.team_id,
             "app_installed_team_id": self.team_id,
-            "type": "home",
-            "blocks": blocks,
+            "type": view.get("type"),
+            "blocks": json_list(view.get("blocks")),
             "state": {"values": {}},
             "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
-            "title": {"type": "plain_text", "text": "View Title", "emoji": True},
             "app_id": self.app_id,
             "bot_id": self.bot_id,
         }
+
+    def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id, view = params.get("user_id"), json_dict(params.get("view"))
+        if not user_id or view is None or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(json_list(view.get("blocks"))) > MAX_VIEW_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        title = {"type": "plain_text", "text": "View Title", "emoji": True}
+        published = {**self._view(view), "title": title}
         self.home_views[str(user_id)] = published
         return {"ok": True, "view": published}
+
+    def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A modal opened from a trigger; recorded in `modals` as Slack answers it."""
+        view = json_dict(params.get("view"))
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if view is None or view.get("type") != "modal" or not view.get("title"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not 0 < len(json_list(view.get("blocks"))) <= MAX_VIEW_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        opened = self._view(view)
+        self.modals.append(opened)
+        return {"ok": True, "view": opened}
 
     def _m_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         group = params.get("usergroup")

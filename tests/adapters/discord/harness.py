@@ -13,6 +13,7 @@ from adapters.runner import bind_leads_channel
 from bot.app import SupportApp
 from bot.config import load_section, load_settings
 from bot.events import Platform
+from bot.pipeline.ports import Drafts
 from bot.store.db import Database
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
@@ -66,9 +67,15 @@ def values_for(
 
 @asynccontextmanager
 async def discord_stack(
-    db: Database, fake: FakeDiscord, fake_deepseek: FakeDeepSeek | None, **overrides: Any
+    db: Database,
+    fake: FakeDiscord,
+    fake_deepseek: FakeDeepSeek | None,
+    *,
+    drafts: Drafts | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[DiscordStack]:
-    """Start the app and a connected, ready Discord adapter."""
+    """Start the app and a connected, ready Discord adapter (with `drafts` for the
+    "Save as answer" form, as the runner passes the app's)."""
     values = values_for(db, fake, fake_deepseek, **overrides)
     settings = load_settings(**values)
     with point_discord_py_at(fake):
@@ -78,6 +85,7 @@ async def discord_stack(
             leads=settings.leads,
             intake=app.intake,
             guild_ready_timeout=0.1,
+            drafts=drafts,
         )
         app.attach(Platform.DISCORD, adapter.outlet)
         await app.start()

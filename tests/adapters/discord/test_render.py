@@ -33,6 +33,7 @@ STYLES = {
     TicketAction.RESOLVE: discord.ButtonStyle.success,
     TicketAction.REOPEN: discord.ButtonStyle.secondary,
     TicketAction.ASK_REASONER: discord.ButtonStyle.secondary,
+    TicketAction.SAVE_ANSWER: discord.ButtonStyle.secondary,
 }
 
 
@@ -163,6 +164,7 @@ def test_the_embed_text_cannot_form_masked_links_or_mentions() -> None:
         WORKING,
         (TicketAction.RESOLVE, TicketAction.RECLASSIFY, TicketAction.ASK_REASONER),
         (TicketAction.REOPEN,),
+        (TicketAction.REOPEN, TicketAction.SAVE_ANSWER),  # a resolved ticket's card
         EVERY_ACTION,
     ],
 )

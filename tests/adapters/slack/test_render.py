@@ -14,13 +14,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.outlet import SlackOutlet
-from adapters.slack.render import SECTION_LIMIT, card_blocks, home_view, text_messages
+from adapters.slack.render import (
+    SECTION_LIMIT,
+    answer_messages,
+    card_blocks,
+    home_view,
+    sources_block,
+    text_messages,
+)
 from bot.events import (
     HomeSection,
     Notify,
     Place,
     Platform,
     PostReply,
+    SourceLink,
     TicketCard,
     TicketStatus,
 )
@@ -126,3 +134,97 @@ async def test_the_fallback_text_is_escaped_then_cut_to_300(fake_slack: FakeSlac
         assert len(fallback) <= 300, len(fallback)
         assert fallback.endswith("…")
         assert _whole(fallback.removesuffix("…").removeprefix("<!subteam^S_LEADS> "))
+
+
+# --- the sources an answer cites -------------------------------------------------------
+
+
+def _source(
+    number: int, title: str, location: str = "guides/setup.md", url: str | None = None
+) -> SourceLink:
+    return SourceLink(number=number, title=title, location=location, url=url)
+
+
+def _lines(block: Any) -> list[str]:
+    return [e["text"] for e in block.to_dict()["elements"]]  # to_dict() validates it
+
+
+def test_sources_are_numbered_as_the_text_cites_them_and_linked() -> None:
+    block = sources_block(
+        (
+            _source(1, "Refunds", url="https://help.acme.test/refunds"),
+            _source(3, "Setup guide"),
+        )
+    )
+    assert block.to_dict()["type"] == "context"
+    assert _lines(block) == [
+        "[1] <https://help.acme.test/refunds|Refunds>",
+        "[3] Setup guide — guides/setup.md",
+    ]
+
+
+def test_a_source_title_cannot_break_its_link_or_ping_anyone() -> None:
+    nasty = "Billing & <!channel> | refunds >"
+    (linked, plain) = _lines(
+        sources_block(
+            (
+                _source(1, nasty, url="https://help.acme.test/a?b=1&c=<2>|x y"),
+                _source(2, nasty, location="faq/<@U_CEO>.md"),
+            )
+        )
+    )
+    url, _, title = linked.removeprefix("[1] <").removesuffix(">").partition("|")
+    assert url == "https://help.acme.test/a?b=1&amp;c=%3C2%3E%7Cx%20y"
+    assert title == "Billing &amp; &lt;!channel&gt; \u2223 refunds &gt;"
+    assert [linked.count(c) for c in "|<>"] == [1, 1, 1]  # the link's own, nothing more
+    assert plain == "[2] Billing &amp; &lt;!channel&gt; | refunds &gt; — faq/&lt;@U_CEO&gt;.md"
+    assert _whole(plain)
+
+
+def test_a_source_whose_url_is_no_web_link_or_too_long_is_shown_as_text() -> None:
+    odd = (
+        _source(4, "Notes", "notes.md", url="javascript:alert(1)"),
+        _source(5, "Huge", "huge.md", url="https://help.acme.test/" + "a" * 2000),
+    )
+    assert _lines(sources_block(odd)) == ["[4] Notes — notes.md", "[5] Huge — huge.md"]
+
+
+def test_many_sources_stay_within_a_context_blocks_ten_elements() -> None:
+    lines = _lines(sources_block(tuple(_source(n, f"Page {n}") for n in range(1, 15))))
+    assert len(lines) == 10
+    assert lines[8].startswith("[9] Page 9")
+    assert lines[9] == "(+5 more)"
+
+
+def test_sources_go_under_the_last_message_of_a_long_answer() -> None:
+    sources = (_source(1, "Refunds"),)
+    (only,) = answer_messages("short answer", sources)
+    assert [b.type for b in only] == ["section", "context"]
+    full = "x" * (SECTION_LIMIT * 50 - 100)  # 50 sections: the first message is full
+    messages = answer_messages(full, sources)
+    assert len(messages[0]) == 50
+    assert [b.type for b in messages[-1]] == ["context"]
+    assert answer_messages("no sources", ()) == text_messages("no sources")
+
+
+async def test_an_answer_with_sources_is_posted_with_them_and_their_titles_in_the_fallback(
+    fake_slack: FakeSlack,
+) -> None:
+    outlet = await _outlet(fake_slack)
+    sources = (
+        _source(1, "Refunds & credits", url="https://help.acme.test/refunds"),
+        _source(2, "Setup guide"),
+    )
+    await outlet.post_reply(
+        PostReply(place=PLACE, text="See [1] and [2] " + "y" * 400, sources=sources)
+    )
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert [b["type"] for b in post.blocks] == ["section", "context"]
+    assert [e["text"] for e in post.blocks[-1]["elements"]] == [
+        "[1] <https://help.acme.test/refunds|Refunds &amp; credits>",
+        "[2] Setup guide — guides/setup.md",
+    ]
+    fallback = str(post.params["text"])
+    assert len(fallback) <= 300
+    assert fallback.startswith("See [1] and [2] yyy")
+    assert fallback.endswith("\nSources: [1] Refunds &amp; credits; [2] Setup guide")
