@@ -232,8 +232,16 @@ def eval_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
         cases = load_labelled(file)
     except BadEvalFile as exc:
         raise click.ClickException(str(exc)) from None
-    report = asyncio.run(_eval(settings_of(ctx), cases))
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+    report, docs = asyncio.run(_eval(settings_of(ctx), cases))
+    if as_json:
+        click.echo(json.dumps({**report.as_dict(), "knowledge": docs}, indent=2))
+        return
+    click.echo(report.render())
+    if docs is not None:
+        click.echo(
+            f"From the docs: {docs['answered_with_sources']} would be answered with sources, "
+            f"{docs['abstained']} would go to a person (score floor {docs['floor']})"
+        )
 
 
 @asynccontextmanager
@@ -293,7 +301,7 @@ async def _tickets(settings: Settings, limit: int) -> list[dict[str, Any]]:
         ]
 
 
-async def _eval(settings: Settings, cases: list[Any]) -> Any:
+async def _eval(settings: Settings, cases: list[Any]) -> tuple[Any, dict[str, Any] | None]:
     from triage.evaluate import run_eval, summarize
 
     async with app_for(settings) as app:
@@ -301,7 +309,21 @@ async def _eval(settings: Settings, cases: list[Any]) -> Any:
             records = await run_eval(
                 app.classifier, cases, on_progress=lambda done: bar.update(done - bar.pos)
             )
-    return summarize(records)
+        docs = await _docs_outcomes(app, [case.text for case in cases])
+    return summarize(records), docs
+
+
+async def _docs_outcomes(app: Any, texts: list[str]) -> dict[str, Any] | None:
+    """How many labelled texts the knowledge base would answer with sources (a source
+    above the floor) and how many would go to a person; None with no knowledge base."""
+    if not await app.knowledge.covers(None):
+        return None
+    floor = app.settings.knowledge.min_score
+    answered = 0
+    for text in texts:
+        hits = await app.knowledge.search([text], limit=1)
+        answered += bool(hits) and hits[0].score >= floor
+    return {"answered_with_sources": answered, "abstained": len(texts) - answered, "floor": floor}
 
 
 from bot.cli import kb as _kb  # noqa: E402, F401  (registers `supportbot kb`)

@@ -5,6 +5,7 @@ what was found (chunks and scores, never text) for leads and reports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.events import SourceLink
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.citations import NumberedSource, number_sources
+from bot.knowledge.fulltext import query_words
 from bot.knowledge.retrieval import Hit
 from bot.store.kb_tables import Retrieval
 from bot.store.models import Ticket
 from bot.tickets.verdicts import stored_search_queries
 
-__all__ = ["Found", "Grounding", "Outcome", "latest_retrieval"]
+__all__ = ["Found", "Grounding", "Outcome", "latest_retrieval", "matching_lines"]
 
 SUGGESTED_PAGES = 3
 PASSAGE_CHARS = 160
@@ -96,7 +98,7 @@ class Grounding:
         if found is None or not found.sources:
             return None
         pages = found.sources[:SUGGESTED_PAGES]
-        passages = [(page.number, _first_lines(page.hits[0].text)) for page in pages]
+        passages = [(page.number, matching_lines(page.hits[0].text, text)) for page in pages]
         await self.record(ticket.id, Outcome.SUGGESTED, found)
         return passages, tuple(page.link for page in pages)
 
@@ -123,12 +125,21 @@ def _hit_record(hit: Hit) -> dict[str, object]:
     }
 
 
-def _first_lines(text: str) -> str:
-    flat = " ".join(line.strip() for line in text.splitlines() if not line.startswith("```"))
-    flat = " ".join(flat.split())
+def matching_lines(passage: str, question: str) -> str:
+    """The first lines of the paragraph of `passage` that shares most words with
+    `question`, as plain text (no Markdown marks), at most `PASSAGE_CHARS` long."""
+    wanted = set(query_words(question))
+    paragraphs = [p for p in re.split(r"\n\s*\n", passage) if p.strip() and "```" not in p]
+    if not paragraphs:
+        paragraphs = [passage]
+    best = max(paragraphs, key=lambda p: len(wanted & set(query_words(p))))
+    flat = " ".join(_MARKS.sub("", best).split())
     if len(flat) <= PASSAGE_CHARS:
         return flat
     return flat[:PASSAGE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+_MARKS = re.compile(r"\*\*|__|`|^\s*(?:[-*+]|\d+\.|#+)\s+", re.MULTILINE)
 
 
 async def latest_retrieval(session: AsyncSession, ticket_id: int) -> dict[str, object] | None:
