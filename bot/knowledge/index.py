@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.knowledge.chunking import chunk_document
@@ -102,7 +102,8 @@ async def put_document(
     """Store one document of `source` (`row`: its stored version, if any); returns
     "added", "updated" or "unchanged". The caller bumps the revision."""
     report = report if report is not None else SyncReport(location=source.location)
-    if row is not None and row.hash == document.hash and row.url == document.url:
+    same = row is not None and row.hash == document.hash and row.url == document.url
+    if same and not await _lacks_vectors(session, row, embedder):  # type: ignore[arg-type]
         return "unchanged"
     outcome = "updated" if row is not None else "added"
     if row is None:
@@ -116,6 +117,22 @@ async def put_document(
     await session.flush()
     await _add_chunks(session, row, document, embedder, report)
     return outcome
+
+
+async def _lacks_vectors(session: AsyncSession, row: KbDocument, embedder: Embedder | None) -> bool:
+    """True when some chunk has no vector from `embedder` (the endpoint was down when it
+    was stored, or the embeddings model changed since): it is re-embedded."""
+    if embedder is None:
+        return False
+    missing = await session.scalar(
+        select(KbChunk.id)
+        .where(
+            KbChunk.document_id == row.id,
+            or_(KbChunk.embedding_model.is_(None), KbChunk.embedding_model != embedder.name),
+        )
+        .limit(1)
+    )
+    return missing is not None
 
 
 async def _add_chunks(
