@@ -141,3 +141,45 @@ async def test_a_workspaces_docs_are_found_only_in_that_workspace(
         _ok(await _kb(db, tmp_path, "search", query, "--workspace", "T_TWO", "--json"))
     )
     assert other == []
+
+
+async def test_triage_eval_reports_what_the_docs_would_answer(db: Database, tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(
+        json.dumps(
+            {
+                "text": "I was charged twice for my plan this month",
+                "category": "billing",
+                "urgency": "medium",
+                "needs_human": False,
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "text": "what's the best recipe for banana bread?",
+                "category": "other",
+                "urgency": "low",
+                "needs_human": False,
+            }
+        )
+        + "\n"
+    )
+    before = json.loads(
+        _ok(
+            await run_cli(
+                "eval", str(labelled), "--json", cwd=tmp_path, env=clean_env(DATABASE_URL=db.url)
+            )
+        )
+    )
+    assert before["knowledge"] is None  # no knowledge base yet
+    _ok(await _kb(db, tmp_path, "add", str(DOCS)))
+    report = json.loads(
+        _ok(
+            await run_cli(
+                "eval", str(labelled), "--json", cwd=tmp_path, env=clean_env(DATABASE_URL=db.url)
+            )
+        )
+    )
+    assert report["knowledge"]["answered_with_sources"] == 1
+    assert report["knowledge"]["abstained"] == 1
