@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 async def _refresh(ctx: JobContext, now: datetime) -> int:
-    if ctx.knowledge is None:
+    if ctx.knowledge is None or not ctx.kb_refresh_daily:
         return 0
     reports = await ctx.knowledge.refresh()
     changed = sum(len(r.added) + len(r.updated) + len(r.removed) for r in reports)
