@@ -19,8 +19,9 @@ import httpx
 
 from bot import SupportbotError
 from bot.knowledge.documents import Document, Section
-from bot.knowledge.formats import humanise, parse_markdown, parse_rst, parse_text
+from bot.knowledge.formats import humanise, parse_markdown, parse_text
 from bot.knowledge.html import parse_html
+from bot.knowledge.rst import parse_rst
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

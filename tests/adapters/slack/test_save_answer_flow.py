@@ -174,9 +174,7 @@ async def test_someone_who_may_not_save_is_told_privately_and_no_form_opens(
         told = await s.click("ticket:save-answer", user="U_ALICE")
     (refusal,) = told
     assert refusal["response_type"] == "ephemeral"
-    assert refusal["text"] == (
-        "Only support leads can save answers from resolved tickets here."
-    )
+    assert refusal["text"] == ("Only support leads can save answers from resolved tickets here.")
     assert fake_slack.calls_to("views.open") == []
     assert s.intake.events == []
 
