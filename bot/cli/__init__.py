@@ -302,6 +302,7 @@ async def _tickets(settings: Settings, limit: int) -> list[dict[str, Any]]:
 
 
 async def _eval(settings: Settings, cases: list[Any]) -> tuple[Any, dict[str, Any] | None]:
+    from bot.knowledge.evaluate import docs_outcomes
     from triage.evaluate import run_eval, summarize
 
     async with app_for(settings) as app:
@@ -309,21 +310,11 @@ async def _eval(settings: Settings, cases: list[Any]) -> tuple[Any, dict[str, An
             records = await run_eval(
                 app.classifier, cases, on_progress=lambda done: bar.update(done - bar.pos)
             )
-        docs = await _docs_outcomes(app, [case.text for case in cases])
+        docs = None
+        if await app.knowledge.covers(None):
+            texts = [case.text for case in cases]
+            docs = await docs_outcomes(app.knowledge, texts, app.settings.knowledge.min_score)
     return summarize(records), docs
-
-
-async def _docs_outcomes(app: Any, texts: list[str]) -> dict[str, Any] | None:
-    """How many labelled texts the knowledge base would answer with sources (a source
-    above the floor) and how many would go to a person; None with no knowledge base."""
-    if not await app.knowledge.covers(None):
-        return None
-    floor = app.settings.knowledge.min_score
-    answered = 0
-    for text in texts:
-        hits = await app.knowledge.search([text], limit=1)
-        answered += bool(hits) and hits[0].score >= floor
-    return {"answered_with_sources": answered, "abstained": len(texts) - answered, "floor": floor}
 
 
 from bot.cli import kb as _kb  # noqa: E402, F401  (registers `supportbot kb`)

@@ -17,7 +17,14 @@ from typing import Any
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.sources import SourceError
 
-__all__ = ["BadQuestionsFile", "Question", "RetrievalReport", "load_questions", "run_eval"]
+__all__ = [
+    "BadQuestionsFile",
+    "Question",
+    "RetrievalReport",
+    "docs_outcomes",
+    "load_questions",
+    "run_eval",
+]
 
 FLOORS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
@@ -173,3 +180,13 @@ async def run_eval(
         if on_progress is not None:
             on_progress(done)
     return report
+
+
+async def docs_outcomes(knowledge: KnowledgeBase, texts: list[str], floor: float) -> dict[str, Any]:
+    """How many `texts` would be answered with sources (a passage above `floor`) and how
+    many would go to a person: what `supportbot eval` reports beside triage."""
+    answered = 0
+    for text in texts:
+        hits = await knowledge.search([text], limit=1)
+        answered += bool(hits) and hits[0].score >= floor
+    return {"answered_with_sources": answered, "abstained": len(texts) - answered, "floor": floor}
