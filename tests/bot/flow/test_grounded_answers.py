@@ -42,6 +42,12 @@ async def _with_docs(app: SupportApp, tmp_path: Path) -> None:
     )
 
 
+async def _ask(app: SupportApp, text: str, message_id: str = "1700000000.000100") -> None:
+    event = mention(text, message_id=message_id)
+    await app.intake.submit(event)
+    assert await settle(app, event.event_id) == "done"
+
+
 def _answer_requests(fake: FakeDeepSeek) -> list[dict[str, Any]]:
     return [b for b in fake.chat_requests if not b.get("response_format")]
 
@@ -66,9 +72,7 @@ async def test_an_answer_cites_the_docs_and_lists_them_as_links(
     outlet = RecordingOutlet()
     async with running_app(db, fake_deepseek, outlet) as app:
         await _with_docs(app, tmp_path)
-        event = mention(REFUND)
-        await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "done"
+        await _ask(app, REFUND)
     answer = next(
         r for r in outlet.sent if r.kind == "post_reply" and r.text and "30 days" in r.text
     )
@@ -102,9 +106,7 @@ async def test_the_system_prompt_is_byte_identical_and_sources_are_untrusted_dat
     async with running_app(db, fake_deepseek, outlet) as app:
         await _with_docs(app, tmp_path)
         for n, text in enumerate(["what format are exports in?", REFUND]):
-            event = mention(text, message_id=f"1700000000.00010{n}")
-            await app.intake.submit(event)
-            assert await settle(app, event.event_id) == "done"
+            await _ask(app, text, f"1700000000.00010{n}")
     first, second = _answer_requests(fake_deepseek)
     assert first["messages"][0] == second["messages"][0]
     hostile = first["messages"][-1]["content"]
@@ -120,9 +122,7 @@ async def test_the_model_abstaining_hands_the_ticket_to_a_person(
     outlet = RecordingOutlet()
     async with running_app(db, fake_deepseek, outlet) as app:
         await _with_docs(app, tmp_path)
-        event = mention("how do I get a refund for an annual plan bought in a shop?")
-        await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "done"
+        await _ask(app, "how do I get a refund for an annual plan bought in a shop?")
     assert any("couldn't find this in our docs" in t for t in outlet.texts())
     assert not any("NOT_IN_DOCS" in (t or "") for t in outlet.texts())
     async with db.sessions() as session:
@@ -142,9 +142,7 @@ async def test_nothing_relevant_means_no_model_answer_and_a_person(
     outlet = RecordingOutlet()
     async with running_app(db, fake_deepseek, outlet) as app:
         await _with_docs(app, tmp_path)
-        event = mention("what is the best recipe for banana bread with walnuts?")
-        await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "done"
+        await _ask(app, "what is the best recipe for banana bread with walnuts?")
     assert _answer_requests(fake_deepseek) == []
     assert not any("reboot" in t for t in outlet.texts())
     assert any("couldn't find this in our docs" in t for t in outlet.texts())
@@ -157,9 +155,7 @@ async def test_without_a_knowledge_base_answers_are_as_before(
     fake_deepseek.responder = responder(answer="Try Settings > Export [1].")
     outlet = RecordingOutlet()
     async with running_app(db, fake_deepseek, outlet) as app:
-        event = mention("how do I export my data?")
-        await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "done"
+        await _ask(app, "how do I export my data?")
     (request,) = _answer_requests(fake_deepseek)
     assert "sources" not in request["messages"][-1]["content"]
     assert "Try Settings > Export [1]." in outlet.texts()
@@ -172,9 +168,7 @@ async def test_with_no_model_the_reply_suggests_pages_and_a_person_follows_up(
     outlet = RecordingOutlet()
     async with running_app(db, None, outlet) as app:
         await _with_docs(app, tmp_path)
-        event = mention(REFUND)
-        await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "done"
+        await _ask(app, REFUND)
     (note,) = [r for r in outlet.sent if r.kind == "post_reply" and r.sources]
     assert "these pages may help" in note.text.lower()
     assert "a person will follow up" in note.text
