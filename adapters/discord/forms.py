@@ -33,9 +33,9 @@ TITLE_LIMIT = 45  # a modal's title
 
 LEADS_ONLY = copy.SAVE_ANSWER_REFUSED
 NOT_AVAILABLE = copy.SAVE_ANSWER_UNAVAILABLE
-DRAFT_FAILED = "The draft could not be loaded; try again in a moment."
-FORM_GONE = "This form is no longer in use; nothing was saved."
-SAVING = "Saving…"
+DRAFT_FAILED = copy.SAVE_ANSWER_DRAFT_FAILED
+FORM_GONE = copy.SAVE_ANSWER_FORM_GONE
+SAVING = copy.SAVE_ANSWER_SAVING
 
 
 def save_answer_modal(draft: AnswerDraft) -> discord.ui.Modal:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 REFUSED = copy.SAVE_ANSWER_REFUSED
 NOT_AVAILABLE = copy.SAVE_ANSWER_UNAVAILABLE
-NOT_OPENED = "The form could not open in time. Press Save as answer again."
+NOT_OPENED = copy.SAVE_ANSWER_FORM_EXPIRED
 
 
 class AnswerSaving:

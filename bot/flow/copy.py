@@ -69,6 +69,10 @@ SAVE_ANSWER_INVALID = "Both the question and the answer need some text (at most 
 SAVE_ANSWER_NOT_RESOLVED = "Only resolved tickets can be saved as answers."
 SAVE_ANSWER_REFUSED = "Only support leads can save answers from resolved tickets here."
 SAVE_ANSWER_UNAVAILABLE = "Saving answers isn't available on this bot."
+SAVE_ANSWER_FORM_EXPIRED = "The form could not open in time. Press Save as answer again."
+SAVE_ANSWER_DRAFT_FAILED = "The draft could not be loaded; try again in a moment."
+SAVE_ANSWER_FORM_GONE = "This form is no longer in use; nothing was saved."
+SAVE_ANSWER_SAVING = "Saving…"
 SAVE_ANSWER_USE_FORM = "Press Save as answer on the ticket's card to review and save its answer."
 
 
