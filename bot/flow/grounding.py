@@ -91,10 +91,12 @@ class Grounding:
         return Found(hits, number_sources(kept, self._context_tokens), required)
 
     async def suggestions(
-        self, ticket: Ticket, text: str
+        self, ticket: Ticket, text: str, found: Found | None = None
     ) -> tuple[list[tuple[int, str]], tuple[SourceLink, ...]] | None:
-        """The best pages' first lines and links, for a reply with no model; recorded."""
-        found = await self.find(ticket, text)
+        """The best pages' first lines and links, for a reply with no model answer;
+        recorded. `found`: what the failed answer already retrieved (else searched now)."""
+        if found is None:
+            found = await self.find(ticket, text)
         if found is None or not found.sources:
             return None
         pages = found.sources[:SUGGESTED_PAGES]

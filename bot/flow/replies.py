@@ -120,7 +120,7 @@ class ThreadReplies:
             sources=found.sources if found else None,
         )
         if not reply.from_model:
-            return await self._hand_over(ticket, event)
+            return await self._hand_over(ticket, event, found=found)
         if found is not None and found.sources and abstained(reply.text):
             return await self._abstain(ticket, event, found)
         await self._post_answer(ticket, key, reply, found)
@@ -167,6 +167,7 @@ class ThreadReplies:
         *,
         reason: str = copy.NO_ANSWER,
         note: str | None = None,
+        found: Found | None = None,
     ) -> list[str]:
         """Triage said answer, but no answer could (or should) be written: escalate with
         the card, so the requester is never told "a person will follow up" with no
@@ -178,7 +179,7 @@ class ThreadReplies:
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, ticket.id)
         log.warning("ticket.escalated ticket=%s reason=%s", ticket.id, _reason_name(reason))
-        return await self.escalate(ticket, event, note=note)
+        return await self.escalate(ticket, event, note=note, found=found)
 
     async def escalate(
         self,
@@ -187,18 +188,19 @@ class ThreadReplies:
         *,
         quiet: bool = False,
         note: str | None = None,
+        found: Found | None = None,
     ) -> list[str]:
         """Card in the thread, a note to the user (unless `quiet`), a card to the leads.
 
         With no model to answer (no key, budget spent, a failed call), the note lists
-        the docs pages that may help.
+        the docs pages that may help; `found` is what a failed answer already retrieved.
         """
         place = place_of(ticket)
         note_key = answer_key(event)
         leads_key = escalation_key(ticket.id)
         reply = PostReply(place=place, text=note or copy.escalated_note(ticket.id))
         if note is None and not quiet and not await self.outbox.has(note_key):
-            reply = await self._with_suggestions(ticket, event, reply)
+            reply = await self._with_suggestions(ticket, event, reply, found)
         leads = self._leads_place(ticket)
         async with self._sessions.begin() as session:
             card_key = await self._add_card(session, ticket)
@@ -225,16 +227,17 @@ class ThreadReplies:
         return keys
 
     async def _with_suggestions(
-        self, ticket: Ticket, event: MessagePosted, reply: PostReply
+        self, ticket: Ticket, event: MessagePosted, reply: PostReply, found: Found | None
     ) -> PostReply:
         if self._grounding is None:
             return reply
-        if await self._writer.available(call_context(ticket, "answer", event.author.user_id)):
+        context = call_context(ticket, "answer", event.author.user_id)
+        if found is None and await self._writer.available(context):
             return reply  # a person was asked for on purpose; the model could have answered
-        found = await self._grounding.suggestions(ticket, event.text)
-        if found is None:
+        suggested = await self._grounding.suggestions(ticket, event.text, found)
+        if suggested is None:
             return reply
-        passages, links = found
+        passages, links = suggested
         text = copy.suggestions(ticket.id, passages)
         return reply.model_copy(update={"text": text, "sources": links})
 

@@ -176,3 +176,19 @@ async def test_with_no_model_the_reply_suggests_pages_and_a_person_follows_up(
     assert note.sources[0].url == "https://docs.example.com/billing"
     assert "[1] Annual plans can be refunded" in note.text
     assert [r.outcome for r in await _retrievals(db)] == ["suggested"]
+
+
+async def test_a_failed_answer_call_still_suggests_the_pages_it_found(
+    db: Database, fake_deepseek: FakeDeepSeek, tmp_path: Path
+) -> None:
+    fake_deepseek.reply(triage_json(category="billing", summary="Asks for a refund"))
+    for _ in range(3):  # every attempt of the answer call fails
+        fake_deepseek.fail(500)
+    outlet = RecordingOutlet()
+    async with running_app(db, fake_deepseek, outlet, llm_max_attempts=3) as app:
+        await _with_docs(app, tmp_path)
+        await _ask(app, REFUND)
+    (note,) = [r for r in outlet.sent if r.kind == "post_reply" and r.sources]
+    assert "these pages may help" in note.text.lower()
+    assert note.sources[0].title == "Billing"
+    assert [r.outcome for r in await _retrievals(db)] == ["suggested"]
