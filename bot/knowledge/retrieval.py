@@ -10,6 +10,7 @@ weather has nearest chunks too, but none near enough to count.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.knowledge.embeddings import Embedder, EmbeddingFailed
 from bot.knowledge.fulltext import FullText
-from bot.knowledge.vectors import VectorIndex
+from bot.knowledge.vectors import Matrix, VectorIndex
 from bot.store.kb_tables import KbChunk, KbDocument
 
 __all__ = ["Hit", "Retriever", "fuse"]
@@ -99,22 +100,32 @@ class Retriever:
         if not queries:
             return []
         async with self._sessions() as session:
-            rankings, vectors = await self._rankings(session, queries, workspace_id)
+            matrix = await self._vectors.current(session) if self._vectors else None
+            rankings, vectors = await self._rankings(session, queries, workspace_id, matrix)
             scores = fuse(rankings, self._rrf_k)
-            if vectors is not None and self._vectors is not None and scores:
-                closeness = await self._vectors.similarities(session, vectors, list(scores))
+            if vectors is not None and matrix is not None and scores:
+                closeness = matrix.similarities(vectors, list(scores))
                 scores = {cid: s * _evidence(closeness.get(cid)) for cid, s in scores.items()}
             return await self._hits(session, scores, limit)
 
     async def _rankings(
-        self, session: AsyncSession, queries: list[str], workspace_id: str | None
+        self,
+        session: AsyncSession,
+        queries: list[str],
+        workspace_id: str | None,
+        matrix: Matrix | None,
     ) -> tuple[list[list[int]], np.ndarray | None]:
-        rankings: list[list[int]] = []
-        for query in queries:
-            found = await self._full_text.search(session, query, workspace_id, self._candidates)
-            rankings.append([chunk_id for chunk_id, _ in found])
-        dense, vectors = await self._dense(session, queries, workspace_id)
-        rankings.extend(dense)
+        # Dense ranking is CPU work (embedding, a matrix product) and full-text is the
+        # database's: they run side by side, so a search costs the slower of the two.
+        dense = asyncio.ensure_future(self._dense(queries, workspace_id, matrix))
+        try:
+            rankings = []
+            for query in queries:
+                found = await self._full_text.search(session, query, workspace_id, self._candidates)
+                rankings.append([chunk_id for chunk_id, _ in found])
+        finally:
+            dense_rankings, vectors = await dense
+        rankings.extend(dense_rankings)
         # The question as written weighs as much as all the suggested queries together.
         if len(queries) > 1:
             extra = len(queries) - 1
@@ -122,22 +133,22 @@ class Retriever:
         return rankings, vectors
 
     async def _dense(
-        self, session: AsyncSession, queries: list[str], workspace_id: str | None
+        self, queries: list[str], workspace_id: str | None, matrix: Matrix | None
     ) -> tuple[list[list[int]], np.ndarray | None]:
         """Dense rankings per query, and the query vectors (None when there are none:
         the fused score is then rank-based alone)."""
-        if self._embedder is None or self._vectors is None:
+        if self._embedder is None or matrix is None:
             return [[] for _ in queries], None
         try:
             vectors = await self._embedder.embed(queries)
         except EmbeddingFailed as exc:  # full-text alone still finds most pages
             log.warning("kb.embeddings.failed error=%s", exc)
             return [[] for _ in queries], None
-        rankings = []
-        for vector in vectors:
-            found = await self._vectors.nearest(session, vector, workspace_id, self._candidates)
-            rankings.append([cid for cid, cosine in found if cosine >= self._dense_floor])
-        return rankings, vectors
+        found = await asyncio.to_thread(
+            lambda: [matrix.nearest(vector, workspace_id, self._candidates) for vector in vectors]
+        )
+        floor = self._dense_floor
+        return [[cid for cid, cosine in pairs if cosine >= floor] for pairs in found], vectors
 
     async def _hits(self, session: AsyncSession, scores: dict[int, float], limit: int) -> list[Hit]:
         best = sorted(scores, key=lambda cid: (-scores[cid], cid))[: limit * 4 + 10]
