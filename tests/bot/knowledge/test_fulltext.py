@@ -85,8 +85,9 @@ async def test_a_common_word_ranks_a_chunk_but_does_not_make_it_a_candidate(db: 
 
     found = await _search(db, engine, "How do I configure my invoice?")
 
-    # "configure" is in 6 of 8 chunks, "invoice" in 3: only chunks with "invoice" are candidates, and the
-    # one holding both words ranks first. Another workspace's chunk never shows.
+    # "configure" is in 6 of 8 chunks, "invoice" in 3: only chunks with "invoice" are
+    # candidates, and the one holding both words ranks first. Another workspace's chunk
+    # never shows.
     assert found == [1, 2]
 
 
@@ -104,7 +105,8 @@ async def test_a_small_knowledge_base_ranks_every_match(db: Database) -> None:
 
     found = await _search(db, full_text_for(db.is_postgres), "How do I configure my invoice?")
 
-    assert found[:2] == [1, 2] and sorted(found) == [1, 2, 3, 4, 5, 6, 7]
+    assert found[:2] == [1, 2]
+    assert sorted(found) == [1, 2, 3, 4, 5, 6, 7]
 
 
 async def test_a_workspace_finds_its_own_chunks_behind_many_of_another(db: Database) -> None:
