@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.events import Notify
-from bot.jobs.scheduler import Job, JobContext, run_job, send
+from bot.jobs.scheduler import Job, JobContext, run_job
 from bot.pipeline.keys import digest_key
 from bot.reports.digest import build_digest
 from bot.store.models import Ticket
@@ -33,7 +33,6 @@ async def _post(ctx: JobContext, now: datetime) -> int:
         async with ctx.sessions.begin() as session:
             await ctx.outbox.add(session, key, Notify(place=leads, text=digest.render()))
         keys.append(key)
-    await send(ctx, keys)
     return len(keys)
 
 

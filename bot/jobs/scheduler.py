@@ -2,10 +2,11 @@
 
 A job is a name, a period (the UTC minute, hour or day it covers) and its work.
 `run_job` is the one error path: it claims the period in `job_runs` (unique job +
-period, so with several instances each period runs once), runs the work, and on a
-crash logs `job.failed` and gives the period back, so the next tick retries it
-instead of the period being lost. Every message a job sends goes through the
-outbox under a key, so even a re-run posts nothing twice.
+period, so with several instances each period runs once) under a lease, runs the
+work, and only then marks the period done. A failure logs `job.failed` and gives the
+period back; a crash leaves the lease to lapse, and the next tick (here or on another
+instance) runs the period again. Every message a job writes goes into the outbox
+under a key, so a re-run posts nothing twice; the outbox relay delivers it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,7 +28,7 @@ from bot.store.models import JobRun, utcnow
 from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.sla import SlaPolicy
 
-__all__ = ["Job", "JobContext", "claim_period", "run_job", "schedule", "send"]
+__all__ = ["JOB_LEASE", "Job", "JobContext", "claim_period", "run_job", "schedule"]
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +63,43 @@ class Job:
     due: Callable[[JobContext, datetime], bool] = lambda _ctx, _now: True
 
 
+JOB_LEASE = timedelta(minutes=15)
+"""How long a claimed period stays claimed without being finished (a crash)."""
+
+
 async def claim_period(
     sessions: async_sessionmaker[AsyncSession], job: str, period: str, now: datetime
 ) -> bool:
-    """True for the one instance that gets to run `job` for `period`."""
+    """True for the one instance that gets to run `job` for `period`: nobody claimed it,
+    or a claim ran out of lease without the work being done."""
     try:
         async with sessions.begin() as session:
-            session.add(JobRun(job=job, period=period, ran_at=now))
+            session.add(JobRun(job=job, period=period, ran_at=now, status="running",
+                               lease_until=now + JOB_LEASE))  # fmt: skip
+        return True
     except IntegrityError:
-        return False
-    return True
+        pass
+    async with sessions.begin() as session:
+        taken = await session.execute(
+            update(JobRun)
+            .where(
+                JobRun.job == job,
+                JobRun.period == period,
+                JobRun.status == "running",
+                JobRun.lease_until < now,
+            )
+            .values(ran_at=now, lease_until=now + JOB_LEASE)
+        )
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+async def _finish_period(sessions: async_sessionmaker[AsyncSession], job: str, period: str) -> None:
+    async with sessions.begin() as session:
+        await session.execute(
+            update(JobRun)
+            .where(JobRun.job == job, JobRun.period == period)
+            .values(status="done", lease_until=None)
+        )
 
 
 async def _release_period(
@@ -98,22 +126,16 @@ async def run_job(job: Job, ctx: JobContext, *, on_schedule: bool = True) -> int
     if not await claim_period(ctx.sessions, job.name, period, now):
         return 0
     try:
-        return await job.work(ctx, now)
+        done = await job.work(ctx, now)
     except Exception:
         log.exception("job.failed job=%s period=%s", job.name, period)
         try:
             await _release_period(ctx.sessions, job.name, period)
-        except Exception:  # the database is down too; the claim stays, the lease is lost
+        except Exception:  # the database is down too; the lease lapses and it re-runs
             log.exception("job.release_failed job=%s period=%s", job.name, period)
         return 0
-
-
-async def send(ctx: JobContext, keys: list[str]) -> None:
-    """Deliver what a job queued; a failed send stays in the outbox for the next run."""
-    try:
-        await ctx.outbox.flush(keys)
-    except Exception:  # the job's work is stored; delivery is retried on the next run
-        log.exception("job.delivery_failed keys=%s", len(keys))
+    await _finish_period(ctx.sessions, job.name, period)
+    return done
 
 
 def schedule(ctx: JobContext, jobs: tuple[Job, ...]) -> AsyncIOScheduler:

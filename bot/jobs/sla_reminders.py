@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.events import Notify, Place, TicketStatus
 from bot.flow import copy
-from bot.jobs.scheduler import Job, JobContext, run_job, send
+from bot.jobs.scheduler import Job, JobContext, run_job
 from bot.pipeline.keys import sla_key
 from bot.store.audit import audit
 from bot.store.models import Ticket
@@ -34,7 +34,6 @@ async def _remind(ctx: JobContext, now: datetime) -> int:
         if threshold == 0 or leads is None:
             continue
         keys.append(await _queue(ctx, ticket, leads, threshold, now))
-    await send(ctx, keys)
     return len(keys)
 
 

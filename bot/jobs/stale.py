@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.events import PostReply, TicketStatus
 from bot.flow import copy
-from bot.jobs.scheduler import Job, JobContext, run_job, send
+from bot.jobs.scheduler import Job, JobContext, run_job
 from bot.pipeline.keys import stale_close_key, stale_warn_key
 from bot.store.models import Ticket
 from bot.tickets.queries import place_of
@@ -43,7 +43,6 @@ async def _sweep(ctx: JobContext, now: datetime) -> int:
                 session, warn_key, PostReply(place=place_of(ticket), text=text), ticket_id=ticket.id
             )
         keys.append(warn_key)
-    await send(ctx, keys)
     return len(keys)
 
 

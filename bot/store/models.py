@@ -259,9 +259,11 @@ class OutboxItem(Base):
     kind: Mapped[str] = mapped_column(String(32))  # post_reply | notify | ephemeral | update_card
     payload: Mapped[dict[str, Any]]
     is_card: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent
+    # pending | sending | sent | failed (given up after bounded attempts)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -278,6 +280,9 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(64))
     ran_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
+    """running (under `lease_until`) | done: only finished work marks its period done."""
+    lease_until: Mapped[datetime | None]
 
 
 # The knowledge base's tables share this metadata; imported last, as they build on Base.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.jobs.scheduler import Job, JobContext, run_job
+from bot.jobs.scheduler import JOB_LEASE, Job, JobContext, run_job
 from bot.pipeline.outbox import Outbox
 from bot.store.db import Database
 from bot.store.models import JobRun
@@ -71,3 +71,30 @@ async def test_a_scheduled_run_waits_until_the_job_is_due(db: Database) -> None:
     assert await run_job(job, ctx) == 0
     assert await _periods(db) == []  # not claimed: the evening run still happens
     assert await run_job(job, ctx, on_schedule=False) == 1
+
+
+async def test_a_job_that_crashed_mid_run_runs_again_when_its_lease_lapses(db: Database) -> None:
+    async def work(_ctx: JobContext, _now: datetime) -> int:
+        return 1
+
+    job = Job(name="digest-like", period=lambda now: f"{now:%Y-%m-%d}", work=work, trigger={})
+    # Another instance claimed today and died mid-run: its claim is "running", lease over.
+    async with db.sessions.begin() as session:
+        session.add(JobRun(job=job.name, period="2026-11-23", ran_at=NOON - JOB_LEASE * 2,
+                           status="running", lease_until=NOON - JOB_LEASE))  # fmt: skip
+    assert await run_job(job, _context(db)) == 1
+    assert await run_job(job, _context(db)) == 0  # done now: once a period
+    async with db.sessions() as session:
+        row = (await session.scalars(select(JobRun))).one()
+    assert (row.status, row.lease_until) == ("done", None)
+
+
+async def test_a_claim_still_under_its_lease_is_left_to_its_owner(db: Database) -> None:
+    async def work(_ctx: JobContext, _now: datetime) -> int:
+        return 1
+
+    job = Job(name="busy", period=lambda now: f"{now:%Y-%m-%d}", work=work, trigger={})
+    async with db.sessions.begin() as session:
+        session.add(JobRun(job=job.name, period="2026-11-23", ran_at=NOON, status="running",
+                           lease_until=NOON + JOB_LEASE))  # fmt: skip
+    assert await run_job(job, _context(db)) == 0
