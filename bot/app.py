@@ -43,6 +43,7 @@ from bot.pipeline.inbox import Inbox
 from bot.pipeline.intake import Intake
 from bot.pipeline.outbox import Outbox
 from bot.pipeline.ports import Outlet
+from bot.pipeline.relay import OutboxRelay
 from bot.pipeline.worker import InboxWorker
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
@@ -126,8 +127,12 @@ class SupportApp:
         self.outbox = Outbox(
             sessions,
             send_lease_seconds=settings.pipeline.outbox_lease_seconds,
+            max_attempts=settings.pipeline.reply_max_attempts,
+            retry_base_seconds=settings.pipeline.reply_retry_base_seconds,
             scrub=self.redactor.redact,
+            metrics=self.metrics,
         )
+        self.relay = OutboxRelay(self.outbox)
         self.inbox = Inbox(
             sessions,
             lease_seconds=settings.pipeline.inbox_lease_seconds,
@@ -192,7 +197,6 @@ class SupportApp:
             knowledge=self.knowledge, redact=self.redactor.redact, **desk_parts
         )
         self.service = SupportService(
-            outbox=self.outbox,
             handlers={
                 "message_posted": messages.on_posted,
                 "message_edited": messages.on_edited,
@@ -226,6 +230,8 @@ class SupportApp:
         )
         self._scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._relay_task: asyncio.Task[None] | None = None
+        self._stop_grace = stop_grace_seconds
 
     @property
     def offline(self) -> bool:
@@ -237,9 +243,10 @@ class SupportApp:
         self.outbox.attach(platform, outlet)
 
     async def start(self, *, with_jobs: bool = False) -> None:
-        """Migrate the database, start draining the inbox (pending rows included) and,
-        when asked, the periodic jobs."""
+        """Migrate the database, start draining the inbox and the outbox (pending rows
+        included) and, when asked, the periodic jobs."""
         await upgrade(self.database)
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._worker_task = asyncio.create_task(self.worker.run(), name="inbox-worker")
         if with_jobs:
             self._scheduler = schedule(self.jobs, ALL_JOBS)
@@ -247,14 +254,18 @@ class SupportApp:
         log.info("app.started offline=%s", self.offline)
 
     async def stop(self) -> None:
-        """Stop claiming events, let those in flight finish (their sends included) within
-        the stop grace, hand the rest back to the inbox, and close connections."""
+        """Stop claiming events, let those in flight finish within the stop grace, hand
+        the rest back to the inbox; give the relay the same grace to send what they
+        wrote, hand back what it holds, and close connections."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         if self._worker_task is not None:
             task, self._worker_task = self._worker_task, None
             await self.worker.shutdown(task)
+        if self._relay_task is not None:
+            task, self._relay_task = self._relay_task, None
+            await self.relay.shutdown(task, grace_seconds=self._stop_grace)
         if self.llm is not None:
             await self.llm.aclose()
         await self.database.dispose()

@@ -39,12 +39,13 @@ from adapters.slack.http import (
     not_ready,
 )
 from adapters.slack.identity import IdentityUnknown, SlackIds, authorize
-from adapters.slack.outlet import ChannelPacer, SlackOutlet, retry_handlers
+from adapters.slack.outlet import SlackOutlet, retry_handlers
 from adapters.slack.settings import SlackSettings
 from adapters.slack.socket import CheckedSocketModeHandler
 from adapters.slack.to_event import from_block_actions, from_command, from_envelope
 from bot import AdapterStartError
 from bot.config import LeadsSettings
+from bot.pipeline.pacing import ChannelBuckets, Pace
 
 __all__ = ["MAX_BODY_BYTES", "SlackAdapter"]
 
@@ -93,7 +94,9 @@ class SlackAdapter:
             request_verification_enabled=signing_secret is not None,
         )
         self.outlet = SlackOutlet(
-            self.client, pacer=ChannelPacer(messages_per_second), lead_group_id=lead_group_id
+            self.client,
+            pacing=ChannelBuckets(Pace(per_second=messages_per_second, burst=3)),
+            lead_group_id=lead_group_id,
         )
         self._socket: CheckedSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None

@@ -7,11 +7,6 @@ slack-sdk's own retry handlers, honouring Retry-After.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -35,8 +30,9 @@ from adapters.slack.render import (
 )
 from bot import DeliveryFailed
 from bot.events import Ephemeral, Notify, PostReply, PublishHome, UpdateCard
+from bot.pipeline.pacing import ChannelBuckets, Pace
 
-__all__ = ["ChannelPacer", "SlackOutlet", "retry_handlers"]
+__all__ = ["SlackOutlet", "retry_handlers"]
 
 
 def retry_handlers() -> list[Any]:
@@ -47,28 +43,6 @@ def retry_handlers() -> list[Any]:
     ]
 
 
-class ChannelPacer:
-    """At most `per_second` messages a second per channel; callers queue, in order."""
-
-    def __init__(self, per_second: float = 1.0, clock: Callable[[], float] = time.monotonic):
-        self._gap = 1.0 / per_second
-        self._clock = clock
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._last: dict[str, float] = {}
-
-    @asynccontextmanager
-    async def turn(self, channel: str) -> AsyncIterator[None]:
-        """Wait for this channel's next free slot, then hold it while sending."""
-        async with self._locks[channel]:
-            last = self._last.get(channel)
-            if last is not None:
-                await asyncio.sleep(max(0.0, last + self._gap - self._clock()))
-            try:
-                yield
-            finally:
-                self._last[channel] = self._clock()
-
-
 class SlackOutlet(OutletBase):
     """Renders and posts replies; returns the posted message's `ts`."""
 
@@ -76,11 +50,11 @@ class SlackOutlet(OutletBase):
         self,
         client: AsyncWebClient,
         *,
-        pacer: ChannelPacer | None = None,
+        pacing: ChannelBuckets | None = None,
         lead_group_id: str | None = None,
     ) -> None:
         self._client = client
-        self._pacer = pacer or ChannelPacer()
+        self._pacing = pacing or ChannelBuckets(Pace(per_second=1.0, burst=3))
         self._lead_group_id = lead_group_id
 
     async def update_card(self, reply: UpdateCard) -> str:
@@ -100,10 +74,11 @@ class SlackOutlet(OutletBase):
         )
 
     async def _send(self, channel: str, thread: str | None, **message: Any) -> str:
-        async with self._pacer.turn(channel):
-            response = await self._client.chat_postMessage(
-                channel=channel, thread_ts=thread, unfurl_links=False, unfurl_media=False, **message
-            )
+        # Run by the outbox relay's lane for this channel: waiting here holds no worker.
+        await self._pacing.turn(channel)
+        response = await self._client.chat_postMessage(
+            channel=channel, thread_ts=thread, unfurl_links=False, unfurl_media=False, **message
+        )
         return str(response["ts"])
 
     async def post_reply(self, reply: PostReply) -> str:

@@ -99,6 +99,8 @@ class PipelineSettings(Section):
     inbox_lease_seconds: float = setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
     inbox_retry_base_seconds: float = setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)
     outbox_lease_seconds: float = setting("SUPPORTBOT_OUTBOX_LEASE_SECONDS", 20.0, gt=0)
+    reply_max_attempts: int = setting("SUPPORTBOT_REPLY_MAX_ATTEMPTS", 8, ge=1)
+    reply_retry_base_seconds: float = setting("SUPPORTBOT_REPLY_RETRY_BASE_SECONDS", 2.0, ge=0)
 
 
 class LeadsSettings(Section):

@@ -87,9 +87,9 @@ class LeadActions(DeskBase):
             return [await self._say(event, problem)]
         keys = await self._after_change(event)
         if event.action is TicketAction.RESOLVE and self._on_resolved is not None:
-            await self._outbox.flush(keys)  # the lead sees the change before the draft is written
+            # The relay sends the card updates meanwhile: the lead sees the change while
+            # the draft is being written.
             await self._on_resolved(event.ticket_id)
-            return []
         return keys
 
     async def _transition(self, event: ActionInvoked, now: datetime) -> str | None:

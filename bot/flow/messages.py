@@ -3,7 +3,7 @@
   find the ticket (or open one) -> store the message -> over the rate? -> slow down
                                                      -> the ticket's first message? -> triage, reply
                                                      -> a mention in its thread? -> follow up
-  -> send -> refresh the summary when due
+  -> refresh the summary when due (the outbox relay sends the replies meanwhile)
 
 Edits and deletes of stored messages are mirrored here too.
 """
@@ -86,7 +86,7 @@ class MessageFlow:
         self._clock = clock
 
     async def on_posted(self, event: MessagePosted) -> list[str]:
-        """Handle a posted message; sends its replies itself, before the summary.
+        """Handle a posted message: its replies go to the outbox, then the summary.
 
         Bots arrive here only when their platform's adapter lets them through (Slack's
         SLACK_ALLOWED_BOT_IDS); the adapters drop every other bot, our own included.
@@ -96,9 +96,9 @@ class MessageFlow:
             return arrival.keys
         ticket, event = arrival.ticket, arrival.event
         bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
-        await self._outbox.flush(await self._respond(ticket, event))
+        keys = await self._respond(ticket, event)
         await self._summaries.refresh_if_due(ticket.id)
-        return []
+        return keys
 
     async def on_edited(self, event: MessageEdited) -> list[str]:
         """Mirror an edit in the stored text."""

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import TicketStatus
 from bot.llm.types import AttemptRecord, CallRecorder
-from bot.store.models import InboxItem, Ticket
+from bot.store.models import InboxItem, OutboxItem, Ticket
 
 __all__ = [
     "MeteredRecorder",
@@ -91,17 +91,34 @@ class Metrics:
         self.inbox_rows = Gauge(
             "supportbot_inbox_rows", "Inbox rows by status", ["status"], registry=r
         )
+        self.outbox_rows = Gauge(
+            "supportbot_outbox_rows", "Outbox replies by status", ["status"], registry=r
+        )
+        self.replies_failed = Counter(
+            "supportbot_replies_failed",
+            "Replies given up on after their bounded attempts",
+            ["platform"],
+            registry=r,
+        )
         self.escalations_open = Gauge(
             "supportbot_escalations_open", "Escalated or claimed tickets", registry=r
         )
 
     async def refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Read the gauges that live in the database (inbox depth, open escalations)."""
+        """Read the gauges that live in the database (inbox and outbox depth, open
+        escalations)."""
         async with sessions() as session:
             depth = dict(
                 (
                     await session.execute(
                         select(InboxItem.status, func.count()).group_by(InboxItem.status)
+                    )
+                ).all()
+            )
+            replies = dict(
+                (
+                    await session.execute(
+                        select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
                     )
                 ).all()
             )
@@ -112,6 +129,8 @@ class Metrics:
             )
         for status in ("pending", "processing", "done", "failed"):
             self.inbox_rows.labels(status).set(depth.get(status, 0))
+        for status in ("pending", "sending", "sent", "failed"):
+            self.outbox_rows.labels(status).set(replies.get(status, 0))
         self.escalations_open.set(open_escalations or 0)
 
     def render(self) -> bytes:

@@ -2,26 +2,31 @@
 
 Every reply gets a key derived from what caused it (`ticket:7:card`,
 `msg:slack:1712.0001:answer`). Enqueueing an existing key is a no-op, so when an
-event is processed again after a crash, nothing is posted twice. Delivery goes
-through the `Outlet` each adapter registers for its platform. A failed send stores
-the error's class and a scrubbed message, with the reply's own text cut out of it.
+event is processed again after a crash, nothing is posted twice. Producers only add
+rows, inside their own transaction; the relay (`bot.pipeline.relay`) delivers every
+unsent row through the `Outlet` each adapter registers for its platform, whatever
+became of the work that wrote it. A failed send is tried again with backoff, and after
+`max_attempts` marked failed; it stores the error's class and a scrubbed message,
+with the reply's own text cut out of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
 from bot.events import CardRef, Platform, Reply, UpdateCard, dump
+from bot.ops.metrics import Metrics
 from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
 from bot.store.models import OutboxItem, utcnow
@@ -41,12 +46,24 @@ class Outbox:
         sessions: async_sessionmaker[AsyncSession],
         *,
         send_lease_seconds: float = 20.0,
+        max_attempts: int = 8,
+        retry_base_seconds: float = 2.0,
         scrub: Callable[[str], str] = str,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._scrub = scrub
-        self._send_lease = timedelta(seconds=send_lease_seconds)
+        self._metrics = metrics
+        self.send_lease = timedelta(seconds=send_lease_seconds)
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base_seconds
         self._outlets: dict[Platform, Outlet] = {}
+        self.added = asyncio.Event()
+        """Set when a transaction that added a reply commits: the relay wakes at once."""
+        self._on_commit = self._committed
+
+    def _committed(self, _session: object) -> None:
+        self.added.set()
 
     def attach(self, platform: Platform, outlet: Outlet) -> None:
         """Register the adapter that delivers replies for `platform`."""
@@ -80,6 +97,9 @@ class Outbox:
                 session.add(row)
         except IntegrityError:
             return False
+        sync = session.sync_session
+        if not event.contains(sync, "after_commit", self._on_commit):
+            event.listen(sync, "after_commit", self._on_commit, once=True)
         return True
 
     async def has(self, key: str) -> bool:
@@ -110,32 +130,90 @@ class Outbox:
                 refs.append(CardRef(place=reply.place, message_id=row.sent_message_id))
         return refs
 
-    async def flush(self, keys: list[str]) -> None:
-        """Send the still-unsent replies among `keys`, in the order they were written.
-
-        Raises:
-            DeliveryFailed: an outlet failed; the rest stay pending for the retry.
-        """
-        if not keys:
-            return
+    async def due(self, limit: int) -> list[OutboxItem]:
+        """Unsent replies whose time has come, oldest first: pending ones (past their
+        retry time) and ones whose sender's lease ran out (it crashed)."""
+        now = utcnow()
         async with self._sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxItem)
-                    .where(OutboxItem.key.in_(keys), OutboxItem.status != "sent")
-                    .order_by(OutboxItem.id)
+            rows = await session.scalars(
+                select(OutboxItem)
+                .where(
+                    or_(
+                        and_(
+                            OutboxItem.status == "pending",
+                            or_(
+                                OutboxItem.next_attempt_at.is_(None),
+                                OutboxItem.next_attempt_at <= now,
+                            ),
+                        ),
+                        and_(OutboxItem.status == "sending", OutboxItem.lease_until < now),
+                    )
                 )
-            ).all()
-        busy = []
-        for row in rows:
-            if await _to_the_end(self._claim(row.id), undo=self._unclaim(row.id)):
-                await self._send(row)
+                .order_by(OutboxItem.id)
+                .limit(limit)
+            )
+            return list(rows.all())
+
+    async def claim(self, row_id: int) -> bool:
+        """Take a reply for sending; False when another relay is sending (or sent) it."""
+        return await _to_the_end(self._claim(row_id), undo=self._unclaim(row_id))
+
+    async def renew(self, row_ids: list[int]) -> None:
+        """Extend the lease of replies this relay holds and has not sent yet."""
+        if not row_ids:
+            return
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(row_ids), OutboxItem.status == "sending")
+                .values(lease_until=utcnow() + self.send_lease)
+            )
+
+    async def release(self, row_id: int) -> None:
+        """Give a claimed reply back (a shutdown), so the next relay sends it at once."""
+        await self._release(row_id)
+
+    async def send(self, row: OutboxItem) -> bool:
+        """Deliver a claimed reply; True when it was sent. A failure is stored: the reply
+        is tried again after a backoff, or, past `max_attempts`, marked failed."""
+        reply = _REPLY.validate_python(row.payload)
+        outlet = self._outlets.get(Platform(row.platform))
+        try:
+            if outlet is None:
+                raise DeliveryFailed(f"no adapter is running for {row.platform}")
+            message_id = await outlet.deliver(reply)
+        except asyncio.CancelledError:
+            # Shutting down mid-send: free the reply now, not after the lease (it may
+            # arrive twice if the platform already had it; the reply key lets it dedupe).
+            await self._release(row.id)
+            raise
+        except Exception as exc:
+            await _to_the_end(
+                self._failed(row, describe_error(exc, self._scrub, hide=_texts_of(reply)))
+            )
+            return False
+        await _to_the_end(self._mark_sent(row.id, message_id))
+        log.info("reply.sent key=%s kind=%s", row.key, row.kind)
+        return True
+
+    async def _failed(self, row: OutboxItem, error: str) -> None:
+        async with self._sessions.begin() as session:
+            item = await session.get_one(OutboxItem, row.id)
+            item.attempts += 1
+            item.last_error, item.lease_until = error, None
+            if item.attempts >= self._max_attempts:
+                item.status, item.next_attempt_at = "failed", None
             else:
-                busy.append(row.key)
-        if busy:
-            # Another worker holds them, or held them and died: retry the event later
-            # rather than call it done while its replies may never go out.
-            raise DeliveryFailed(f"being sent elsewhere: {', '.join(busy[:3])}")
+                delay = self._retry_base * 2 ** (item.attempts - 1) * random.uniform(0.8, 1.2)
+                item.status = "pending"
+                item.next_attempt_at = utcnow() + timedelta(seconds=min(delay, 900.0))
+            attempts, status = item.attempts, item.status
+        if status == "failed":
+            log.error("reply.failed key=%s attempts=%s error=%s", row.key, attempts, error[:200])
+            if self._metrics is not None:
+                self._metrics.replies_failed.labels(row.platform).inc()
+        else:
+            log.warning("reply.retry key=%s attempt=%s error=%s", row.key, attempts, error[:200])
 
     def _unclaim(self, row_id: int) -> Callable[[bool], Awaitable[None]]:
         async def undo(claimed: bool) -> None:
@@ -164,33 +242,9 @@ class Outbox:
                         and_(OutboxItem.status == "sending", OutboxItem.lease_until < now),
                     ),
                 )
-                .values(status="sending", lease_until=now + self._send_lease)
+                .values(status="sending", lease_until=now + self.send_lease)
             )
         return bool(taken.rowcount)  # type: ignore[attr-defined]
-
-    async def _send(self, row: OutboxItem) -> None:
-        reply = _REPLY.validate_python(row.payload)
-        outlet = self._outlets.get(Platform(row.platform))
-        try:
-            if outlet is None:
-                raise DeliveryFailed(f"no adapter is running for {row.platform}")
-            message_id = await outlet.deliver(reply)
-        except asyncio.CancelledError:
-            # Shutting down mid-send: free the reply now, not after the lease (it may
-            # arrive twice if the platform already had it; the reply key lets it dedupe).
-            await self._release(row.id)
-            raise
-        except Exception as exc:
-            error = describe_error(exc, self._scrub, hide=_texts_of(reply))
-            async with self._sessions.begin() as session:
-                item = await session.get_one(OutboxItem, row.id)
-                item.status, item.lease_until = "pending", None
-                item.attempts += 1
-                item.last_error = error
-            log.warning("reply.failed key=%s error=%s", row.key, type(exc).__name__)
-            raise DeliveryFailed(f"{row.key}: {error[:300]}") from exc
-        await _to_the_end(self._mark_sent(row.id, message_id))
-        log.info("reply.sent key=%s kind=%s", row.key, row.kind)
 
     async def _mark_sent(self, row_id: int, message_id: str | None) -> None:
         async with self._sessions.begin() as session:

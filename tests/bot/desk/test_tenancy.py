@@ -18,6 +18,7 @@ from bot.store.db import Database
 from bot.store.models import AuditEntry, Ticket
 from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
+from tests.settle import wait_delivered
 
 ROOT = "1700000200.000100"
 LEAD = Actor(platform=Platform.SLACK, user_id="U_LEAD", display_name="lee")
@@ -154,16 +155,17 @@ async def test_a_ticket_number_beyond_the_databases_range_is_no_such_ticket(
     assert texts == [f"There is no ticket #{huge} here.", f"Ticket #{huge} no longer exists."]
 
 
-async def test_a_retried_claim_finishes_its_card_updates_instead_of_refusing(
+async def test_a_claim_whose_card_update_failed_still_updates_every_card(
     db: Database, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.responder = responder(triage_json(needs_human=True))
     outlet = RecordingOutlet()
-    async with running_app(db, fake_deepseek, outlet) as app:
+    async with running_app(db, fake_deepseek, outlet, reply_retry_base_seconds=0.05) as app:
         ticket_id = await _open(app)
         before = len(outlet.sent)
         outlet.fail_times, outlet.failures = 1, 0  # the first card update fails
-        await _run(app, _press("claim", ticket_id))  # settles done on the retry
+        await _run(app, _press("claim", ticket_id))
+        assert await wait_delivered(app) == 0  # the relay tried the update again
     sent = outlet.sent[before:]
     assert sorted(r.kind for r in sent) == ["post_reply", "update_card", "update_card"]
     assert all(r.card.status == "claimed" for r in sent if r.kind == "update_card")

@@ -18,7 +18,7 @@ from bot.store.ledger import SqlCallRecorder
 from bot.store.models import JobRun, LlmCall, Message, Summary, Ticket, TriageRun
 from tests.bot.harness import Clock, RecordingOutlet, mention, responder, running_app, triage_json
 from tests.fakes.deepseek import FakeDeepSeek
-from tests.settle import wait_settled
+from tests.settle import wait_delivered, wait_settled
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -43,17 +43,22 @@ async def test_sla_reminders_once_per_threshold_and_none_after_a_claim(
         await _submit(app, "Also down for me", "1700000000.000002", clock)
         clock.advance(minutes=10)
         assert await run_sla_reminders(app.jobs) == 0  # within the 15-minute SLA
+        await wait_delivered(app)
         clock.advance(minutes=6)
         assert await run_sla_reminders(app.jobs) == 2  # both breached: threshold 1
+        await wait_delivered(app)
         assert await run_sla_reminders(app.jobs) == 0  # same minute: the period is taken
+        await wait_delivered(app)
         clock.advance(minutes=1)
         await run_sla_reminders(app.jobs)  # still threshold 1: no new ping
+        await wait_delivered(app)
         assert len(_leads_pings(outlet)) == 2
         async with db.sessions.begin() as session:
             ticket = await session.get_one(Ticket, 1)
             ticket.status, ticket.claimed_at, ticket.assignee_id = "claimed", clock(), "U_LEAD"
         clock.advance(minutes=15)  # threshold 2 for the unclaimed one only
         await run_sla_reminders(app.jobs)
+        await wait_delivered(app)
     pings = _leads_pings(outlet)
     assert len(pings) == 3
     assert "ticket #2" in pings[-1]
@@ -70,6 +75,7 @@ async def test_stale_ticket_is_warned_then_closed_and_a_new_message_resets_the_c
         await _submit(app, "How do I export?", "1700000000.000001", clock)
         clock.advance(days=3, hours=1)
         assert await run_stale_tickets(app.jobs) == 1
+        await wait_delivered(app)
         warnings = [t for t in outlet.texts() if "quiet for 3 days" in t]
         assert len(warnings) == 1
         # The user answers: the clock starts again and nothing closes.
@@ -78,12 +84,15 @@ async def test_stale_ticket_is_warned_then_closed_and_a_new_message_resets_the_c
             ticket.last_activity_at = clock()
         clock.advance(days=2, hours=1)
         await run_stale_tickets(app.jobs)
+        await wait_delivered(app)
         async with db.sessions() as session:
             assert (await session.get_one(Ticket, 1)).status == "open"
         clock.advance(days=1, hours=1)  # 3 days quiet again: a fresh warning
         await run_stale_tickets(app.jobs)
+        await wait_delivered(app)
         clock.advance(days=2, hours=1)  # warned and 2 more days: closed
         await run_stale_tickets(app.jobs)
+        await wait_delivered(app)
     async with db.sessions() as session:
         ticket = await session.get_one(Ticket, 1)
     assert ticket.status == "closed"
@@ -116,7 +125,9 @@ async def test_digest_numbers_match_a_seeded_database(
             )
         clock.advance(hours=1)
         assert await run_digest(app.jobs) == 1
+        await wait_delivered(app)
         assert await run_digest(app.jobs) == 0  # once a day
+        await wait_delivered(app)
     (digest,) = [r.text for r in outlet.sent if r.kind == "notify" and "Daily digest" in r.text]
     assert "Tickets by category: billing 1, bug 1, feature_request 1" in digest
     assert "Tickets by urgency: high 1, low 1, medium 1" in digest
@@ -155,6 +166,7 @@ async def test_retention_erases_old_text_and_keeps_costs_and_labels(
         clock.advance(days=31)
         await _submit(app, "new question", "1700000000.000002", clock)
         erased = await run_retention(app.jobs)
+        await wait_delivered(app)
     async with db.sessions() as session:
         texts = dict((await session.execute(select(Message.message_id, Message.text))).all())
         summaries = (await session.scalars(select(Summary.text))).all()

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from bot.events import Platform
 from bot.store.db import Database
-from bot.store.models import AuditEntry, InboxItem, LlmCall, Message, Ticket, TriageRun
+from bot.store.models import (
+    AuditEntry,
+    InboxItem,
+    LlmCall,
+    Message,
+    OutboxItem,
+    Ticket,
+    TriageRun,
+)
 from tests.bot.harness import (
     ANSWER,
     RecordingOutlet,
@@ -21,6 +29,7 @@ from tests.bot.harness import (
     triage_requests,
 )
 from tests.fakes.deepseek import FakeDeepSeek
+from tests.settle import wait_delivered
 
 
 async def _count(db: Database, model: type) -> int:
@@ -116,32 +125,42 @@ async def test_a_failed_delivery_is_retried_and_nothing_is_posted_or_paid_twice(
     fake_deepseek.responder = responder()
     outlet = RecordingOutlet(fail_times=1)  # the card fails once, then the platform is back
     event = mention("Can I add a teammate to my workspace?")
-    async with running_app(db, fake_deepseek, outlet) as app:
+    async with running_app(db, fake_deepseek, outlet, reply_retry_base_seconds=0.05) as app:
         await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "done"
+        assert await settle(app, event.event_id) == "done"  # the event's work was done once
+        assert await wait_delivered(app) == 0  # and the relay tried the card again
     assert len(outlet.cards()) == 1
     assert outlet.texts() == [ANSWER]
     assert len(fake_deepseek.chat_requests) == 2  # one triage, one answer: no second answer
     async with db.sessions() as session:
-        row = (await session.scalars(select(InboxItem))).one()
-    assert row.attempts == 2
-    assert "ConnectionError" in (row.last_error or "")
+        event_row = (await session.scalars(select(InboxItem))).one()
+        card = (await session.scalars(select(OutboxItem).where(OutboxItem.is_card))).first()
+    assert event_row.attempts == 1
+    assert card is not None
+    assert (card.status, card.attempts) == ("sent", 2)
+    assert "ConnectionError" in (card.last_error or "")
 
 
-async def test_an_event_that_keeps_failing_is_marked_failed_with_its_error(
+async def test_a_reply_that_keeps_failing_is_given_up_with_its_error_and_shown(
     db: Database, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.responder = responder()
     outlet = RecordingOutlet(fail_times=100)
     event = mention("Is there an API rate limit?")
-    async with running_app(db, fake_deepseek, outlet, inbox_max_attempts=2) as app:
+    overrides = {"reply_max_attempts": 2, "reply_retry_base_seconds": 0.05}
+    async with running_app(db, fake_deepseek, outlet, **overrides) as app:
         await app.intake.submit(event)
-        assert await settle(app, event.event_id) == "failed"
+        assert await settle(app, event.event_id) == "done"
+        assert await wait_delivered(app) == 0
+        await app.metrics.refresh(app.database.sessions)
+        exposition = app.metrics.render().decode()
     async with db.sessions() as session:
-        row = (await session.scalars(select(InboxItem))).one()
-    assert row.status == "failed"
-    assert row.attempts == 2
-    assert "platform unreachable" in (row.last_error or "")
+        replies = (await session.scalars(select(OutboxItem))).all()
+    assert replies
+    assert {(r.status, r.attempts) for r in replies} == {("failed", 2)}
+    assert all("platform unreachable" in (r.last_error or "") for r in replies)
+    assert f'supportbot_outbox_rows{{status="failed"}} {float(len(replies))}' in exposition
+    assert 'supportbot_replies_failed_total{platform="slack"}' in exposition
 
 
 async def test_needs_human_escalates_to_the_leads_channel_with_an_sla(

@@ -19,7 +19,7 @@ from bot.config import load_settings
 from bot.events import Platform
 from bot.jobs.digest import run_digest
 from bot.store.db import Database
-from bot.store.models import InboxItem, JobRun, Ticket
+from bot.store.models import InboxItem, JobRun, OutboxItem, Ticket
 from tests.bot.harness import RecordingOutlet, mention
 from tests.cli_runner import clean_env
 from tests.conftest import PG_ENV
@@ -50,6 +50,20 @@ async def _wait_until(
 
 async def _wait_all_settled(db: Database, total: int, within: float) -> Counter[str]:
     return await _wait_until(db, lambda s: s["done"] + s["failed"] >= total, within)
+
+
+async def _wait_replies_sent(db: Database, within: float) -> int:
+    """Poll the outbox until the relays sent (or gave up on) every reply; how many are left."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        async with db.sessions() as session:
+            left = await session.scalar(
+                select(func.count()).where(OutboxItem.status.in_(("pending", "sending")))
+            )
+        if not left or loop.time() >= deadline:
+            return int(left or 0)
+        await asyncio.sleep(0.05)
 
 
 def _instance(db: Database, **overrides: object) -> SupportApp:
@@ -140,6 +154,8 @@ async def test_sigkill_mid_run_then_restart_loses_nothing_and_posts_each_reply_o
     second = await _spawn(db, out)
     try:
         statuses = await _wait_all_settled(db, len(events), within=120)
+        # What the killed relay held comes back when its lease runs out.
+        assert await _wait_replies_sent(db, within=60) == 0
     finally:
         second.send_signal(signal.SIGTERM)
         await second.wait()

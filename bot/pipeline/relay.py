@@ -1,0 +1,156 @@
+"""The outbox relay: delivers every unsent reply, one lane per channel.
+
+Producers (the handlers, the periodic jobs) only add rows to the outbox inside their
+own transaction; when one commits, the relay wakes. It reads the due rows oldest
+first, claims each under a lease, and hands it to its channel's lane: a lane sends in
+order, one at a time, so a channel's pacing (Slack's one message a second) waits in
+the lane and never in a worker, while other channels go on. A lane holds only a few
+replies ahead; the rest wait in the table, unclaimed, for another instance or the
+next round. Leases of held rows are renewed; a crashed relay's rows come back due
+when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+
+from pydantic import TypeAdapter
+
+from bot.events import Reply, UpdateCard
+from bot.pipeline.outbox import Outbox
+from bot.store.models import OutboxItem
+
+__all__ = ["OutboxRelay", "lane_of"]
+
+log = logging.getLogger(__name__)
+_REPLY = TypeAdapter(Reply)
+
+
+def lane_of(row: OutboxItem) -> str:
+    """The channel a reply goes to (its lane): order is kept within it."""
+    reply = _REPLY.validate_python(row.payload)
+    place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
+    return f"{row.platform}:{place.workspace_id}:{place.channel_id}"
+
+
+class OutboxRelay:
+    """Delivers the outbox's due rows, a lane per channel."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        *,
+        poll_seconds: float = 1.0,
+        ahead: int = 4,
+        batch: int = 500,
+    ) -> None:
+        self._outbox = outbox
+        self._poll = poll_seconds
+        self._ahead = ahead
+        self._batch = batch
+        self._lanes: dict[str, deque[OutboxItem]] = {}
+        self._senders: dict[str, asyncio.Task[None]] = {}
+        self._held: set[int] = set()
+        self._more = asyncio.Event()
+        self._renewed_at = time.monotonic()
+
+    @property
+    def idle(self) -> bool:
+        """True when this relay holds nothing to send."""
+        return not self._held
+
+    async def run(self) -> None:
+        """Deliver until cancelled; a failing database is logged and retried."""
+        try:
+            while True:
+                try:
+                    await self._fill()
+                    await self._renew()
+                except Exception as exc:  # the database is down: try again next round
+                    log.warning("relay.round_failed error=%s", type(exc).__name__)
+                await self._wait()
+        finally:
+            await self._stop_lanes()
+
+    async def shutdown(self, task: asyncio.Task[None], *, grace_seconds: float) -> None:
+        """Stop `task` (this relay's `run`): first let it send what is due, for up to
+        `grace_seconds` (the replies of the events that just finished), then cancel;
+        what it still holds goes back to the outbox for the next relay."""
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline and not task.done():
+            try:
+                if self.idle and not await self._outbox.due(1):
+                    break
+            except Exception:  # the database is gone: nothing more can be sent
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _wait(self) -> None:
+        added, more = self._outbox.added, self._more
+        waits = [asyncio.ensure_future(added.wait()), asyncio.ensure_future(more.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        added.clear()
+        more.clear()
+
+    async def _fill(self) -> None:
+        """Claim due rows into their lanes, up to `ahead` a lane."""
+        for row in await self._outbox.due(self._batch):
+            if row.id in self._held:
+                continue
+            lane = lane_of(row)
+            queued = self._lanes.setdefault(lane, deque())
+            if len(queued) >= self._ahead:
+                continue  # it waits in the table; the lane asks for more when it drains
+            if not await self._outbox.claim(row.id):
+                continue  # another relay has it
+            self._held.add(row.id)
+            queued.append(row)
+            if lane not in self._senders or self._senders[lane].done():
+                self._senders[lane] = asyncio.create_task(self._drain(lane), name=f"lane {lane}")
+
+    async def _drain(self, lane: str) -> None:
+        queued = self._lanes[lane]
+        while queued:
+            row = queued[0]
+            try:
+                await self._outbox.send(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # recording the outcome failed: the lease brings it back
+                log.warning("relay.send_failed key=%s error=%s", row.key, type(exc).__name__)
+            queued.popleft()
+            self._held.discard(row.id)
+            if len(queued) < self._ahead:
+                self._more.set()  # rows of this channel may be waiting in the table
+
+    async def _renew(self) -> None:
+        if time.monotonic() - self._renewed_at < self._outbox.send_lease.total_seconds() / 3:
+            return
+        self._renewed_at = time.monotonic()
+        await self._outbox.renew(sorted(self._held))
+
+    async def _stop_lanes(self) -> None:
+        """Cancel the lanes and hand back what they hold, for the next relay to send."""
+        senders = list(self._senders.values())
+        for sender in senders:
+            sender.cancel()
+        for sender in senders:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+        for row_id in sorted(self._held):
+            with contextlib.suppress(Exception):
+                await self._outbox.release(row_id)
+        self._held.clear()
+        self._lanes.clear()
+        self._senders.clear()

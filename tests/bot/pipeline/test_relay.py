@@ -1,0 +1,85 @@
+"""The outbox relay: every unsent reply is delivered, whatever became of the work that
+wrote it; a busy channel's pacing never holds up another channel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import select
+
+from bot.events import Notify, Place, Platform, PostReply, Reply
+from bot.jobs.digest import run_digest
+from bot.store.db import Database
+from bot.store.models import OutboxItem
+from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle
+from tests.fakes.deepseek import FakeDeepSeek
+from tests.settle import wait_delivered
+
+HELP = Place(platform=Platform.SLACK, workspace_id="T_ACME", channel_id="C_HELP")
+
+
+async def test_a_reply_whose_event_ran_out_of_attempts_is_still_sent(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    outlet = RecordingOutlet()
+    async with running_app(db, fake_deepseek, outlet, start=False) as app:
+        # The event wrote its reply, then failed for good (e.g. the process lost its
+        # database half-way): nothing but the row remembers the reply.
+        async with app.database.sessions.begin() as session:
+            await app.outbox.add(
+                session, "msg:slack:orphan:answer", PostReply(place=HELP, text="Hi")
+            )
+        await app.start()
+        assert await wait_delivered(app) == 0
+    assert outlet.texts() == ["Hi"]
+
+
+async def test_the_digest_a_job_wrote_is_delivered_by_the_relay_once_a_day(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    outlet = RecordingOutlet()
+    event = mention("Where do I see my invoices?")
+    async with running_app(db, fake_deepseek, outlet) as app:
+        await app.intake.submit(event)
+        assert await settle(app, event.event_id) == "done"
+        before = len(outlet.sent)
+        assert await run_digest(app.jobs) == 1
+        assert await wait_delivered(app) == 0
+        assert await run_digest(app.jobs) == 0  # once a day, however often it is run
+    digests = [r for r in outlet.sent[before:] if isinstance(r, Notify)]
+    assert len(digests) == 1
+
+
+class SlowChannel(RecordingOutlet):
+    """A platform where one channel is paced hard: each send there takes a second."""
+
+    async def deliver(self, reply: Reply) -> str | None:
+        if getattr(reply, "place", None) is not None and reply.place.channel_id == "C_BUSY":
+            await asyncio.sleep(1.0)
+        self.at = getattr(self, "at", {})
+        self.at.setdefault(reply.place.channel_id, []).append(time.monotonic())  # type: ignore[union-attr]
+        return await super().deliver(reply)
+
+
+async def test_a_paced_channel_never_holds_up_another(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    outlet = SlowChannel()
+    busy = HELP.model_copy(update={"channel_id": "C_BUSY"})
+    async with running_app(db, fake_deepseek, outlet, start=False) as app:
+        async with app.database.sessions.begin() as session:
+            for n in range(5):
+                await app.outbox.add(session, f"test:busy:{n}", PostReply(place=busy, text=f"b{n}"))
+            await app.outbox.add(session, "test:help:0", PostReply(place=HELP, text="h0"))
+        began = time.monotonic()
+        await app.start()
+        assert await wait_delivered(app) == 0
+    assert [r.text for r in outlet.sent if r.place.channel_id == "C_BUSY"] == [  # type: ignore[union-attr]
+        "b0", "b1", "b2", "b3", "b4"
+    ]  # in order  # fmt: skip
+    assert outlet.at["C_HELP"][0] - began < 1.0  # not behind the busy channel's 5 s
+    async with db.sessions() as session:
+        statuses = set((await session.scalars(select(OutboxItem.status))).all())
+    assert statuses == {"sent"}
