@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.app import deepseek_client
@@ -18,6 +19,7 @@ from bot.llm.client import DeepSeekClient
 from bot.llm.errors import LLMError
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision
+from bot.store.models import OutboxItem
 
 __all__ = ["TIMEOUT", "Check", "NamedCheck", "core_checks", "run_checks"]
 
@@ -73,6 +75,41 @@ async def check_database(settings: Settings) -> Check:
             "run `supportbot db upgrade`",
         )
     return Check("database", True, f"reachable, schema at {head}")
+
+
+async def check_replies(settings: Settings) -> Check:
+    """No reply was given up on: the outbox relay sent everything it was given."""
+    url = make_url(settings.storage.database_url)
+    is_file = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
+    if is_file and not Path(str(url.database)).exists():  # noqa: ASYNC240 - one stat call
+        return Check("replies", None, "no database yet")
+    database = Database(settings.storage.database_url)
+    try:
+        async with database.sessions() as session:
+            counts = dict(
+                (
+                    await session.execute(
+                        select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+                    )
+                ).all()
+            )
+            oldest = await session.scalar(
+                select(OutboxItem.key).where(OutboxItem.status == "failed").order_by(OutboxItem.id)
+            )
+    except Exception as exc:  # not migrated, or not reachable: the database check says why
+        return Check("replies", None, f"could not be read ({type(exc).__name__})")
+    finally:
+        await database.dispose()
+    failed, waiting = counts.get("failed", 0), counts.get("pending", 0) + counts.get("sending", 0)
+    if failed:
+        return Check(
+            "replies",
+            False,
+            f"{failed} could not be delivered (first: {oldest}); {waiting} waiting",
+            "their last_error in the outbox table says why (a revoked token, a removed "
+            "channel); the bot gave up on them after SUPPORTBOT_REPLY_MAX_ATTEMPTS tries",
+        )
+    return Check("replies", True, f"none given up on; {waiting} waiting to be sent")
 
 
 async def check_deepseek(settings: Settings) -> list[Check]:
@@ -142,9 +179,10 @@ NamedCheck = tuple[str, Callable[[], Awaitable["Check | list[Check]"]]]
 
 
 def core_checks(settings: Settings) -> list[NamedCheck]:
-    """The core's own checks: the database and DeepSeek."""
+    """The core's own checks: the database, undelivered replies and DeepSeek."""
     return [
         ("database", lambda: check_database(settings)),
+        ("replies", lambda: check_replies(settings)),
         ("deepseek", lambda: check_deepseek(settings)),
     ]
 

@@ -13,6 +13,7 @@ from bot.llm.types import AttemptRecord, CallContext, Usage
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.migrate import upgrade
+from bot.store.models import OutboxItem
 from tests.cli_runner import clean_env, run_cli
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
@@ -193,3 +194,25 @@ async def test_config_masks_credentials_inside_every_url(tmp_path: Path) -> None
     for password in ("gw-pass-123", "proxy-pass-456", "db-pass-789"):
         assert password not in outcome.stdout + outcome.stderr
     assert "https://gw-user:***@gateway.example/v1" in outcome.stdout
+
+
+async def test_doctor_names_the_replies_the_bot_gave_up_on(
+    tmp_path: Path, fake_deepseek: FakeDeepSeek
+) -> None:
+    env = clean_env(DEEPSEEK_API_KEY=FAKE_KEY, DEEPSEEK_BASE_URL=fake_deepseek.base_url)
+    assert (await run_cli("db", "upgrade", cwd=tmp_path, env=env)).code == 0
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'supportbot.db'}")
+    async with db.sessions.begin() as session:
+        session.add(
+            OutboxItem(key="ticket:7:card", platform="slack", kind="post_reply",
+                       payload={"text": "Secret reply text"}, status="failed", attempts=8,
+                       last_error="SlackApiError: channel_not_found")
+        )  # fmt: skip
+    await db.dispose()
+
+    outcome = await run_cli("doctor", cwd=tmp_path, env=env)
+
+    assert outcome.code == 1
+    assert "FAIL replies: 1 could not be delivered (first: ticket:7:card)" in outcome.stdout
+    assert "SUPPORTBOT_REPLY_MAX_ATTEMPTS" in outcome.stdout
+    assert "Secret reply text" not in outcome.stdout + outcome.stderr
