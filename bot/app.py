@@ -72,6 +72,7 @@ def deepseek_client(settings: Settings, *, recorder: CallRecorder | None = None)
         deadline=settings.llm.deadline_seconds,
         max_attempts=settings.llm.max_attempts,
         retry_after_cap=settings.llm.retry_after_cap_seconds,
+        concurrency=settings.llm.concurrency,
     )
 
 

@@ -64,6 +64,7 @@ class DeepSeekClient:
         retry_after_cap: float = 20.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
+        concurrency: int = 64,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self._key = api_key
@@ -79,8 +80,14 @@ class DeepSeekClient:
             backoff_initial=backoff_initial,
             backoff_max=backoff_max,
         )
+        # Model calls are I/O: bounded on their own, not by how many events are in
+        # flight; a call waits here for a slot, within its deadline.
+        self._slots = asyncio.Semaphore(concurrency)
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._http = http or httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
 
     def __repr__(self) -> str:
         configured = self._key is not None
@@ -226,19 +233,20 @@ class DeepSeekClient:
         deadline_at: float,
         body: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        budget = self._attempt_budget(deadline_at)
         headers = {"Authorization": f"Bearer {key.get_secret_value()}"}
-        try:
-            # httpx's timeout is per read; keep-alive lines would reset it, so the
-            # whole attempt also runs under one wall-clock budget.
-            async with asyncio.timeout(budget):
-                return await self._http.request(
-                    method, self._base_url + path, json=body, headers=headers, timeout=budget
-                )
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise LLMTimeout(f"DeepSeek gave no complete answer within {budget:.2f} s") from exc
-        except httpx.TransportError as exc:
-            raise LLMConnectionError(f"cannot reach DeepSeek: {type(exc).__name__}") from exc
+        async with self._slots:
+            budget = self._attempt_budget(deadline_at)
+            try:
+                # httpx's timeout is per read; keep-alive lines would reset it, so the
+                # whole attempt also runs under one wall-clock budget.
+                async with asyncio.timeout(budget):
+                    return await self._http.request(
+                        method, self._base_url + path, json=body, headers=headers, timeout=budget
+                    )
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                raise LLMTimeout(f"DeepSeek gave no complete answer within {budget:.2f} s") from exc
+            except httpx.TransportError as exc:
+                raise LLMConnectionError(f"cannot reach DeepSeek: {type(exc).__name__}") from exc
 
     def _json_body(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code == httpx.codes.OK:

@@ -107,6 +107,9 @@ class FakeDeepSeek:
         # Gives the content when the script is empty; None makes that a 500.
         self.responder: Callable[[dict[str, Any]], str] | None = None
         self.responder_delay = 0.0  # seconds each responder answer waits, for slow-model tests
+        self.in_flight = 0
+        self.most_in_flight = 0
+        """The most chat calls this fake was answering at one time."""
         self.requests: list[RecordedRequest] = []
         self.base_url = ""
         self._script: deque[_Reply | _Failure] = deque()
@@ -200,7 +203,12 @@ class FakeDeepSeek:
         step = self._next_step(body)
         if step is None:
             return _error(500, "FakeDeepSeek has no scripted reply for this request", "fake")
-        await asyncio.sleep(step.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(step.delay)
+        finally:
+            self.in_flight -= 1
         if isinstance(step, _Failure):
             return _error(step.status, step.message, retry_after=step.retry_after)
         payload = json.dumps(self._completion(body, step)).encode()

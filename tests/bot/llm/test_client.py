@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -377,3 +378,18 @@ async def test_the_wired_client_talks_to_the_configured_server(
         result = await client.chat(MESSAGES, model="deepseek-chat", context=CONTEXT)
     assert result.content == "configured"
     assert [row.status for row in await ledger_rows(db)] == ["ok"]
+
+
+async def test_model_calls_wait_for_one_of_their_own_slots(
+    fake_deepseek: FakeDeepSeek, make_client: MakeClient
+) -> None:
+    fake_deepseek.responder = lambda _body: "fine"
+    fake_deepseek.responder_delay = 0.2
+    client = make_client(concurrency=2)
+
+    results = await asyncio.gather(
+        *(client.chat(MESSAGES, model="deepseek-chat", context=CONTEXT) for _ in range(6))
+    )
+
+    assert [r.content for r in results] == ["fine"] * 6
+    assert fake_deepseek.most_in_flight == 2
