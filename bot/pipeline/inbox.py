@@ -22,11 +22,13 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Event, dump
 from bot.ops.metrics import Metrics
+from bot.pipeline.group_commit import GroupCommit
 from bot.store.models import InboxItem, utcnow
 
 __all__ = ["ERROR_CHARS", "ClaimedEvent", "Inbox", "describe_error"]
@@ -96,31 +98,59 @@ class Inbox:
         self._clock = clock
         self.arrived = asyncio.Event()
         """Set when a new row is accepted, so an idle worker wakes at once."""
+        self._group = GroupCommit(self._insert)
 
     async def accept(self, event: Event) -> bool:
-        """Commit `event`; False when this (platform, event_id) was seen before."""
-        row = InboxItem(
-            platform=event.place.platform.value,
-            event_id=event.event_id,
-            kind=event.kind,
-            payload=dump(event),
-            received_at=self._clock(),
-        )
-        try:
-            async with self._sessions.begin() as session:
-                session.add(row)
-        except IntegrityError:
-            log.info("inbox.duplicate platform=%s event_id=%s", row.platform, row.event_id)
+        """Commit `event`; False when this (platform, event_id) was seen before.
+
+        Accepts that arrive while another is being written are committed together in
+        the next transaction (group commit): a burst costs a few commits, not one each,
+        and every caller still returns only once its own row is durable.
+        """
+        row = {
+            "platform": event.place.platform.value,
+            "event_id": event.event_id,
+            "kind": event.kind,
+            "payload": dump(event),
+            "received_at": self._clock(),
+        }
+        accepted = await self._group.submit(row)
+        if not accepted:
+            log.info("inbox.duplicate platform=%s event_id=%s", row["platform"], row["event_id"])
             if self.metrics:
-                self.metrics.events_deduplicated.labels(row.platform).inc()
+                self.metrics.events_deduplicated.labels(row["platform"]).inc()
             return False
         if self.metrics:
-            self.metrics.events_received.labels(row.platform, row.kind).inc()
+            self.metrics.events_received.labels(row["platform"], row["kind"]).inc()
         self.arrived.set()
         log.info(
-            "inbox.accepted platform=%s event_id=%s kind=%s", row.platform, row.event_id, row.kind
+            "inbox.accepted platform=%s event_id=%s kind=%s",
+            row["platform"],
+            row["event_id"],
+            row["kind"],
         )
         return True
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert `rows` in one transaction; per row, True if it was new."""
+        async with self._sessions.begin() as session:
+            dialect = session.bind.dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            statement = (
+                insert(InboxItem)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+                .returning(InboxItem.platform, InboxItem.event_id)
+            )
+            added = {
+                (platform, event_id) for platform, event_id in await session.execute(statement)
+            }
+        results = []
+        for row in rows:  # the same event twice in one batch: the first one is new
+            key = (row["platform"], row["event_id"])
+            results.append(key in added)
+            added.discard(key)
+        return results
 
     def _claimable(self, now: datetime):
         due = or_(InboxItem.next_attempt_at.is_(None), InboxItem.next_attempt_at <= now)

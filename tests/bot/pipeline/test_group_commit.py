@@ -1,0 +1,58 @@
+"""A burst of accepts shares a few transactions; each caller returns once its row is
+durable, and a duplicate in the same burst is still a duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import event, func, select
+
+from bot.pipeline.group_commit import GroupCommit
+from bot.pipeline.inbox import Inbox
+from bot.store.db import Database
+from bot.store.models import InboxItem
+from tests.bot.harness import mention
+
+
+async def test_a_burst_of_events_is_committed_in_a_few_transactions(db: Database) -> None:
+    inbox = Inbox(db.sessions)
+    commits: list[object] = []
+    event.listen(db.engine.sync_engine, "commit", commits.append)
+    events = [mention(f"Question {n}", message_id=f"1700000000.{n:06d}") for n in range(60)]
+    repeat = events[7]
+
+    async def accept(one: object) -> tuple[bool, int]:
+        accepted = await inbox.accept(one)  # type: ignore[arg-type]
+        async with db.sessions() as session:  # durable by the time accept returns
+            found = await session.scalar(
+                select(func.count()).where(InboxItem.event_id == one.event_id)  # type: ignore[attr-defined]
+            )
+        return accepted, int(found or 0)
+
+    outcomes = await asyncio.gather(*(accept(e) for e in [*events, repeat]))
+
+    assert [accepted for accepted, _ in outcomes] == [True] * 60 + [False]
+    assert all(found == 1 for _, found in outcomes)
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxItem)) == 60
+    assert len(commits) < 20  # one per event would be 61
+
+
+async def test_a_failed_write_fails_every_caller_of_its_batch_and_the_next_one_works() -> None:
+    written: list[list[str]] = []
+
+    async def write(items: list[str]) -> list[bool]:
+        if not written:
+            written.append([])
+            await asyncio.sleep(0.01)
+            raise ConnectionError("database restarting")
+        written.append(items)
+        return [True] * len(items)
+
+    group: GroupCommit[str, bool] = GroupCommit(write)
+    results = await asyncio.gather(*(group.submit(x) for x in "abc"), return_exceptions=True)
+
+    assert isinstance(results[0], ConnectionError)  # its batch was "a" alone
+    assert results[1:] == [True, True]  # "b" and "c" waited and went together
+    assert written[1] == ["b", "c"]
+    assert await group.submit("d") is True
