@@ -3,32 +3,63 @@
 `run` and `chat` live with the adapters because they start platform adapters (and
 so import platform SDKs); `bot/` never imports `adapters/`. The console script
 points here.
+
+Like `bot/cli`, this module imports only click and the core's command definitions:
+the platform SDKs, the settings models, the doctor checks and asyncio are imported
+by the commands that use them, so `supportbot --help` starts fast.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from adapters.discord.doctor import check_discord
-from adapters.discord.settings import DiscordSettings
-from adapters.slack.doctor import check_slack
-from adapters.slack.settings import SlackSettings
 from bot import ConfigError, SupportbotError
 from bot.cli import Extension, cli, sections_of, settings_of
-from bot.config import Settings
-from bot.events import Event
 
-__all__ = ["EXTENSIONS", "main"]
+if TYPE_CHECKING:
+    import asyncio
 
-EXTENSIONS = (
-    Extension(name="slack", settings=SlackSettings, checks=check_slack),
-    Extension(name="discord", settings=DiscordSettings, checks=check_discord),
-)
-"""The platforms: their settings in `supportbot config`, their checks in `doctor`."""
+    from adapters.discord.settings import DiscordSettings
+    from adapters.slack.settings import SlackSettings
+    from bot.config import Settings
+    from bot.events import Event
+    from bot.ops.doctor import Check
+
+__all__ = ["extensions", "main"]
+
+
+def extensions() -> tuple[Extension, ...]:
+    """The platforms: their settings in `supportbot config`, their checks in `doctor`.
+
+    Called by the first command that reads settings (the settings are pydantic models).
+    """
+    from adapters.discord.settings import DiscordSettings
+    from adapters.slack.settings import SlackSettings
+
+    return (
+        Extension(name="slack", settings=SlackSettings, checks=_check_slack),
+        Extension(name="discord", settings=DiscordSettings, checks=_check_discord),
+    )
+
+
+# The checks import `bot.ops.doctor` (the database, the model client, the whole app)
+# and httpx: only `supportbot doctor` needs them.
+async def _check_slack(settings: SlackSettings) -> Check:
+    """`adapters.slack.doctor.check_slack`, imported when it runs."""
+    from adapters.slack.doctor import check_slack
+
+    return await check_slack(settings)
+
+
+async def _check_discord(settings: DiscordSettings) -> list[Check]:
+    """`adapters.discord.doctor.check_discord`, imported when it runs."""
+    from adapters.discord.doctor import check_discord
+
+    return await check_discord(settings)
+
 
 OFFLINE_NOTE = (
     "DEEPSEEK_API_KEY is not set: triage runs offline on rules, and every ticket goes to a person."
@@ -39,6 +70,9 @@ OFFLINE_NOTE = (
 @click.pass_context
 def chat(ctx: click.Context) -> None:
     """Talk to the bot in this terminal, as a user and a support lead at once."""
+    import asyncio
+    import logging
+
     settings = settings_of(ctx)
     if settings.serving.log_level != "DEBUG":  # log lines would drown the conversation
         logging.getLogger().setLevel(logging.WARNING)
@@ -52,6 +86,8 @@ def chat(ctx: click.Context) -> None:
 @click.pass_context
 def run(ctx: click.Context, http: bool, port: int | None, metrics_port: int | None) -> None:
     """Run the bot on every platform whose tokens are set."""
+    import asyncio
+
     from adapters.runner import serve
 
     settings, sections = settings_of(ctx), sections_of(ctx)
@@ -89,6 +125,8 @@ class _Settlements:
 
     async def wait(self, event_id: str) -> str:
         """Wait until the event with `event_id` is settled."""
+        import asyncio
+
         if event_id in self._early:
             return self._early.pop(event_id)
         future = self._waiting.setdefault(event_id, asyncio.get_running_loop().create_future())
@@ -113,7 +151,7 @@ async def _chat(settings: Settings) -> None:
 def main() -> None:
     """Console-script entry point."""
     try:
-        cli.main(obj={"extensions": EXTENSIONS}, standalone_mode=True)
+        cli.main(obj={"extensions": extensions}, standalone_mode=True)
     except SupportbotError as exc:  # operator-facing: one line, never a traceback
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)

@@ -1,10 +1,14 @@
 """The admin commands (config, db, doctor, costs, tickets, forget, triage, eval, and
 `kb` in `bot/cli/kb.py`); with `adapters/cli.py` (`run`, `chat`) the only place that
-turns errors into exit codes."""
+turns errors into exit codes.
+
+Defining the commands imports only click: each command imports what it uses when it
+runs (settings are pydantic models; the database, the model client and asyncio are
+heavier still), so `supportbot --help` starts in a few tens of milliseconds.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,14 +16,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot import ConfigError
-from bot.config import Section, Settings, load_section, load_settings
-from bot.events import Platform
-from bot.ops.logs import configure_logging, log_filters
+
+if TYPE_CHECKING:
+    from bot.config import Section, Settings
+
+PLATFORMS = ("slack", "discord", "console")
+"""The values of `bot.events.Platform`, spelled out for `forget --platform` because
+`bot.events` is pydantic models (tests/test_cold_start.py checks the two agree)."""
 
 
 class SettingsProblem(click.ClickException):
@@ -30,7 +38,12 @@ class SettingsProblem(click.ClickException):
 
 @dataclass(frozen=True)
 class Extension:
-    """What a platform adapter adds to the CLI: its settings group and its doctor checks."""
+    """What a platform adapter adds to the CLI: its settings group and its doctor checks.
+
+    The CLI is given a function returning the extensions (`obj={"extensions": ...}`),
+    called by the first command that reads settings: settings groups are pydantic models,
+    which `--help` does not need.
+    """
 
     name: str
     settings: type[Section]
@@ -38,15 +51,23 @@ class Extension:
     """Given the loaded settings group: a `Check` or a list of them."""
 
 
+def extensions_of(ctx: click.Context) -> tuple[Extension, ...]:
+    """The platform extensions this CLI was started with (loaded once, on first use)."""
+    if "loaded_extensions" not in ctx.obj:
+        load = ctx.obj.get("extensions")
+        ctx.obj["loaded_extensions"] = tuple(load()) if load is not None else ()
+    return ctx.obj["loaded_extensions"]
+
+
 def _load(ctx: click.Context) -> None:
+    from bot.config import load_section, load_settings
     from bot.llm.pricing import PriceTable
+    from bot.ops.logs import configure_logging, log_filters
 
     config_file = ctx.obj.get("config_file")
     try:
         settings = load_settings(config_file)
-        sections = {
-            e.name: load_section(e.settings, config_file) for e in ctx.obj.get("extensions", ())
-        }
+        sections = {e.name: load_section(e.settings, config_file) for e in extensions_of(ctx)}
         try:  # read the prices file now: a bad one stops the command before it starts
             PriceTable.load(settings.llm.prices_file)
         except ConfigError as exc:
@@ -105,6 +126,8 @@ def db_group() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the newest version."""
+    import asyncio
+
     from bot.store.migrate import head_revision, upgrade
 
     settings = settings_of(ctx)
@@ -134,11 +157,13 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
     """Check the database, DeepSeek and each platform; exit 1 if anything fails."""
+    import asyncio
+
     from bot.ops.doctor import core_checks, run_checks
 
     sections = sections_of(ctx)
     named = core_checks(settings_of(ctx))
-    named += [(e.name, partial(e.checks, sections[e.name])) for e in ctx.obj.get("extensions", ())]
+    named += [(e.name, partial(e.checks, sections[e.name])) for e in extensions_of(ctx)]
     unknown = set(only) - {name for name, _ in named}
     if unknown:
         known = ", ".join(name for name, _ in named)
@@ -158,6 +183,8 @@ def doctor(ctx: click.Context, only: tuple[str, ...]) -> None:
 @click.pass_context
 def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) -> None:
     """Spend on model calls by day, model, purpose and workspace."""
+    import asyncio
+
     from bot.reports.costs import BadWindow, cost_report, parse_since, render_costs
 
     try:
@@ -188,6 +215,8 @@ def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) 
 @click.pass_context
 def triage(ctx: click.Context, text: str | None) -> None:
     """Classify TEXT (or standard input) and print one JSON object."""
+    import asyncio
+
     if text is None:
         text = sys.stdin.read()
     click.echo(json.dumps(asyncio.run(_triage(settings_of(ctx), text)), ensure_ascii=False))
@@ -197,13 +226,15 @@ def triage(ctx: click.Context, text: str | None) -> None:
 @click.argument("user")
 @click.option(
     "--platform",
-    type=click.Choice(list(Platform)),
+    type=click.Choice(PLATFORMS, case_sensitive=False),  # `slack` as documented; `SLACK` too
     default=None,
     help="Only this platform (default: every platform).",
 )
 @click.pass_context
 def forget(ctx: click.Context, user: str, platform: str | None) -> None:
     """Erase the stored text of every message USER (a platform user id) wrote."""
+    import asyncio
+
     erased = asyncio.run(_forget(settings_of(ctx), user, platform))
     click.echo(f"erased the text of {erased} message(s) by {user}")
 
@@ -214,6 +245,8 @@ def forget(ctx: click.Context, user: str, platform: str | None) -> None:
 @click.pass_context
 def tickets(ctx: click.Context, as_json: bool, limit: int) -> None:
     """List tickets, newest first."""
+    import asyncio
+
     from bot.reports.tickets import ticket_lines
 
     rows = asyncio.run(_tickets(settings_of(ctx), limit))
@@ -226,6 +259,8 @@ def tickets(ctx: click.Context, as_json: bool, limit: int) -> None:
 @click.pass_context
 def eval_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
     """Measure triage on labelled JSON lines: text, category, urgency, needs_human."""
+    import asyncio
+
     from triage.evaluate import BadEvalFile, load_labelled
 
     try:

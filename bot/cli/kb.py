@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -10,8 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from bot import ConfigError
 from bot.cli import SettingsProblem, app_for, cli, settings_of
-from bot.config import ConfigError
 
 __all__ = ["kb"]
 
@@ -20,6 +19,8 @@ T = TypeVar("T")
 
 def _run(ctx: click.Context, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(app)` on a migrated app; a source or setting problem is one line."""
+    import asyncio
+
     from bot.knowledge.sources import SourceError
 
     async def go() -> T:
