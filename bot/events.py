@@ -245,6 +245,9 @@ class CardRef(_Frozen):
 
     place: Place
     message_id: str
+    text: str | None = None
+    """The answer posted in the same message as the card: an update keeps it."""
+    sources: tuple[SourceLink, ...] = ()
 
 
 class _Outgoing(_Frozen):

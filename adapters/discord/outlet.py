@@ -17,6 +17,7 @@ import discord
 
 from adapters.base import OutletBase
 from adapters.discord.render import (
+    CONTENT_LIMIT,
     NO_PINGS,
     card_embed,
     notice_content,
@@ -25,6 +26,7 @@ from adapters.discord.render import (
     thread_name,
     ticket_view,
 )
+from adapters.discord.text import no_unfurl
 from bot.events import Ephemeral, Notify, Place, PostReply, UpdateCard
 
 __all__ = ["DiscordOutlet"]
@@ -83,15 +85,24 @@ class DiscordOutlet(OutletBase):
         return self._client.get_partial_messageable(int(place.thread_id), guild_id=guild_id)
 
     async def post_reply(self, reply: PostReply) -> str:
-        """The card, then the text and its sources, in the ticket's thread (created on
-        first use)."""
+        """The card with the text's first part, then the rest and its sources, in the
+        ticket's thread (created on first use). An edit of the card keeps the text."""
         pieces = reply_content(reply.text, reply.sources)
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
             return await self._followup(reply.reply_handle, pieces, ephemeral=False) or ""
         channel = await self._thread(reply.place, thread_name(reply.card))
         first: str | None = None
-        if reply.card is not None:
+        pieces = [piece for piece in pieces if piece]
+        if reply.card is not None:  # the card, with the text's first part in the same message
+            # The message carries the card's embed, so links are kept from previewing one
+            # by one rather than by suppressing every embed.
+            head = no_unfurl(pieces[0]) if pieces else None
+            if head is not None and len(head) <= CONTENT_LIMIT:
+                pieces.pop(0)
+            else:
+                head = None
             sent = await channel.send(
+                content=head,
                 embed=card_embed(reply.card),
                 view=ticket_view(reply.card, self._items),
                 allowed_mentions=NO_PINGS,
@@ -99,14 +110,13 @@ class DiscordOutlet(OutletBase):
             )
             first = str(sent.id)
         for index, piece in enumerate(pieces):
-            if piece:
-                sent = await channel.send(
-                    content=piece,
-                    allowed_mentions=NO_PINGS,
-                    suppress_embeds=True,
-                    **_nonce(reply.key, index),
-                )
-                first = first or str(sent.id)
+            sent = await channel.send(
+                content=piece,
+                allowed_mentions=NO_PINGS,
+                suppress_embeds=True,
+                **_nonce(reply.key, index),
+            )
+            first = first or str(sent.id)
         return first or ""
 
     async def notify(self, reply: Notify) -> str:

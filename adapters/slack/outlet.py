@@ -19,6 +19,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.base import OutletBase
 from adapters.slack.render import (
+    BLOCKS_PER_MESSAGE,
     FALLBACK_LIMIT,
     SECTION_LIMIT,
     answer_messages,
@@ -58,12 +59,17 @@ class SlackOutlet(OutletBase):
         self._lead_group_id = lead_group_id
 
     async def update_card(self, reply: UpdateCard) -> str:
-        """Edit the card's message in place (`chat.update`)."""
+        """Edit the card's message in place (`chat.update`), keeping the answer that
+        was posted with it."""
+        blocks: list[Any] = card_blocks(reply.card)
+        text = _card_text(reply.card)
+        answer = answer_messages(reply.ref.text or "", reply.ref.sources)
+        if answer and len(blocks) + len(answer[0]) <= BLOCKS_PER_MESSAGE:  # as it was posted
+            blocks += answer[0]
+            cited = reply.ref.sources if len(answer) == 1 else ()
+            text = source_fallback(reply.ref.text or "", cited) or text
         await self._client.chat_update(
-            channel=reply.ref.place.channel_id,
-            ts=reply.ref.message_id,
-            text=_card_text(reply.card),
-            blocks=card_blocks(reply.card),
+            channel=reply.ref.place.channel_id, ts=reply.ref.message_id, text=text, blocks=blocks
         )
         return reply.ref.message_id
 
@@ -82,29 +88,25 @@ class SlackOutlet(OutletBase):
         return str(response["ts"])
 
     async def post_reply(self, reply: PostReply) -> str:
-        """The card, then the text split into messages (the cited sources under the
-        last); the first message's `ts`."""
+        """The card and the text's first part in one message, the rest of the text in
+        more (the cited sources under the last); the first message's `ts`."""
         if reply.reply_handle and reply.text:  # a command answer shared with the channel
             await self._respond(reply.reply_handle, reply.text, response_type="in_channel")
             return ""
         place, first = reply.place, None
-        if reply.card is not None:
-            first = await self._send(
-                place.channel_id,
-                place.thread_id,
-                text=_card_text(reply.card),
-                blocks=card_blocks(reply.card),
-            )
         messages = answer_messages(reply.text or "", reply.sources)
+        if reply.card is not None:  # the card leads, with the answer's first part under it
+            card = card_blocks(reply.card)
+            if messages and len(card) + len(messages[0]) <= BLOCKS_PER_MESSAGE:
+                messages[0] = card + messages[0]
+            else:
+                messages.insert(0, card)
         for n, blocks in enumerate(messages, start=1):
             # The titles cited go in the fallback of the message that lists them.
             cited = reply.sources if n == len(messages) else ()
-            ts = await self._send(
-                place.channel_id,
-                place.thread_id,
-                text=source_fallback(reply.text or "", cited),
-                blocks=blocks,
-            )
+            fallback = source_fallback(reply.text, cited) if reply.text else None
+            text = fallback or (_card_text(reply.card) if reply.card else "")
+            ts = await self._send(place.channel_id, place.thread_id, text=text, blocks=blocks)
             first = first or ts
         return first or ""
 

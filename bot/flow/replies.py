@@ -84,16 +84,17 @@ class ThreadReplies:
         return key
 
     async def answer(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> list[str]:
-        """The card and a model-written answer (written only if not written before)."""
-        async with self._sessions.begin() as session:
-            card_key = await self._add_card(session, ticket)
-        key = answer_key(event)
-        if not await self.outbox.has(key):
-            return [card_key, *await self._write_answer(ticket, event, key, deep=deep)]
-        return [card_key, key]
+        """A new ticket's first reply: its card and the model-written answer in one
+        message (a busy channel's posting budget goes twice as far), or, when no
+        answer can be written, the card with the hand-over note. Written once: the
+        card's key says it was."""
+        first = card_key(ticket.id)
+        if await self.outbox.has(first):
+            return [first]
+        return await self._write_answer(ticket, event, answer_key(event), deep=deep, first=True)
 
     async def _write_answer(
-        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
+        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool, first: bool = False
     ) -> list[str]:
         """The answer under `key`; when no model answer can be written, the leads get it."""
         async with self._sessions() as session:
@@ -123,19 +124,22 @@ class ThreadReplies:
             return await self._hand_over(ticket, event, found=found)
         if found is not None and found.sources and abstained(reply.text):
             return await self._abstain(ticket, event, found)
-        await self._post_answer(ticket, key, reply, found)
-        return [key]
+        return [await self._post_answer(ticket, key, reply, found, first=first)]
 
     async def _post_answer(
-        self, ticket: Ticket, key: str, reply: Reply, found: Found | None
-    ) -> None:
+        self, ticket: Ticket, key: str, reply: Reply, found: Found | None, *, first: bool
+    ) -> str:
+        """The answer under `key`, or with the ticket's card under the card's key when
+        it is the ticket's first reply; the key written."""
         text, links = cite(reply.text, found.sources) if found else (reply.text, ())
+        post = PostReply(place=place_of(ticket), text=text, sources=links)
+        written = key
         async with self._sessions.begin() as session:
+            if first:
+                written = card_key(ticket.id)
+                post = post.model_copy(update={"card": card_for(ticket)})
             added = await self.outbox.add(
-                session,
-                key,
-                PostReply(place=place_of(ticket), text=text, sources=links),
-                ticket_id=ticket.id,
+                session, written, post, ticket_id=ticket.id, is_card=first
             )
             if added:
                 await add_message(
@@ -150,6 +154,7 @@ class ThreadReplies:
                 )
         if found is not None and self._grounding is not None:
             await self._grounding.record(ticket.id, Outcome.ANSWERED, found)
+        return written
 
     async def _abstain(self, ticket: Ticket, event: MessagePosted, found: Found) -> list[str]:
         """The docs don't answer this: say so and hand the ticket to a person."""
@@ -198,14 +203,25 @@ class ThreadReplies:
         place = place_of(ticket)
         note_key = answer_key(event)
         leads_key = escalation_key(ticket.id)
+        # A new ticket's card and the note go in one message (written once, under the
+        # card's key); a later hand-over, from a follow-up, adds only its note.
+        merge = not quiet and ticket.root_message_id == event.message_id
         reply = PostReply(place=place, text=note or copy.escalated_note(ticket.id))
-        if note is None and not quiet and not await self.outbox.has(note_key):
+        written = card_key(ticket.id) if merge else note_key
+        if note is None and not quiet and not await self.outbox.has(written):
             reply = await self._with_suggestions(ticket, event, reply, found)
         leads = self._leads_place(ticket)
         async with self._sessions.begin() as session:
-            card_key = await self._add_card(session, ticket)
-            if not quiet:
-                await self.outbox.add(session, note_key, reply, ticket_id=ticket.id)
+            if merge:
+                thread_key = card_key(ticket.id)
+                merged = reply.model_copy(update={"card": card_for(ticket)})
+                await self.outbox.add(
+                    session, thread_key, merged, ticket_id=ticket.id, is_card=True
+                )
+            else:
+                thread_key = await self._add_card(session, ticket)
+                if not quiet:
+                    await self.outbox.add(session, note_key, reply, ticket_id=ticket.id)
             if leads is not None:
                 text = copy.escalation_notice(
                     ticket.id, ticket.urgency, ticket.category, ticket.route_reason or ""
@@ -217,7 +233,7 @@ class ThreadReplies:
                     ticket_id=ticket.id,
                     is_card=True,
                 )
-        keys = [card_key, note_key, leads_key]
+        keys = [thread_key, leads_key] if merge else [thread_key, note_key, leads_key]
         if leads is None:
             log.warning(
                 "escalation.no_leads_channel ticket=%s platform=%s", ticket.id, ticket.platform

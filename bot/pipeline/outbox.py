@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
-from bot.events import CardRef, Platform, Reply, UpdateCard, dump
+from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
@@ -126,7 +126,16 @@ class Outbox:
         refs = []
         for row in rows:
             reply = _REPLY.validate_python(row.payload)
-            if reply.kind in ("post_reply", "notify") and row.sent_message_id:
+            if isinstance(reply, PostReply) and row.sent_message_id:
+                refs.append(
+                    CardRef(
+                        place=reply.place,
+                        message_id=row.sent_message_id,
+                        text=reply.text,
+                        sources=reply.sources,
+                    )
+                )
+            elif reply.kind == "notify" and row.sent_message_id:
                 refs.append(CardRef(place=reply.place, message_id=row.sent_message_id))
         return refs
 

@@ -59,7 +59,7 @@ def _posts(fake: FakeDiscord, channel: int) -> list:
     return fake.calls_to("POST", rf"/channels/{channel}/messages")
 
 
-async def test_a_mention_opens_a_thread_with_the_ticket_embed_and_the_answer(
+async def test_a_mention_opens_a_thread_with_one_message_the_ticket_embed_and_the_answer(
     db: Database, fake_discord: FakeDiscord, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.responder = responder()
@@ -69,13 +69,14 @@ async def test_a_mention_opens_a_thread_with_the_ticket_embed_and_the_answer(
     assert fake_discord.calls_to("POST", rf"/channels/{CHANNEL}/messages/{ROOT}/threads")
     assert ROOT in fake_discord.threads
     assert len(triage_requests(fake_deepseek)) == 1
-    card, answer = _posts(fake_discord, ROOT)  # posted inside the thread
-    assert card.json["embeds"][0]["title"] == f"Ticket #{ticket.id} · open"
-    assert answer.json["content"] == ANSWER
-    assert answer.json["allowed_mentions"] == {"parse": []}
+    # One message inside the thread: the ticket's embed and the answer together.
+    (post,) = _posts(fake_discord, ROOT)
+    assert post.json["embeds"][0]["title"] == f"Ticket #{ticket.id} · open"
+    assert post.json["content"] == ANSWER
+    assert post.json["allowed_mentions"] == {"parse": []}
     # Idempotent sends: Discord drops a repeat with the same nonce.
-    assert answer.json["enforce_nonce"] is True
-    assert len({card.json["nonce"], answer.json["nonce"]}) == 2
+    assert post.json["enforce_nonce"] is True
+    assert post.json["nonce"]
 
 
 async def test_the_same_message_twice_and_after_a_resume_is_one_ticket(
@@ -94,7 +95,7 @@ async def test_the_same_message_twice_and_after_a_resume_is_one_ticket(
     assert fake_discord.identifies == 1
     assert len(await _tickets(db)) == 1
     assert len(triage_requests(fake_deepseek)) == 1
-    assert len(_posts(fake_discord, ROOT)) == 2
+    assert len(_posts(fake_discord, ROOT)) == 1  # the card with the answer
 
 
 async def _slash(
@@ -204,7 +205,7 @@ async def test_a_429_on_create_message_is_retried_and_the_reply_arrives_once(
     async with discord_stack(db, fake_discord, fake_deepseek) as stack:
         await _open(stack)
     posts = _posts(fake_discord, ROOT)
-    assert len(posts) == 3  # the 429, its retry, the answer
+    assert len(posts) == 2  # the 429, then its retry: the card with the answer
     assert posts[1].at - posts[0].at >= 0.5
     assert [p.json.get("content") for p in posts[1:]].count(ANSWER) == 1
 
@@ -343,8 +344,8 @@ async def test_a_mention_of_the_bots_managed_role_opens_a_ticket_like_a_user_men
     async with db.sessions() as session:
         stored = (await session.scalars(select(Message).where(~Message.is_bot))).one()
     assert stored.text == "how do I export to CSV?"  # stripped like <@BOT>
-    _card, answer = _posts(fake_discord, ROOT)
-    assert answer.json["content"] == ANSWER
+    (post,) = _posts(fake_discord, ROOT)
+    assert post.json["content"] == ANSWER
 
 
 async def _inbox_places(db: Database, kind: str) -> list[dict]:

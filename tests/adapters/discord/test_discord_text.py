@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from adapters.discord.text import no_unfurl
 from bot.events import Notify, Place, Platform, TicketCard, TicketStatus
 from bot.store.db import Database
 from tests.adapters.discord.harness import GUILD, LEAD_ROLE, LEADS, discord_stack
@@ -43,11 +44,13 @@ async def test_model_and_user_text_cannot_form_masked_links_or_mentions_nor_unfu
     async with discord_stack(db, fake_discord, fake_deepseek) as stack:
         ticket = await _open(stack)
         _, followups = await _slash(stack, "summary")
-    card, text = _posts(fake_discord, ROOT)
-    content = text.json["content"]
+    (card,) = _posts(fake_discord, ROOT)  # the card's embed and the answer, one message
+    content = card.json["content"]
     assert neutral(content)
-    assert visible(content) == answer  # nothing lost, only neutralised
-    assert text.json["flags"] & SUPPRESS_EMBEDS  # the model's URLs get no preview
+    # Nothing lost, only neutralised; the model's URLs get no preview (in <...>, as the
+    # message's own embed must show).
+    assert visible(content) == no_unfurl(answer)
+    assert not card.json.get("flags", 0) & SUPPRESS_EMBEDS
     description = card.json["embeds"][0]["description"]
     assert neutral(description)
     assert visible(description) == summary

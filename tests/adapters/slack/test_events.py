@@ -38,7 +38,7 @@ async def _inbox_rows(db: Database) -> int:
         return await session.scalar(select(func.count()).select_from(InboxItem)) or 0
 
 
-async def test_a_mention_opens_a_ticket_and_answers_in_its_thread(
+async def test_a_mention_opens_a_ticket_and_answers_in_one_message_in_its_thread(
     db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.responder = responder()
@@ -50,12 +50,12 @@ async def test_a_mention_opens_a_ticket_and_answers_in_its_thread(
     assert ticket.thread_id == TS
     assert ticket.workspace_id == "T_ACME"
     assert len(triage_requests(fake_deepseek)) == 1
-    posts = fake_slack.calls_to("chat.postMessage")
-    assert [p.params["thread_ts"] for p in posts] == [TS, TS]
-    assert all(p.params["channel"] == "C_HELP" for p in posts)
-    card, answer = posts
-    assert card.blocks[0]["text"]["text"] == f"Ticket #{ticket.id} · open"
-    assert answer.blocks[0]["text"]["text"] == escape(ANSWER)  # "Settings &gt; Export"
+    # One message in the thread: the ticket's card with the answer under it.
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert (post.params["channel"], post.params["thread_ts"]) == ("C_HELP", TS)
+    assert post.blocks[0]["text"]["text"] == f"Ticket #{ticket.id} · open"
+    texts = [b["text"]["text"] for b in post.blocks if b["type"] == "section" and "text" in b]
+    assert texts[-1] == escape(ANSWER)  # "Settings &gt; Export", after the card
     # The ticket text the model saw has the bot's mention removed.
     sent = triage_requests(fake_deepseek)[0]["messages"][-1]["content"]
     assert "U_BOT" not in sent

@@ -178,7 +178,7 @@ async def test_a_429_on_post_message_is_retried_after_retry_after_and_posted_onc
         await stack.post_json(mention_envelope("rate limits?"))
         assert await stack.settle("Ev0001") == "done"
     posts = fake_slack.calls_to("chat.postMessage")
-    assert len(posts) == 3  # the 429, its retry, the answer
+    assert len(posts) == 2  # the 429, then its retry: the card with the answer
     assert posts[1].at - posts[0].at >= 1.0
     cards = [p for p in posts[1:] if p.blocks and p.blocks[0]["type"] == "header"]
     assert len(cards) == 1
@@ -216,6 +216,6 @@ async def test_model_text_cannot_ping_anyone(
     posted = json.dumps(answer.params)
     for ping in ("<!channel>", "<!here>", "<!everyone>", "<!subteam^", "<@U_CEO>"):
         assert ping not in posted
-    sections = [b for b in answer.blocks if b["type"] == "section"]
+    sections = [b for b in answer.blocks if b["type"] == "section" and "text" in b]
     assert len(sections) >= 3  # 7000+ characters split into sections of at most 3000
     assert all(len(s["text"]["text"]) <= 3000 for s in sections)

@@ -23,6 +23,7 @@ from adapters.slack.render import (
     text_messages,
 )
 from bot.events import (
+    CardRef,
     HomeSection,
     Notify,
     Place,
@@ -31,6 +32,7 @@ from bot.events import (
     SourceLink,
     TicketCard,
     TicketStatus,
+    UpdateCard,
 )
 from tests.fakes.slack import FakeSlack
 
@@ -128,7 +130,7 @@ async def test_the_fallback_text_is_escaped_then_cut_to_300(fake_slack: FakeSlac
     await outlet.post_reply(PostReply(place=PLACE, text=text, card=card))
     await outlet.notify(Notify(place=PLACE, text=text, ping_leads=True))
     posts = fake_slack.calls_to("chat.postMessage")
-    assert len(posts) == 3
+    assert len(posts) == 2  # the card with the answer, the notice
     for post in posts:
         fallback = str(post.params["text"])
         assert len(fallback) <= 300, len(fallback)
@@ -228,3 +230,26 @@ async def test_an_answer_with_sources_is_posted_with_them_and_their_titles_in_th
     assert len(fallback) <= 300
     assert fallback.startswith("See [1] and [2] yyy")
     assert fallback.endswith("\nSources: [1] Refunds &amp; credits; [2] Setup guide")
+
+
+async def test_the_card_and_the_answer_are_one_message_and_an_update_keeps_the_answer(
+    fake_slack: FakeSlack,
+) -> None:
+    outlet = await _outlet(fake_slack)
+    card = TicketCard(ticket_id=9, status=TicketStatus.OPEN, summary="Export question")
+    answer = "Use Settings > Export."
+
+    ts = await outlet.post_reply(PostReply(place=PLACE, text=answer, card=card))
+    claimed = card.model_copy(update={"status": TicketStatus.CLAIMED, "assignee_id": "U_LEAD"})
+    ref = CardRef(place=PLACE, message_id=ts, text=answer)
+    await outlet.update_card(UpdateCard(ref=ref, card=claimed))
+
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    (update,) = fake_slack.calls_to("chat.update")
+    for call, status in ((post, "open"), (update, "claimed")):
+        assert call.blocks[0]["text"]["text"] == f"Ticket #9 · {status}"
+        sections = [
+            b["text"]["text"] for b in call.blocks if b["type"] == "section" and "text" in b
+        ]
+        assert sections[-1] == "Use Settings &gt; Export."
+    assert update.params["ts"] == ts

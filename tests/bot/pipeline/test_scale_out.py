@@ -101,7 +101,7 @@ async def test_two_instances_share_one_inbox_and_handle_each_event_once(db: Data
         for r in sent
         if r.place.channel_id == "C_HELP"
     )
-    assert len(per_thread) == 1000  # a card and a note in each of 500 threads
+    assert len(per_thread) == 500  # one message, the card with its note, in each thread
     assert set(per_thread.values()) == {1}  # ... and each exactly once
     assert len([r for r in sent if r.place.channel_id == "C_LEADS" and r.card]) == 500
     assert all(outlet.sent for outlet in outlets)  # both instances did work
@@ -168,9 +168,7 @@ async def test_sigkill_mid_run_then_restart_loses_nothing_and_posts_each_reply_o
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     keys = Counter(line["key"] for line in lines)
     assert set(keys.values()) == {1}  # no reply recorded twice
-    for event in events:
-        # Each event's ticket got its card, its note and the leads' card.
-        note = f"msg:slack:{event.message_id}:answer"
-        assert keys[note] == 1, note
+    # Each event's ticket got its card (the note in the same message) and the leads' card.
+    assert not [k for k in keys if k.endswith(":answer")]
     assert sum(1 for k in keys if k.endswith(":card")) == 100
     assert sum(1 for k in keys if k.endswith(":escalation")) == 100
