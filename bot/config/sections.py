@@ -95,7 +95,7 @@ class StorageSettings(Section):
 class PipelineSettings(Section):
     """How events are worked off and replies sent."""
 
-    worker_concurrency: int = setting("SUPPORTBOT_WORKER_CONCURRENCY", 16, ge=1, le=256)
+    worker_concurrency: int = setting("SUPPORTBOT_WORKER_CONCURRENCY", 64, ge=1, le=1024)
     inbox_max_attempts: int = setting("SUPPORTBOT_INBOX_MAX_ATTEMPTS", 5, ge=1)
     inbox_lease_seconds: float = setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
     inbox_retry_base_seconds: float = setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)
