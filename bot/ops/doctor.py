@@ -42,12 +42,18 @@ class Check:
         return f"{text}\n       fix: {self.hint}" if self.hint and self.ok is not True else text
 
 
+def _no_sqlite_file(settings: Settings) -> bool:
+    """True when the database is a SQLite file that does not exist yet."""
+    url = make_url(settings.storage.database_url)
+    is_file = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
+    return is_file and not Path(str(url.database)).exists()
+
+
 async def check_database(settings: Settings) -> Check:
     """The database answers and is at the newest migration."""
     url = make_url(settings.storage.database_url)
-    is_file = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
     # Connecting would create an empty SQLite file; doctor only looks.
-    if is_file and not Path(str(url.database)).exists():  # noqa: ASYNC240 - one stat call
+    if _no_sqlite_file(settings):
         return Check(
             "database",
             False,
@@ -79,9 +85,7 @@ async def check_database(settings: Settings) -> Check:
 
 async def check_replies(settings: Settings) -> Check:
     """No reply was given up on: the outbox relay sent everything it was given."""
-    url = make_url(settings.storage.database_url)
-    is_file = url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
-    if is_file and not Path(str(url.database)).exists():  # noqa: ASYNC240 - one stat call
+    if _no_sqlite_file(settings):
         return Check("replies", None, "no database yet")
     database = Database(settings.storage.database_url)
     try:

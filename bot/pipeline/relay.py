@@ -18,23 +18,20 @@ import logging
 import time
 from collections import deque
 
-from pydantic import TypeAdapter
-
-from bot.events import Reply, UpdateCard
 from bot.pipeline.outbox import Outbox
 from bot.store.models import OutboxItem
 
 __all__ = ["OutboxRelay", "lane_of"]
 
 log = logging.getLogger(__name__)
-_REPLY = TypeAdapter(Reply)
 
 
 def lane_of(row: OutboxItem) -> str:
-    """The channel a reply goes to (its lane): order is kept within it."""
-    reply = _REPLY.validate_python(row.payload)
-    place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
-    return f"{row.platform}:{place.workspace_id}:{place.channel_id}"
+    """The channel a reply goes to (its lane): order is kept within it. Read from the
+    stored payload as it is (every round reads up to a batch of rows)."""
+    payload = row.payload
+    place = payload["ref"]["place"] if payload.get("kind") == "update_card" else payload["place"]
+    return f"{row.platform}:{place['workspace_id']}:{place['channel_id']}"
 
 
 class OutboxRelay:
