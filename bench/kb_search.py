@@ -184,12 +184,8 @@ async def every_match_ranked(
 ) -> tuple[list[float], float]:
     """Full-text with every word matching (no common-word split: every chunk holding any
     word is a candidate), timed, and how much of its top 10 the split search shares."""
-    split, whole = full_text_for(db.is_postgres), full_text_for(db.is_postgres)
-
-    async def no_shares(session: object, words: list[str]) -> None:
-        return None
-
-    whole._shares = no_shares  # type: ignore[method-assign]
+    split = full_text_for(db.is_postgres)
+    whole = type(split)(min_chunks=sys.maxsize)  # never "large": every word matches
     times, shared = [], []
     async with db.sessions() as session:
         for question, workspace in asked:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import deepseek_client
@@ -19,7 +19,7 @@ from bot.llm.client import DeepSeekClient
 from bot.llm.errors import LLMError
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision
-from bot.store.models import OutboxItem
+from bot.store.models import OutboxItem, status_counts
 
 __all__ = ["TIMEOUT", "Check", "NamedCheck", "core_checks", "run_checks"]
 
@@ -90,13 +90,7 @@ async def check_replies(settings: Settings) -> Check:
     database = Database(settings.storage.database_url)
     try:
         async with database.sessions() as session:
-            counts = dict(
-                (
-                    await session.execute(
-                        select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-                    )
-                ).all()
-            )
+            counts = await status_counts(session, OutboxItem)
             oldest = await session.scalar(
                 select(OutboxItem.key).where(OutboxItem.status == "failed").order_by(OutboxItem.id)
             )

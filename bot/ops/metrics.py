@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import TicketStatus
 from bot.llm.types import AttemptRecord, CallRecorder
-from bot.store.models import InboxItem, OutboxItem, Ticket
+from bot.store.models import InboxItem, OutboxItem, Ticket, status_counts
 
 __all__ = [
     "MeteredRecorder",
@@ -108,20 +108,8 @@ class Metrics:
         """Read the gauges that live in the database (inbox and outbox depth, open
         escalations)."""
         async with sessions() as session:
-            depth = dict(
-                (
-                    await session.execute(
-                        select(InboxItem.status, func.count()).group_by(InboxItem.status)
-                    )
-                ).all()
-            )
-            replies = dict(
-                (
-                    await session.execute(
-                        select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-                    )
-                ).all()
-            )
+            depth = await status_counts(session, InboxItem)
+            replies = await status_counts(session, OutboxItem)
             open_escalations = await session.scalar(
                 select(func.count())
                 .select_from(Ticket)

@@ -122,8 +122,6 @@ class OutboxRelay:
             row = queued[0]
             try:
                 await self._outbox.send(row)
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:  # recording the outcome failed: the lease brings it back
                 log.warning("relay.send_failed key=%s error=%s", row.key, type(exc).__name__)
             queued.popleft()

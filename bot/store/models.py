@@ -26,8 +26,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    select,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.events import TicketStatus
@@ -283,6 +286,14 @@ class JobRun(Base):
     status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
     """running (under `lease_until`) | done: only finished work marks its period done."""
     lease_until: Mapped[datetime | None]
+
+
+async def status_counts(
+    session: AsyncSession, model: type[InboxItem | OutboxItem]
+) -> dict[str, int]:
+    """How many of the queue's rows are in each status (the inbox's or the outbox's)."""
+    rows = await session.execute(select(model.status, func.count()).group_by(model.status))
+    return {status: int(count) for status, count in rows}
 
 
 # The knowledge base's tables share this metadata; imported last, as they build on Base.

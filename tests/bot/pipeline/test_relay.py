@@ -55,11 +55,16 @@ async def test_the_digest_a_job_wrote_is_delivered_by_the_relay_once_a_day(
 class SlowChannel(RecordingOutlet):
     """A platform where one channel is paced hard: each send there takes a second."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[str, list[float]] = {}
+        """Channel -> when each of its replies went out."""
+
     async def deliver(self, reply: Reply) -> str | None:
-        if getattr(reply, "place", None) is not None and reply.place.channel_id == "C_BUSY":
+        channel = reply.place.channel_id  # type: ignore[union-attr]
+        if channel == "C_BUSY":
             await asyncio.sleep(1.0)
-        self.at = getattr(self, "at", {})
-        self.at.setdefault(reply.place.channel_id, []).append(time.monotonic())  # type: ignore[union-attr]
+        self.at.setdefault(channel, []).append(time.monotonic())
         return await super().deliver(reply)
 
 
