@@ -27,6 +27,7 @@ from bot.llm.errors import (
     LLMTimeout,
     error_for_status,
 )
+from bot.llm.pools import SpreadPools
 from bot.llm.pricing import PriceTable
 from bot.llm.retry import RetryPolicy
 from bot.llm.types import CallContext, CallRecorder, ChatResult
@@ -64,7 +65,7 @@ class DeepSeekClient:
         retry_after_cap: float = 20.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
-        concurrency: int = 64,
+        concurrency: int = 256,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self._key = api_key
@@ -84,9 +85,8 @@ class DeepSeekClient:
         # flight; a call waits here for a slot, within its deadline.
         self._slots = asyncio.Semaphore(concurrency)
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        self._http: httpx.AsyncClient | SpreadPools = http or SpreadPools(
+            concurrency, timeout=timeout
         )
 
     def __repr__(self) -> str:

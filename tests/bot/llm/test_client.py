@@ -29,6 +29,7 @@ from bot.llm.errors import (
     RateLimited,
     ServerOverloaded,
 )
+from bot.llm.pools import POOL_CONNECTIONS
 from bot.llm.pricing import PriceTable
 from bot.llm.types import AttemptRecord, CallContext
 from bot.store.db import Database
@@ -94,7 +95,7 @@ async def test_rate_limit_then_success_records_both_attempts(
     fake_deepseek: FakeDeepSeek, make_client: MakeClient, db: Database
 ) -> None:
     fake_deepseek.fail(429)
-    fake_deepseek.reply('{"category": "billing"}')
+    fake_deepseek.reply('{"category": "billing"}', json_mode=False)
     result = await make_client().chat(MESSAGES, model="deepseek-chat", context=CONTEXT)
     assert result.content == '{"category": "billing"}'
     assert len(fake_deepseek.chat_requests) == 2
@@ -252,7 +253,7 @@ async def test_failing_ledger_does_not_lose_the_answer(
 async def test_keepalive_lines_before_the_body_parse(
     fake_deepseek: FakeDeepSeek, make_client: MakeClient
 ) -> None:
-    fake_deepseek.reply('{"urgency": "high"}', keepalive_lines=5)
+    fake_deepseek.reply('{"urgency": "high"}', keepalive_lines=5, json_mode=False)
     result = await make_client().chat(MESSAGES, model="deepseek-chat", context=CONTEXT)
     assert result.content == '{"urgency": "high"}'
     assert result.finish_reason == "stop"
@@ -393,3 +394,21 @@ async def test_model_calls_wait_for_one_of_their_own_slots(
 
     assert [r.content for r in results] == ["fine"] * 6
     assert fake_deepseek.most_in_flight == 2
+
+
+async def test_calls_beyond_one_small_pool_all_run_at_once(
+    fake_deepseek: FakeDeepSeek, make_client: MakeClient
+) -> None:
+    # Connections are spread over pools of POOL_CONNECTIONS (httpcore's pool slows down
+    # with hundreds of connections); together they still carry every allowed call.
+    fake_deepseek.responder = lambda _body: "fine"
+    fake_deepseek.responder_delay = 0.3
+    calls = POOL_CONNECTIONS * 2 + 3
+    client = make_client(concurrency=calls)
+
+    results = await asyncio.gather(
+        *(client.chat(MESSAGES, model="deepseek-chat", context=CONTEXT) for _ in range(calls))
+    )
+
+    assert [r.content for r in results] == ["fine"] * calls
+    assert fake_deepseek.most_in_flight == calls
