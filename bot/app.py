@@ -183,6 +183,7 @@ class SupportApp:
             limits=self.limits,
             sla=sla,
             confidence_threshold=settings.llm.reasoner_confidence_threshold,
+            answer_while_triaging=settings.llm.answer_while_triaging,
             metrics=self.metrics,
             clock=clock,
         )

@@ -47,7 +47,7 @@ class LlmSettings(Section):
     deadline_seconds: float = setting("SUPPORTBOT_LLM_DEADLINE_SECONDS", 120.0, gt=0)
     max_attempts: int = setting("SUPPORTBOT_LLM_MAX_ATTEMPTS", 3, ge=1, le=3)
     retry_after_cap_seconds: float = setting("SUPPORTBOT_LLM_RETRY_AFTER_CAP_SECONDS", 20.0, ge=0)
-    concurrency: int = setting("SUPPORTBOT_LLM_CONCURRENCY", 64, ge=1, le=1024)
+    concurrency: int = setting("SUPPORTBOT_LLM_CONCURRENCY", 256, ge=1, le=1024)
     prices_file: Path | None = setting("SUPPORTBOT_PRICES_FILE")
     reasoner_confidence_threshold: float = setting(
         "SUPPORTBOT_REASONER_CONFIDENCE_THRESHOLD", 0.6, ge=0, le=1
@@ -58,6 +58,7 @@ class LlmSettings(Section):
     max_message_chars: int = setting("SUPPORTBOT_MAX_MESSAGE_CHARS", 4000, ge=100)
     max_context_chars: int = setting("SUPPORTBOT_MAX_CONTEXT_CHARS", 12000, ge=1000)
     human_brief: bool = setting("SUPPORTBOT_HUMAN_BRIEF", False)
+    answer_while_triaging: bool = setting("SUPPORTBOT_ANSWER_WHILE_TRIAGING", True)
     summary_every_messages: int = setting("SUPPORTBOT_SUMMARY_EVERY_MESSAGES", 5, ge=1)
 
     _base_url = check("base_url")(url_of("http:", "https:"))
@@ -95,7 +96,7 @@ class StorageSettings(Section):
 class PipelineSettings(Section):
     """How events are worked off and replies sent."""
 
-    worker_concurrency: int = setting("SUPPORTBOT_WORKER_CONCURRENCY", 64, ge=1, le=1024)
+    worker_concurrency: int = setting("SUPPORTBOT_WORKER_CONCURRENCY", 256, ge=1, le=1024)
     inbox_max_attempts: int = setting("SUPPORTBOT_INBOX_MAX_ATTEMPTS", 5, ge=1)
     inbox_lease_seconds: float = setting("SUPPORTBOT_INBOX_LEASE_SECONDS", 120.0, gt=0)
     inbox_retry_base_seconds: float = setting("SUPPORTBOT_INBOX_RETRY_BASE_SECONDS", 2.0, ge=0)

@@ -10,6 +10,7 @@ Edits and deletes of stored messages are mirrored here too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.events import MessageDeleted, MessageEdited, MessagePosted, PostReply
 from bot.flow import copy
 from bot.flow.limits import BUDGET_REACHED, Limits
-from bot.flow.replies import ThreadReplies
+from bot.flow.replies import ThreadReplies, discard
 from bot.flow.summaries import Summaries
 from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
@@ -71,6 +72,7 @@ class MessageFlow:
         limits: Limits,
         sla: SlaPolicy,
         confidence_threshold: float = 0.6,
+        answer_while_triaging: bool = True,
         metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -82,6 +84,7 @@ class MessageFlow:
         self._limits = limits
         self._sla = sla
         self._confidence_threshold = confidence_threshold
+        self._answer_while_triaging = answer_while_triaging
         self._metrics = metrics
         self._clock = clock
 
@@ -177,20 +180,36 @@ class MessageFlow:
         return []
 
     async def _triage_and_reply(self, ticket_id: int, event: MessagePosted) -> list[str]:
-        """Triage a new ticket once, then reply; a retry reuses the stored verdict."""
+        """Triage a new ticket once, then reply; a retry reuses the stored verdict.
+
+        The chat answer is drafted while triage runs (both are a model round trip), so
+        a ticket routed to an answer waits one round trip, not two; a verdict for a
+        person or for the reasoner drops the draft.
+        """
         ticket = await self._ticket(ticket_id)
         keys: list[str] = []
+        ahead = None
         if ticket.route is None:
-            classification = await self._classifier.classify(
-                event.text, context=call_context(ticket, "triage", event.author.user_id)
-            )
-            ticket = await self._store_triage(ticket_id, classification, event.text)
+            if self._answer_while_triaging:
+                ahead = asyncio.create_task(self._replies.draft(ticket, event, deep=False))
+            try:
+                classification = await self._classifier.classify(
+                    event.text, context=call_context(ticket, "triage", event.author.user_id)
+                )
+                ticket = await self._store_triage(ticket_id, classification, event.text)
+            except BaseException:
+                await discard(ahead)
+                raise
             self._count(classification)
             if classification.fallback_reason == BUDGET_REACHED:
                 keys.append(await self._budget_notice(ticket))
+        if ticket.route != Route.ANSWER:
+            await discard(ahead)
+            ahead = None
         if ticket.route == Route.HUMAN:
             return keys + await self._replies.escalate(ticket, event)
-        return keys + await self._replies.answer(ticket, event, deep=ticket.route == Route.REASONER)
+        deep = ticket.route == Route.REASONER
+        return keys + await self._replies.answer(ticket, event, deep=deep, ahead=ahead)
 
     async def _slow_down(self, ticket_id: int, event: MessagePosted, *, root: bool) -> list[str]:
         """Over the per-user rate: one polite reply a minute, rules instead of the model."""

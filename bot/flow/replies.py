@@ -7,10 +7,12 @@ when its key is not there yet, so a retried event neither posts nor pays twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,7 +40,29 @@ from bot.tickets.sla import SlaPolicy
 from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status, escalate
 from triage.route import Route
 
-__all__ = ["ThreadReplies"]
+__all__ = ["Draft", "ThreadReplies", "discard"]
+
+
+class Draft(NamedTuple):
+    """An answer written and not yet posted, with what retrieval found for it."""
+
+    reply: Reply | None
+    """None: the docs have nothing on it and the ticket may only be answered from them."""
+    found: Found | None
+
+
+async def discard(ahead: asyncio.Task[Draft] | None) -> None:
+    """Drop a draft started ahead of triage: a model call still running is cancelled
+    (its ledger row says so); one that finished stays recorded with its cost."""
+    if ahead is None:
+        return
+    ahead.cancel()
+    try:
+        await ahead
+    except asyncio.CancelledError:
+        pass
+    except Exception as exc:  # nobody wants the draft: a failure is worth a line, no more
+        log.warning("answer.draft_dropped error=%s", type(exc).__name__)
 
 
 def _reason_name(reason: str) -> str:
@@ -83,20 +107,36 @@ class ThreadReplies:
         await self.outbox.add(session, key, card, ticket_id=ticket.id, is_card=True)
         return key
 
-    async def answer(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> list[str]:
+    async def answer(
+        self,
+        ticket: Ticket,
+        event: MessagePosted,
+        *,
+        deep: bool,
+        ahead: asyncio.Task[Draft] | None = None,
+    ) -> list[str]:
         """A new ticket's first reply: its card and the model-written answer in one
         message (a busy channel's posting budget goes twice as far), or, when no
         answer can be written, the card with the hand-over note. Written once: the
-        card's key says it was."""
+        card's key says it was. `ahead`: the draft started while triage ran."""
         first = card_key(ticket.id)
         if await self.outbox.has(first):
+            await discard(ahead)
             return [first]
-        return await self._write_answer(ticket, event, answer_key(event), deep=deep, first=True)
+        draft = await ahead if ahead is not None else await self.draft(ticket, event, deep=deep)
+        return await self._deliver(ticket, event, answer_key(event), draft, first=True)
 
     async def _write_answer(
-        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool, first: bool = False
+        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
     ) -> list[str]:
         """The answer under `key`; when no model answer can be written, the leads get it."""
+        draft = await self.draft(ticket, event, deep=deep)
+        return await self._deliver(ticket, event, key, draft)
+
+    async def draft(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> Draft:
+        """Retrieve and write an answer to `event`, storing nothing: what `answer`
+        posts. Drafted while triage runs (see `MessageFlow`), the ticket has no verdict
+        yet, so the search uses the question's own words."""
         async with self._sessions() as session:
             lines = await thread_lines(session, ticket, ticket.requester_id)
             summary = await latest_summary(session, ticket.id)
@@ -108,7 +148,7 @@ class ThreadReplies:
                 summary = await latest_summary(session, ticket.id)
         found = await self._grounding.find(ticket, event.text) if self._grounding else None
         if found is not None and found.required and not found.sources:
-            return await self._abstain(ticket, event, found)
+            return Draft(None, found)
         context = call_context(ticket, "answer", event.author.user_id)
         if found is not None and found.sources:
             context = replace(context, retrieved_chunks=found.chunks, retrieved_tokens=found.tokens)
@@ -120,6 +160,15 @@ class ThreadReplies:
             context=context,
             sources=found.sources if found else None,
         )
+        return Draft(reply, found)
+
+    async def _deliver(
+        self, ticket: Ticket, event: MessagePosted, key: str, draft: Draft, *, first: bool = False
+    ) -> list[str]:
+        reply, found = draft
+        if reply is None:
+            assert found is not None
+            return await self._abstain(ticket, event, found)
         if not reply.from_model:
             return await self._hand_over(ticket, event, found=found)
         if found is not None and found.sources and abstained(reply.text):

@@ -16,9 +16,16 @@ Behaviour, in the order a request meets it:
 3. Chat completions: a body that is not a JSON object with a `messages` list answers
    400 "Invalid request body format."; an unknown model answers 400 "Model Not Exist".
    Neither consumes a scripted item.
-4. The next scripted item (`reply` / `fail`) answers, in the order enqueued; when the
-   script is empty, `responder(body)` gives the content; when there is no responder
-   either, 500 with a message saying the fake has no scripted reply, so tests notice.
+4. The first scripted item (`reply` / `fail`) that fits the request answers, in the
+   order enqueued. A reply fits requests of its own mode: JSON-mode requests
+   (`response_format: json_object`: triage, its correction) get the replies whose content
+   is a JSON object, other requests (answers, summaries) the rest; `json_mode=` says so
+   explicitly (a malformed verdict meant for triage), and `for_model=` keeps a reply for
+   requests naming that model (the reasoner's answer). A failure fits any request unless
+   given `json_mode=`. So a test's script does not depend on which of two concurrent
+   calls (triage and the answer drafted beside it) arrives first. When nothing fits,
+   `responder(body)` gives the content; when there is no responder either, 500 with a
+   message saying the fake has no scripted reply, so tests notice.
 
 Usage is simulated so cache-aware code can be tested:
 
@@ -81,6 +88,8 @@ class _Reply:
     delay: float = 0.0
     keepalive_lines: int = 0
     model: str | None = None
+    json_mode: bool | None = None
+    for_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,22 @@ class _Failure:
     message: str | None = None
     retry_after: float | None = None
     delay: float = 0.0
+    json_mode: bool | None = None
+    for_model: str | None = None
+
+
+def _is_json_object(content: str) -> bool:
+    try:
+        return isinstance(json.loads(content), dict)
+    except ValueError:
+        return False
+
+
+def _fits(step: _Reply | _Failure, body: dict[str, Any]) -> bool:
+    wanted = (body.get("response_format") or {}).get("type") == "json_object"
+    if step.for_model is not None and body.get("model") != step.for_model:
+        return False
+    return step.json_mode is None or step.json_mode == wanted
 
 
 class FakeDeepSeek:
@@ -126,10 +151,25 @@ class FakeDeepSeek:
         delay: float = 0.0,
         keepalive_lines: int = 0,
         model: str | None = None,
+        json_mode: bool | None = None,
+        for_model: str | None = None,
     ) -> None:
-        """Enqueue one successful chat completion."""
+        """Enqueue one successful chat completion, for a JSON-mode request when `content`
+        is a JSON object (or `json_mode` says so), else for a plain one; with
+        `for_model`, only for a request naming that model."""
+        if json_mode is None:
+            json_mode = _is_json_object(content)
         self._script.append(
-            _Reply(content, reasoning_content, finish_reason, delay, keepalive_lines, model)
+            _Reply(
+                content,
+                reasoning_content,
+                finish_reason,
+                delay,
+                keepalive_lines,
+                model,
+                json_mode,
+                for_model,
+            )
         )
 
     def fail(
@@ -139,9 +179,11 @@ class FakeDeepSeek:
         message: str | None = None,
         retry_after: float | None = None,
         delay: float = 0.0,
+        json_mode: bool | None = None,
     ) -> None:
-        """Enqueue one error answer with DeepSeek's body (and a Retry-After header if given)."""
-        self._script.append(_Failure(status, message, retry_after, delay))
+        """Enqueue one error answer with DeepSeek's body (and a Retry-After header if
+        given), for any request, or only JSON-mode (True) or plain (False) ones."""
+        self._script.append(_Failure(status, message, retry_after, delay, json_mode))
 
     @property
     def pending(self) -> int:
@@ -232,8 +274,10 @@ class FakeDeepSeek:
 
     # --- simulation ------------------------------------------------------------
     def _next_step(self, body: dict[str, Any]) -> _Reply | _Failure | None:
-        if self._script:
-            return self._script.popleft()
+        for step in self._script:
+            if _fits(step, body):
+                self._script.remove(step)
+                return step
         if self.responder is not None:
             return _Reply(self.responder(body), delay=self.responder_delay)
         return None

@@ -649,7 +649,9 @@ async def test_rate_limit_then_success_is_one_call_and_two_attempts(
 async def test_correction_end_to_end_reaches_the_wire_and_the_ledger(
     http_classifier: Classifier, fake_deepseek: FakeDeepSeek, db: Database
 ) -> None:
-    fake_deepseek.reply('{"category": "billing", "urgency": "hi', finish_reason="length")
+    fake_deepseek.reply(
+        '{"category": "billing", "urgency": "hi', finish_reason="length", json_mode=True
+    )
     fake_deepseek.reply(GOOD_JSON)
     outcome = await http_classifier.classify(TEXT, context=CONTEXT)
 

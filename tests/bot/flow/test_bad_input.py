@@ -75,8 +75,8 @@ async def test_model_output_of_any_shape_ends_in_a_ticket_for_a_person(
     db: Database, fake_deepseek: FakeDeepSeek
 ) -> None:
     for junk in ["<html>oops</html>", "[1, 2, 3]", "", "   ", '{"category": 7}', "null"]:
-        fake_deepseek.reply(junk)
-    fake_deepseek.reply("still not json")
+        fake_deepseek.reply(junk, json_mode=True)  # malformed verdicts, for triage
+    fake_deepseek.reply("still not json", json_mode=True)
     outlet = RecordingOutlet()
     events = [mention(f"Billing question {i}", message_id=f"1700000300.00010{i}") for i in range(3)]
     async with running_app(db, fake_deepseek, outlet) as app:
@@ -91,4 +91,4 @@ async def test_model_output_of_any_shape_ends_in_a_ticket_for_a_person(
     assert len(tickets) == 3
     assert all(t.status == "escalated" for t in tickets)
     assert all(r.source == "fallback" for r in runs)
-    assert len(fake_deepseek.chat_requests) == 6  # one correction per ticket, never more
+    assert len(triage_requests(fake_deepseek)) == 6  # one correction per ticket, never more

@@ -107,7 +107,7 @@ async def test_digest_numbers_match_a_seeded_database(
     fake_deepseek.reply(triage_json(category="billing", urgency="high", needs_human=True))
     fake_deepseek.reply(triage_json(category="bug", urgency="medium", needs_human=True))
     fake_deepseek.reply(triage_json(category="feature_request", urgency="low"))
-    fake_deepseek.reply("Sure, here is how.")
+    fake_deepseek.responder = lambda _body: "Sure, here is how."  # every answer, drafts too
     async with running_app(db, fake_deepseek, outlet, clock=clock) as app:
         for i, text in enumerate(["refund please", "crash on save", "dark mode?"]):
             await _submit(app, text, f"1700000000.00000{i}", clock)

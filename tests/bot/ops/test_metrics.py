@@ -15,7 +15,8 @@ from tests.net import free_port
 async def test_metrics_port_serves_counts_latencies_costs_and_gauges(
     db: Database, fake_deepseek: FakeDeepSeek
 ) -> None:
-    fake_deepseek.reply("not json")  # one correction, then a valid verdict needing a person
+    # One correction, then a valid verdict needing a person.
+    fake_deepseek.reply("not json", json_mode=True)
     fake_deepseek.reply(triage_json(needs_human=True))
     port = free_port()
     async with running_app(db, fake_deepseek, RecordingOutlet()) as app:

@@ -133,7 +133,11 @@ async def _alice_opens_a_deep_ticket(
 ) -> int:
     """Alice asks; the reasoner answers with thinking; she edits; Bob and the leads join."""
     fake.reply(triage_json(summary=f"Export breaks on {MARK} files", confidence=0.3))
-    fake.reply(f"About {MARK}: re-run it.", reasoning_content=f"They hit {MARK}; suggest re-run")
+    fake.reply(
+        f"About {MARK}: re-run it.",
+        reasoning_content=f"They hit {MARK}; suggest re-run",
+        for_model="deepseek-reasoner",
+    )
     await _run(app, mention(TEXT, message_id=ROOT, posted_at=now))
     ticket_id = await _ticket_id(app, ROOT)
     await _run(
