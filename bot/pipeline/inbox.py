@@ -13,6 +13,7 @@ handler error that quotes an address or a token does not keep it in the database
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Event, dump
 from bot.ops.metrics import Metrics
-from bot.pipeline.group_commit import GroupCommit
+from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, utcnow
 
 __all__ = ["ERROR_CHARS", "ClaimedEvent", "Inbox", "describe_error"]
@@ -99,6 +100,20 @@ class Inbox:
         self.arrived = asyncio.Event()
         """Set when a new row is accepted, so an idle worker wakes at once."""
         self._group = GroupCommit(self._insert)
+        self._completed: GroupCommit[int, None] = GroupCommit(self._complete)
+        self._accepting = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    async def quiet(self, most_seconds: float) -> None:
+        """Wait until no accept is being written, for at most `most_seconds`.
+
+        Workers claim after a burst's accepts rather than between them: an accept is
+        what the platform waits for (Slack's 3 s), a claim is not.
+        """
+        if self._accepting:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), most_seconds)
 
     async def accept(self, event: Event) -> bool:
         """Commit `event`; False when this (platform, event_id) was seen before.
@@ -114,7 +129,14 @@ class Inbox:
             "payload": dump(event),
             "received_at": self._clock(),
         }
-        accepted = await self._group.submit(row)
+        self._accepting += 1
+        self._quiet.clear()
+        try:
+            accepted = await self._group.submit(row)
+        finally:
+            self._accepting -= 1
+            if not self._accepting:
+                self._quiet.set()
         if not accepted:
             log.info("inbox.duplicate platform=%s event_id=%s", row["platform"], row["event_id"])
             if self.metrics:
@@ -136,15 +158,17 @@ class Inbox:
         async with self._sessions.begin() as session:
             dialect = session.bind.dialect.name
             insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            # On the table, not the ORM class (whose bulk path costs ~0.3 ms a row), with
+            # the rows as parameters (one cached statement, sent in batches), not a
+            # VALUES clause of N rows that would be compiled anew for each batch size.
+            table = InboxItem.__table__
             statement = (
-                insert(InboxItem)
-                .values(rows)
+                insert(table)
                 .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-                .returning(InboxItem.platform, InboxItem.event_id)
+                .returning(table.c.platform, table.c.event_id)
             )
-            added = {
-                (platform, event_id) for platform, event_id in await session.execute(statement)
-            }
+            result = await session.execute(statement, rows)
+            added = {(platform, event_id) for platform, event_id in result}
         results = []
         for row in rows:  # the same event twice in one batch: the first one is new
             key = (row["platform"], row["event_id"])
@@ -210,8 +234,17 @@ class Inbox:
             )
 
     async def complete(self, row_id: int) -> None:
-        """Mark a row done."""
-        await self._set(row_id, status="done", done_at=self._clock(), lease_until=None)
+        """Mark a row done; rows finishing meanwhile are marked in the same transaction."""
+        await self._completed.submit(row_id)
+
+    async def _complete(self, row_ids: list[int]) -> list[None]:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxItem)
+                .where(InboxItem.id.in_(row_ids))
+                .values(status="done", done_at=self._clock(), lease_until=None)
+            )
+        return [None] * len(row_ids)
 
     async def fail(self, row_id: int, attempts: int, error: BaseException | str) -> str:
         """Record a failed attempt: retry later with backoff, or give up. Returns the status.

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, event, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
@@ -78,24 +79,32 @@ class Outbox:
         ticket_id: int | None = None,
         is_card: bool = False,
     ) -> bool:
-        """Write `reply` under `key` in the caller's transaction; False if the key exists."""
-        if await session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None:
-            return False
+        """Write `reply` under `key` in the caller's transaction; False if the key exists.
+
+        One `INSERT ... ON CONFLICT (key) DO NOTHING`: another worker writing the same
+        key (a shared notice) at the same moment loses quietly, without a savepoint.
+        """
         reply = reply.model_copy(update={"key": key})
         place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
-        row = OutboxItem(
-            key=key,
-            platform=place.platform.value,
-            ticket_id=ticket_id,
-            kind=reply.kind,
-            payload=dump(reply),
-            is_card=is_card,
+        insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        table = OutboxItem.__table__
+        added = await session.scalar(
+            insert(table)
+            .values(
+                key=key,
+                platform=place.platform.value,
+                ticket_id=ticket_id,
+                kind=reply.kind,
+                payload=dump(reply),
+                is_card=is_card,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.id)
         )
-        try:
-            # Another worker may write the same key (a shared notice) at the same moment.
-            async with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
+        if added is None:
             return False
         sync = session.sync_session
         if not event.contains(sync, "after_commit", self._on_commit):
@@ -257,10 +266,17 @@ class Outbox:
 
     async def _mark_sent(self, row_id: int, message_id: str | None) -> None:
         async with self._sessions.begin() as session:
-            item = await session.get_one(OutboxItem, row_id)
-            item.status, item.sent_at, item.sent_message_id = "sent", utcnow(), message_id
-            item.lease_until = None
-            item.attempts += 1
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == row_id)
+                .values(
+                    status="sent",
+                    sent_at=utcnow(),
+                    sent_message_id=message_id,
+                    lease_until=None,
+                    attempts=OutboxItem.attempts + 1,
+                )
+            )
 
 
 def _texts_of(reply: Reply) -> list[str]:

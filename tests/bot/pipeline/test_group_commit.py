@@ -7,9 +7,9 @@ import asyncio
 
 from sqlalchemy import event, func, select
 
-from bot.pipeline.group_commit import GroupCommit
 from bot.pipeline.inbox import Inbox
 from bot.store.db import Database
+from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem
 from tests.bot.harness import mention
 
