@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
 _SHUTDOWN_MARGIN_SECONDS = 5.0  # past the grace: the cancel and hand-back of what is left
+_QUIET_WAIT_SECONDS = 0.25  # the most a claim yields to accepts being written
 
 
 class InboxWorker:
@@ -122,6 +123,7 @@ class InboxWorker:
                 self._claimed_ok_at = time.monotonic()  # busy, not broken
             await self._idle()
             return
+        await self._inbox.quiet(_QUIET_WAIT_SECONDS)
         try:
             claimed = await self._claim(free)
         except Exception as exc:
@@ -134,7 +136,7 @@ class InboxWorker:
             task = asyncio.create_task(self._process(item))
             self._running[item.row_id] = task
             task.add_done_callback(lambda _t, rid=item.row_id: self._running.pop(rid, None))
-        if not claimed or free <= len(claimed):
+        if len(claimed) < free:  # the inbox has nothing more due: wait for an arrival
             await self._idle()
 
     async def _claim(self, limit: int) -> list[ClaimedEvent]:
