@@ -133,13 +133,22 @@ class MessageFlow:
                 return _Arrival(event, None, [])  # channel chatter is not ours, and not stored
             if ticket is None and not event.text.strip():
                 return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
-            ticket = await self._store(session, event, thread_id)
+            ticket = await self._store(session, event, thread_id, ticket)
         return _Arrival(event, ticket, [])
 
-    async def _store(self, session: AsyncSession, event: MessagePosted, thread_id: str) -> Ticket:
-        ticket, opened = await get_or_open_ticket(
-            session, event.place, thread_id, event.author.user_id, event.message_id, self._clock()
-        )
+    async def _store(
+        self, session: AsyncSession, event: MessagePosted, thread_id: str, ticket: Ticket | None
+    ) -> Ticket:
+        opened = False
+        if ticket is None:
+            ticket, opened = await get_or_open_ticket(
+                session,
+                event.place,
+                thread_id,
+                event.author.user_id,
+                event.message_id,
+                self._clock(),
+            )
         await add_message(
             session,
             ticket,
@@ -174,19 +183,20 @@ class MessageFlow:
         ):
             return await self._slow_down(ticket.id, event, root=root)
         if root:
-            return await self._triage_and_reply(ticket.id, event)
+            return await self._triage_and_reply(ticket, event)
         if event.mentions_bot:
             return await self._replies.follow_up(ticket.id, event)
         return []
 
-    async def _triage_and_reply(self, ticket_id: int, event: MessagePosted) -> list[str]:
+    async def _triage_and_reply(self, ticket: Ticket, event: MessagePosted) -> list[str]:
         """Triage a new ticket once, then reply; a retry reuses the stored verdict.
 
         The chat answer is drafted while triage runs (both are a model round trip), so
         a ticket routed to an answer waits one round trip, not two; a verdict for a
-        person or for the reasoner drops the draft.
+        person or for the reasoner drops the draft. `ticket`: as the message's arrival
+        just stored it.
         """
-        ticket = await self._ticket(ticket_id)
+        ticket_id = ticket.id
         keys: list[str] = []
         ahead = None
         if ticket.route is None:

@@ -193,7 +193,7 @@ class ThreadReplies:
             if added:
                 await add_message(
                     session,
-                    await session.get_one(Ticket, ticket.id),
+                    ticket,  # only its id is used: a bot's message changes no counter
                     message_id=f"bot:{key}",
                     author_id="bot",
                     text=text,
