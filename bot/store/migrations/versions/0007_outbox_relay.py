@@ -24,9 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("job_runs") as batch:
-        batch.add_column(
-            sa.Column("status", sa.String(16), nullable=False, server_default="done")
-        )
+        batch.add_column(sa.Column("status", sa.String(16), nullable=False, server_default="done"))
         batch.add_column(sa.Column("lease_until", UTCDateTime(timezone=True), nullable=True))
 
 
