@@ -191,36 +191,33 @@ class Inbox:
         worker took in between is simply skipped.
         """
         now = self._clock()
-        claimed: list[ClaimedEvent] = []
         async with self._sessions.begin() as session:
-            rows = (
+            ids = (
                 await session.scalars(
-                    select(InboxItem)
+                    select(InboxItem.id)
                     .where(self._claimable(now))
                     .order_by(InboxItem.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                taken = await session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id == row.id, self._claimable(now))
-                    .values(
-                        status="processing",
-                        lease_until=now + self.lease,
-                        attempts=InboxItem.attempts + 1,
-                    )
-                    .execution_options(synchronize_session=False)
+            if not ids:
+                return []
+            table = InboxItem.__table__
+            taken = await session.execute(
+                update(table)
+                .where(table.c.id.in_(ids), self._claimable(now))
+                .values(
+                    status="processing", lease_until=now + self.lease, attempts=table.c.attempts + 1
                 )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(self._decode(row))
-        return claimed
+                .returning(table.c.id, table.c.payload, table.c.attempts)
+            )
+            rows = sorted(taken.all())
+        return [self._decode(row_id, payload, attempts) for row_id, payload, attempts in rows]
 
-    def _decode(self, row: InboxItem) -> ClaimedEvent:
-        return ClaimedEvent(
-            row_id=row.id, event=_EVENT.validate_python(row.payload), attempts=row.attempts + 1
-        )
+    def _decode(self, row_id: int, payload: dict[str, Any], attempts: int) -> ClaimedEvent:
+        """A claimed row; `attempts` already counts this one."""
+        return ClaimedEvent(row_id=row_id, event=_EVENT.validate_python(payload), attempts=attempts)
 
     async def renew(self, row_ids: list[int]) -> None:
         """Extend the lease of rows still being worked on."""

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import and_, bindparam, event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +30,7 @@ from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
+from bot.store.group_commit import GroupCommit
 from bot.store.models import OutboxItem, utcnow
 
 __all__ = ["Outbox"]
@@ -62,6 +63,8 @@ class Outbox:
         self.added = asyncio.Event()
         """Set when a transaction that added a reply commits: the relay wakes at once."""
         self._on_commit = self._committed
+        # Replies sent while one batch is being marked are marked together.
+        self._sent: GroupCommit[dict[str, Any], None] = GroupCommit(self._write_sent)
 
     def _committed(self, _session: object) -> None:
         self.added.set()
@@ -172,9 +175,12 @@ class Outbox:
             )
             return list(rows.all())
 
-    async def claim(self, row_id: int) -> bool:
-        """Take a reply for sending; False when another relay is sending (or sent) it."""
-        return await _to_the_end(self._claim(row_id), undo=self._unclaim(row_id))
+    async def claim(self, row_ids: list[int]) -> set[int]:
+        """Take replies for sending, in one statement; the ids taken (another relay may
+        be sending, or have sent, the rest)."""
+        if not row_ids:
+            return set()
+        return await _to_the_end(self._claim(row_ids), undo=self._unclaim)
 
     async def renew(self, row_ids: list[int]) -> None:
         """Extend the lease of replies this relay holds and has not sent yet."""
@@ -233,12 +239,9 @@ class Outbox:
         else:
             log.warning("reply.retry key=%s attempt=%s error=%s", row.key, attempts, error[:200])
 
-    def _unclaim(self, row_id: int) -> Callable[[bool], Awaitable[None]]:
-        async def undo(claimed: bool) -> None:
-            if claimed:
-                await self._release(row_id)
-
-        return undo
+    async def _unclaim(self, claimed: set[int]) -> None:
+        for row_id in sorted(claimed):
+            await self._release(row_id)
 
     async def _release(self, row_id: int) -> None:
         """Give a claimed reply back (a shutdown), so the next worker sends it at once."""
@@ -247,36 +250,44 @@ class Outbox:
             if item.status == "sending":
                 item.status, item.lease_until = "pending", None
 
-    async def _claim(self, row_id: int) -> bool:
-        """Take a reply for sending; False when another worker is sending (or sent) it."""
+    async def _claim(self, row_ids: list[int]) -> set[int]:
         now = utcnow()
+        table = OutboxItem.__table__
         async with self._sessions.begin() as session:
             taken = await session.execute(
-                update(OutboxItem)
+                update(table)
                 .where(
-                    OutboxItem.id == row_id,
+                    table.c.id.in_(row_ids),
                     or_(
-                        OutboxItem.status == "pending",
-                        and_(OutboxItem.status == "sending", OutboxItem.lease_until < now),
+                        table.c.status == "pending",
+                        and_(table.c.status == "sending", table.c.lease_until < now),
                     ),
                 )
                 .values(status="sending", lease_until=now + self.send_lease)
+                .returning(table.c.id)
             )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+            return set(taken.scalars())
 
     async def _mark_sent(self, row_id: int, message_id: str | None) -> None:
+        await self._sent.submit({"row_id": row_id, "message_id": message_id})
+
+    async def _write_sent(self, sent: list[dict[str, Any]]) -> list[None]:
+        """Mark replies sent (each with its platform message id), in one transaction."""
+        table = OutboxItem.__table__
         async with self._sessions.begin() as session:
             await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == row_id)
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
                 .values(
                     status="sent",
                     sent_at=utcnow(),
-                    sent_message_id=message_id,
+                    sent_message_id=bindparam("message_id"),
                     lease_until=None,
-                    attempts=OutboxItem.attempts + 1,
-                )
+                    attempts=table.c.attempts + 1,
+                ),
+                sent,
             )
+        return [None] * len(sent)
 
 
 def _texts_of(reply: Reply) -> list[str]:

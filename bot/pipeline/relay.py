@@ -101,18 +101,24 @@ class OutboxRelay:
         more.clear()
 
     async def _fill(self) -> None:
-        """Claim due rows into their lanes, up to `ahead` a lane."""
+        """Claim due rows into their lanes, up to `ahead` a lane, in one statement."""
+        wanted: list[tuple[str, OutboxItem]] = []
+        room: dict[str, int] = {}
         for row in await self._outbox.due(self._batch):
             if row.id in self._held:
                 continue
             lane = lane_of(row)
-            queued = self._lanes.setdefault(lane, deque())
-            if len(queued) >= self._ahead:
+            left = room.setdefault(lane, self._ahead - len(self._lanes.get(lane, ())))
+            if left <= 0:
                 continue  # it waits in the table; the lane asks for more when it drains
-            if not await self._outbox.claim(row.id):
+            room[lane] = left - 1
+            wanted.append((lane, row))
+        taken = await self._outbox.claim([row.id for _, row in wanted])
+        for lane, row in wanted:
+            if row.id not in taken:
                 continue  # another relay has it
             self._held.add(row.id)
-            queued.append(row)
+            self._lanes.setdefault(lane, deque()).append(row)
             if lane not in self._senders or self._senders[lane].done():
                 self._senders[lane] = asyncio.create_task(self._drain(lane), name=f"lane {lane}")
 
