@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import MessageDeleted, MessageEdited, MessagePosted, PostReply
+from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply
 from bot.flow import copy
 from bot.flow.limits import BUDGET_REACHED, Limits
 from bot.flow.replies import ThreadReplies, discard
@@ -47,6 +47,12 @@ from triage.route import Route, route_of
 __all__ = ["MessageFlow"]
 
 log = logging.getLogger(__name__)
+
+
+def _threads_may_pose(event: MessagePosted) -> bool:
+    """Whether a top-level message may really be in a thread reported as a channel:
+    only Discord's are (a Slack thread always comes with its `thread_ts`)."""
+    return event.place.platform is Platform.DISCORD
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ class MessageFlow:
         ticket, event = arrival.ticket, arrival.event
         bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
         keys = await self._respond(ticket, event)
-        await self._summaries.refresh_if_due(ticket.id)
+        await self._summaries.refresh_if_due(ticket.id, seen=ticket.messages_since_summary)
         return keys
 
     async def on_edited(self, event: MessageEdited) -> list[str]:
@@ -122,7 +128,7 @@ class MessageFlow:
         thread_id = event.place.thread_id or event.message_id
         async with self._sessions.begin() as session:
             ticket = await find_ticket(session, event.place, thread_id)
-            if ticket is None and event.place.thread_id is None:
+            if ticket is None and event.place.thread_id is None and _threads_may_pose(event):
                 # An adapter that could not tell a thread from a channel (Discord, with the
                 # thread not cached) sends the thread's id as the channel.
                 ticket = await find_thread_ticket(session, event.place)
@@ -199,7 +205,8 @@ class MessageFlow:
         ticket_id = ticket.id
         keys: list[str] = []
         ahead = None
-        if ticket.route is None:
+        first_try = ticket.route is None
+        if first_try:
             if self._answer_while_triaging:
                 ahead = asyncio.create_task(self._replies.draft(ticket, event, deep=False))
             try:
@@ -219,7 +226,9 @@ class MessageFlow:
         if ticket.route == Route.HUMAN:
             return keys + await self._replies.escalate(ticket, event)
         deep = ticket.route == Route.REASONER
-        return keys + await self._replies.answer(ticket, event, deep=deep, ahead=ahead)
+        return keys + await self._replies.answer(
+            ticket, event, deep=deep, ahead=ahead, first_try=first_try
+        )
 
     async def _slow_down(self, ticket_id: int, event: MessagePosted, *, root: bool) -> list[str]:
         """Over the per-user rate: one polite reply a minute, rules instead of the model."""

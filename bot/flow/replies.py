@@ -114,13 +114,15 @@ class ThreadReplies:
         *,
         deep: bool,
         ahead: asyncio.Task[Draft] | None = None,
+        first_try: bool = False,
     ) -> list[str]:
         """A new ticket's first reply: its card and the model-written answer in one
         message (a busy channel's posting budget goes twice as far), or, when no
         answer can be written, the card with the hand-over note. Written once: the
-        card's key says it was. `ahead`: the draft started while triage ran."""
+        card's key says it was. `ahead`: the draft started while triage ran.
+        `first_try`: the ticket was triaged just now, so nothing was written for it yet."""
         first = card_key(ticket.id)
-        if await self.outbox.has(first):
+        if not first_try and await self.outbox.has(first):
             await discard(ahead)
             return [first]
         draft = await ahead if ahead is not None else await self.draft(ticket, event, deep=deep)

@@ -31,8 +31,15 @@ class Summaries:
         self._every = every_messages
         self._clock = clock
 
-    async def refresh_if_due(self, ticket_id: int) -> None:
-        """Refresh when enough new messages arrived since the last summary."""
+    async def refresh_if_due(self, ticket_id: int, *, seen: int | None = None) -> None:
+        """Refresh when enough new messages arrived since the last summary.
+
+        `seen`: the count as the caller last stored it. Below the threshold nothing is
+        read: the count only grows by the caller's own messages (each checks for itself)
+        and a refresh meanwhile only lowers it.
+        """
+        if seen is not None and seen < self._every:
+            return
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, ticket_id)
         if ticket.messages_since_summary >= self._every:
