@@ -2,9 +2,9 @@
 
 Producers (the handlers, the periodic jobs) only add rows to the outbox inside their
 own transaction; when one commits, the relay wakes. It reads the due rows oldest
-first, claims each under a lease, and hands it to its channel's lane: a lane sends in
+first, claims them under a lease, and hands each to its thread's lane: a lane sends in
 order, one at a time, so a channel's pacing (Slack's one message a second) waits in
-the lane and never in a worker, while other channels go on. A lane holds only a few
+the lanes and never in a worker, while other channels go on. A lane holds only a few
 replies ahead; the rest wait in the table, unclaimed, for another instance or the
 next round. Leases of held rows are renewed; a crashed relay's rows come back due
 when its lease runs out.
@@ -27,11 +27,16 @@ log = logging.getLogger(__name__)
 
 
 def lane_of(row: OutboxItem) -> str:
-    """The channel a reply goes to (its lane): order is kept within it. Read from the
-    stored payload as it is (every round reads up to a batch of rows)."""
+    """The thread (or channel, for a top-level reply) a reply goes to: its lane, in
+    which order is kept. A channel's posting budget is the outlet's to keep (Slack's
+    per-channel token bucket, discord.py's per-route limits), so the threads of one
+    busy channel, 200 new tickets in a row, each have a lane and none waits behind
+    another's send. Read from the stored payload as it is (every round reads up to a
+    batch of rows)."""
     payload = row.payload
     place = payload["ref"]["place"] if payload.get("kind") == "update_card" else payload["place"]
-    return f"{row.platform}:{place['workspace_id']}:{place['channel_id']}"
+    thread = place.get("thread_id") or ""
+    return f"{row.platform}:{place['workspace_id']}:{place['channel_id']}:{thread}"
 
 
 class OutboxRelay:

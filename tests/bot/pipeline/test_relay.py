@@ -1,5 +1,6 @@
 """The outbox relay: every unsent reply is delivered, whatever became of the work that
-wrote it; a busy channel's pacing never holds up another channel."""
+wrote it; a busy channel's pacing never holds up another channel, and each thread is
+a lane of its own."""
 
 from __future__ import annotations
 
@@ -8,8 +9,20 @@ import time
 
 from sqlalchemy import select
 
-from bot.events import Notify, Place, Platform, PostReply, Reply
+from bot.events import (
+    CardRef,
+    Notify,
+    Place,
+    Platform,
+    PostReply,
+    Reply,
+    TicketCard,
+    TicketStatus,
+    UpdateCard,
+    dump,
+)
 from bot.jobs.digest import run_digest
+from bot.pipeline.relay import lane_of
 from bot.store.db import Database
 from bot.store.models import OutboxItem
 from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle
@@ -17,6 +30,7 @@ from tests.fakes.deepseek import FakeDeepSeek
 from tests.settle import wait_delivered
 
 HELP = Place(platform=Platform.SLACK, workspace_id="T_ACME", channel_id="C_HELP")
+CARD = TicketCard(ticket_id=7, status=TicketStatus.OPEN)
 
 
 async def test_a_reply_whose_event_ran_out_of_attempts_is_still_sent(
@@ -88,3 +102,18 @@ async def test_a_paced_channel_never_holds_up_another(
     async with db.sessions() as session:
         statuses = set((await session.scalars(select(OutboxItem.status))).all())
     assert statuses == {"sent"}
+
+
+def _row(reply: Reply) -> OutboxItem:
+    return OutboxItem(platform="slack", payload=dump(reply))
+
+
+def test_each_thread_is_a_lane_and_order_is_kept_within_it() -> None:
+    one = HELP.model_copy(update={"thread_id": "1700000000.000100"})
+    two = HELP.model_copy(update={"thread_id": "1700000000.000200"})
+    first, second = (_row(PostReply(place=one, text=t)) for t in ("a", "b"))
+    other = _row(PostReply(place=two, text="c"))
+    top_level = _row(PostReply(place=HELP, text="d"))
+    card = _row(UpdateCard(ref=CardRef(place=one, message_id="1700000000.000150"), card=CARD))
+    assert lane_of(first) == lane_of(second) == lane_of(card)  # one thread: in order
+    assert len({lane_of(first), lane_of(other), lane_of(top_level)}) == 3
