@@ -813,8 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0, or 1 with `--check` when a goal is missed."""
     args = parse_args(argv)
     if args.platform == "discord":
-        print("--platform discord: not implemented yet (Slack only for now)")
-        return 2
+        return discord_main(args)
     folder = Path(tempfile.mkdtemp(prefix="burst-"))
     store = "PostgreSQL" if args.database_url else "SQLite"
     extra = " ".join(f"{k}={v}" for k, v in args.bot_setting.items())
@@ -836,6 +835,27 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(goals))
     return 1 if args.check and not ok else 0
+
+
+def discord_main(args: argparse.Namespace) -> int:
+    """The burst through Discord's gateway (bench/discord_burst.py): time to all answered."""
+    from bench.discord_burst import run_discord
+
+    folder = Path(tempfile.mkdtemp(prefix="burst-discord-"))
+    print(
+        f"burst: {args.mentions} mentions in one Discord channel, model latency "
+        f"L = {args.llm_latency:g} s, {'PostgreSQL' if args.database_url else 'SQLite'}",
+        flush=True,
+    )
+    try:
+        lines = asyncio.run(run_discord(args, folder))
+    finally:
+        if args.keep:
+            print(f"logs in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    print("\n".join(lines))
+    return 1 if args.check and not lines[-1].endswith("PASS") else 0
 
 
 if __name__ == "__main__":
