@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply
 from bot.flow import copy
+from bot.flow.drafts import discard
 from bot.flow.limits import BUDGET_REACHED, Limits
-from bot.flow.replies import ThreadReplies, discard
+from bot.flow.replies import ThreadReplies
 from bot.flow.summaries import Summaries
 from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
@@ -208,7 +209,7 @@ class MessageFlow:
         first_try = ticket.route is None
         if first_try:
             if self._answer_while_triaging:
-                ahead = asyncio.create_task(self._replies.draft(ticket, event, deep=False))
+                ahead = asyncio.create_task(self._replies.drafts.draft(ticket, event, deep=False))
             try:
                 classification = await self._classifier.classify(
                     event.text, context=call_context(ticket, "triage", event.author.user_id)

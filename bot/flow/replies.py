@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import MessagePosted, Notify, Place, PostReply
 from bot.flow import copy
 from bot.flow.answers import Reply, Writer, abstained
+from bot.flow.drafts import Draft, Drafts, discard
 from bot.flow.grounding import Found, Grounding, Outcome
 from bot.flow.summaries import Summaries
 from bot.knowledge.citations import cite
@@ -32,7 +31,6 @@ from bot.tickets.queries import (
     add_message,
     call_context,
     facts_of,
-    latest_summary,
     place_of,
     thread_lines,
 )
@@ -40,29 +38,7 @@ from bot.tickets.sla import SlaPolicy
 from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status, escalate
 from triage.route import Route
 
-__all__ = ["Draft", "ThreadReplies", "discard"]
-
-
-class Draft(NamedTuple):
-    """An answer written and not yet posted, with what retrieval found for it."""
-
-    reply: Reply | None
-    """None: the docs have nothing on it and the ticket may only be answered from them."""
-    found: Found | None
-
-
-async def discard(ahead: asyncio.Task[Draft] | None) -> None:
-    """Drop a draft started ahead of triage: a model call still running is cancelled
-    (its ledger row says so); one that finished stays recorded with its cost."""
-    if ahead is None:
-        return
-    ahead.cancel()
-    try:
-        await ahead
-    except asyncio.CancelledError:
-        pass
-    except Exception as exc:  # nobody wants the draft: a failure is worth a line, no more
-        log.warning("answer.draft_dropped error=%s", type(exc).__name__)
+__all__ = ["ThreadReplies"]
 
 
 def _reason_name(reason: str) -> str:
@@ -95,8 +71,14 @@ class ThreadReplies:
         self._writer = writer
         self._leads_channels = leads_channels
         self._human_brief = human_brief
-        self._summaries = summaries
-        self._context_chars = context_chars
+        self.drafts = Drafts(
+            sessions=sessions,
+            writer=writer,
+            summaries=summaries,
+            grounding=grounding,
+            context_chars=context_chars,
+        )
+        """Writes the answers this posts (MessageFlow drafts a new ticket's ahead)."""
         self._sla = sla or SlaPolicy()
         self._clock = clock
 
@@ -125,44 +107,18 @@ class ThreadReplies:
         if not first_try and await self.outbox.has(first):
             await discard(ahead)
             return [first]
-        draft = await ahead if ahead is not None else await self.draft(ticket, event, deep=deep)
+        if ahead is None:
+            draft = await self.drafts.draft(ticket, event, deep=deep)
+        else:
+            draft = await ahead
         return await self._deliver(ticket, event, answer_key(event), draft, first=True)
 
     async def _write_answer(
         self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
     ) -> list[str]:
         """The answer under `key`; when no model answer can be written, the leads get it."""
-        draft = await self.draft(ticket, event, deep=deep)
+        draft = await self.drafts.draft(ticket, event, deep=deep)
         return await self._deliver(ticket, event, key, draft)
-
-    async def draft(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> Draft:
-        """Retrieve and write an answer to `event`, storing nothing: what `answer`
-        posts. Drafted while triage runs (see `MessageFlow`), the ticket has no verdict
-        yet, so the search uses the question's own words."""
-        async with self._sessions() as session:
-            lines = await thread_lines(session, ticket, ticket.requester_id)
-            summary = await latest_summary(session, ticket.id)
-        stale = summary is None or ticket.messages_since_summary > 0
-        if self._summaries and stale and sum(len(x.text) for x in lines) > self._context_chars:
-            # A long thread: fold the older turns into the summary rather than drop them.
-            await self._summaries.refresh(ticket.id)
-            async with self._sessions() as session:
-                summary = await latest_summary(session, ticket.id)
-        found = await self._grounding.find(ticket, event.text) if self._grounding else None
-        if found is not None and found.required and not found.sources:
-            return Draft(None, found)
-        context = call_context(ticket, "answer", event.author.user_id)
-        if found is not None and found.sources:
-            context = replace(context, retrieved_chunks=found.chunks, retrieved_tokens=found.tokens)
-        reply = await self._writer.answer(
-            facts_of(ticket),
-            lines,
-            summary.text if summary else None,
-            deep=deep,
-            context=context,
-            sources=found.sources if found else None,
-        )
-        return Draft(reply, found)
 
     async def _deliver(
         self, ticket: Ticket, event: MessagePosted, key: str, draft: Draft, *, first: bool = False
