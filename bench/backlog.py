@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +34,7 @@ from bench.burst import (
     db_summary,
     free_port,
     question,
+    scratch_folder,
 )
 from bot.events import Actor, MessagePosted, Place, Platform
 from bot.pipeline.inbox import Inbox
@@ -163,19 +162,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when the backlog drained within the memory goal, else 1."""
     args = parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="backlog-"))
     print(
         f"backlog: {args.events} pending events over {args.channels} channels, model latency "
         f"{args.llm_latency:g} s, {'PostgreSQL' if args.database_url else 'SQLite'}",
         flush=True,
     )
-    try:
+    with scratch_folder("backlog-", keep=args.keep) as folder:
         lines = asyncio.run(drain(args, folder))
-    finally:
-        if args.keep:
-            print(f"logs in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
     print("\n".join(lines))
     return 0 if lines[-1].endswith("PASS") else 1
 

@@ -33,7 +33,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -809,26 +809,35 @@ def bot_starter(
     return start
 
 
+@contextlib.contextmanager
+def scratch_folder(prefix: str, *, keep: bool) -> Iterator[Path]:
+    """A temporary folder for a run's logs and database: deleted after, unless `keep`
+    (then its path is printed)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        if keep:
+            print(f"logs in {folder}", flush=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0, or 1 with `--check` when a goal is missed."""
     args = parse_args(argv)
     if args.platform == "discord":
         return discord_main(args)
-    folder = Path(tempfile.mkdtemp(prefix="burst-"))
     store = "PostgreSQL" if args.database_url else "SQLite"
     extra = " ".join(f"{k}={v}" for k, v in args.bot_setting.items())
-    logs = f"logs in {folder}" if args.keep else "logs deleted at the end (--keep keeps them)"
     print(
         f"burst: {args.mentions} mentions over {args.channels} channels, model latency "
         f"L = {args.llm_latency:g} s, {store}, slack HTTP mode; supportbot settings: "
-        f"{extra or 'defaults'}; {logs}",
+        f"{extra or 'defaults'}",
         flush=True,
     )
-    try:
+    with scratch_folder("burst-", keep=args.keep) as folder:
         results = asyncio.run(run(args, folder))
-    finally:
-        if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
     print()
     print("\n".join(table(results, args.llm_latency)))
     goals, ok = verdicts(results, args)
@@ -841,19 +850,13 @@ def discord_main(args: argparse.Namespace) -> int:
     """The burst through Discord's gateway (bench/discord_burst.py): time to all answered."""
     from bench.discord_burst import run_discord
 
-    folder = Path(tempfile.mkdtemp(prefix="burst-discord-"))
     print(
         f"burst: {args.mentions} mentions in one Discord channel, model latency "
         f"L = {args.llm_latency:g} s, {'PostgreSQL' if args.database_url else 'SQLite'}",
         flush=True,
     )
-    try:
+    with scratch_folder("burst-discord-", keep=args.keep) as folder:
         lines = asyncio.run(run_discord(args, folder))
-    finally:
-        if args.keep:
-            print(f"logs in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
     print("\n".join(lines))
     return 1 if args.check and not lines[-1].endswith("PASS") else 0
 
