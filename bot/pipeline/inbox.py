@@ -100,7 +100,6 @@ class Inbox:
         self.arrived = asyncio.Event()
         """Set when a new row is accepted, so an idle worker wakes at once."""
         self._group = GroupCommit(self._insert)
-        self._completed: GroupCommit[int, None] = GroupCommit(self._complete)
         self._accepting = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -191,33 +190,36 @@ class Inbox:
         worker took in between is simply skipped.
         """
         now = self._clock()
+        claimed: list[ClaimedEvent] = []
         async with self._sessions.begin() as session:
-            ids = (
+            rows = (
                 await session.scalars(
-                    select(InboxItem.id)
+                    select(InboxItem)
                     .where(self._claimable(now))
                     .order_by(InboxItem.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            if not ids:
-                return []
-            table = InboxItem.__table__
-            taken = await session.execute(
-                update(table)
-                .where(table.c.id.in_(ids), self._claimable(now))
-                .values(
-                    status="processing", lease_until=now + self.lease, attempts=table.c.attempts + 1
+            for row in rows:
+                taken = await session.execute(
+                    update(InboxItem)
+                    .where(InboxItem.id == row.id, self._claimable(now))
+                    .values(
+                        status="processing",
+                        lease_until=now + self.lease,
+                        attempts=InboxItem.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                .returning(table.c.id, table.c.payload, table.c.attempts)
-            )
-            rows = sorted(taken.all())
-        return [self._decode(row_id, payload, attempts) for row_id, payload, attempts in rows]
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(self._decode(row))
+        return claimed
 
-    def _decode(self, row_id: int, payload: dict[str, Any], attempts: int) -> ClaimedEvent:
-        """A claimed row; `attempts` already counts this one."""
-        return ClaimedEvent(row_id=row_id, event=_EVENT.validate_python(payload), attempts=attempts)
+    def _decode(self, row: InboxItem) -> ClaimedEvent:
+        return ClaimedEvent(
+            row_id=row.id, event=_EVENT.validate_python(row.payload), attempts=row.attempts + 1
+        )
 
     async def renew(self, row_ids: list[int]) -> None:
         """Extend the lease of rows still being worked on."""
@@ -231,17 +233,8 @@ class Inbox:
             )
 
     async def complete(self, row_id: int) -> None:
-        """Mark a row done; rows finishing meanwhile are marked in the same transaction."""
-        await self._completed.submit(row_id)
-
-    async def _complete(self, row_ids: list[int]) -> list[None]:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(InboxItem)
-                .where(InboxItem.id.in_(row_ids))
-                .values(status="done", done_at=self._clock(), lease_until=None)
-            )
-        return [None] * len(row_ids)
+        """Mark a row done."""
+        await self._set(row_id, status="done", done_at=self._clock(), lease_until=None)
 
     async def fail(self, row_id: int, attempts: int, error: BaseException | str) -> str:
         """Record a failed attempt: retry later with backoff, or give up. Returns the status.
