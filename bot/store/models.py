@@ -135,6 +135,9 @@ class Ticket(Base):
     claimed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    satisfaction: Mapped[str | None] = mapped_column(String(8))
+    """The requester's rating once resolved: "good" or "bad" (None until rated)."""
+    rated_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
