@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, UpdateCard
+from bot.events import Ephemeral, Notify, PostReply, PublishHome, Reply, Seen, UpdateCard
 from bot.pipeline.ports import AnswerDraft, Drafts, Intake, Outlet
 
 __all__ = [
@@ -49,6 +49,7 @@ class OutletBase:
             Notify: self.notify,
             Ephemeral: self.ephemeral,
             PublishHome: self.publish_home,
+            Seen: self.seen,
         }[type(reply)]
         return await send(reply)
 
@@ -70,6 +71,10 @@ class OutletBase:
 
     async def publish_home(self, reply: PublishHome) -> str | None:
         """A person's home view."""
+        return None
+
+    async def seen(self, reply: Seen) -> str | None:
+        """Show (or take away) the sign that a message was seen and is being answered."""
         return None
 
 

@@ -145,7 +145,10 @@ async def _chat(settings: Settings) -> None:
         click.echo("supportbot terminal channel. Type your question; /help lists commands.")
         if app.offline:
             click.echo(OFFLINE_NOTE)
-        await ConsoleChannel(app.intake, settlements.wait, drafts=app.drafts).run()
+        channel = ConsoleChannel(
+            app.intake, settlements.wait, drafts=app.drafts, ticket_of=app.ticket_in
+        )
+        await channel.run()
 
 
 def main() -> None:

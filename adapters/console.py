@@ -20,9 +20,11 @@ from typing import TextIO
 
 from adapters.base import Drafts, Intake, OutletBase
 from bot.events import (
+    REQUESTER_ACTIONS,
     ActionInvoked,
     Actor,
     AnswerApproved,
+    Buttons,
     CommandInvoked,
     CommandName,
     Ephemeral,
@@ -32,6 +34,7 @@ from bot.events import (
     Place,
     Platform,
     PostReply,
+    Seen,
     SourceLink,
     TicketAction,
     TicketCard,
@@ -44,7 +47,16 @@ __all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card", "render_sources"]
 
 WORKSPACE, CHANNEL = "local", "terminal"
 # Typed as `/ask N` and `/save N`: actions whose names are long to type (both work).
-SHORT_NAMES = {"ask": TicketAction.ASK_REASONER, "save": TicketAction.SAVE_ANSWER}
+SHORT_NAMES = {
+    "ask": TicketAction.ASK_REASONER,
+    "save": TicketAction.SAVE_ANSWER,
+    "person": TicketAction.NEED_PERSON,
+    "good": TicketAction.RATE_GOOD,
+    "bad": TicketAction.RATE_BAD,
+}
+# The requester's buttons, typed without a number: they act on the ticket you are in.
+ON_CURRENT_TICKET = frozenset(REQUESTER_ACTIONS)
+SEEN_LINE = "(the bot is writing an answer…)"
 REFUSED = copy.SAVE_ANSWER_REFUSED
 NOT_AVAILABLE = copy.SAVE_ANSWER_UNAVAILABLE
 KEEP = "[Enter keeps it]:"
@@ -58,8 +70,10 @@ HELP = "\n".join(
         + "  ".join(
             f"/{next((k for k, v in SHORT_NAMES.items() if v is a), a)} {_ARGS.get(a, 'N')}"
             for a in TicketAction
-            if a is not TicketAction.SAVE_ANSWER  # on a line of its own, below
+            if a is not TicketAction.SAVE_ANSWER and a not in REQUESTER_ACTIONS
         ),
+        "  /solved  /person  under an answer: it solved it / I need a person",
+        "  /good  /bad       once resolved: rate the help you got",
         "  /save N               edit a resolved ticket's question and answer, then save them",
         "  /quit                 leave (Ctrl-D works too)",
     ]
@@ -101,6 +115,12 @@ def render_card(card: TicketCard) -> list[str]:
     ]
 
 
+def render_buttons(buttons: Buttons) -> str:
+    """The requester's buttons as the commands that press them."""
+    names = {action: name for name, action in SHORT_NAMES.items()}
+    return "   ".join(f"[{ACTION_LABELS[a]}: /{names.get(a, a.value)}]" for a in buttons.actions)
+
+
 def render_sources(sources: tuple[SourceLink, ...]) -> list[str]:
     """The pages an answer cites, numbered as its text cites them, with a link if any."""
     return [f"[{s.number}] {s.title} — {s.url or s.location}" for s in sources]
@@ -126,7 +146,14 @@ class ConsoleOutlet(OutletBase):
             self._print(_bot_lines(reply.text))
         if reply.sources:
             self._print(render_sources(reply.sources), prefix="       ")  # under the text
+        if reply.buttons is not None:
+            self._print([render_buttons(reply.buttons)], prefix="     ")
         return f"console-out-{next(self._ids)}"
+
+    async def seen(self, reply: Seen) -> None:
+        """A status line while the answer is written (nothing to take away after)."""
+        if not reply.done:
+            self._print([SEEN_LINE])
 
     async def notify(self, reply: Notify) -> str:
         """Print a leads-channel notice."""
@@ -165,8 +192,10 @@ class ConsoleChannel:
         out: TextIO = sys.stdout,
         user: str = "you",
         drafts: Drafts | None = None,
+        ticket_of: Callable[[Place], Awaitable[int | None]] | None = None,
     ) -> None:
         self._intake = intake
+        self._ticket_of = ticket_of
         self._wait = wait
         self._drafts = drafts
         self._read_line = read_line or sys.stdin.readline
@@ -194,12 +223,12 @@ class ConsoleChannel:
                 return
             line = line.rstrip("\n")
             saving = _save_target(line)  # the lead edits the draft before it is submitted
-            event = await self._approved(saving) if saving is not None else self._event(line)
+            event = await self._approved(saving) if saving is not None else await self._event(line)
             if event is not None:
                 await self._intake.submit(event)
                 await self._wait(event.event_id)
 
-    def _event(self, line: str) -> Event | None:
+    async def _event(self, line: str) -> Event | None:
         if not line.startswith("/"):
             return self._message(line)
         try:
@@ -220,6 +249,8 @@ class ConsoleChannel:
                 args=tuple(args),
             )
         action = _action(name)
+        if action in ON_CURRENT_TICKET and not args:
+            args = await self._this_ticket()
         if action is not None and args and args[0].lstrip("#").isdigit():
             return ActionInvoked(
                 event_id=_id(),
@@ -231,6 +262,13 @@ class ConsoleChannel:
             )
         self._say(HELP)
         return None
+
+    async def _this_ticket(self) -> list[str]:
+        """The number of the ticket whose thread you are in, as typed arguments."""
+        if self._ticket_of is None or self._thread is None:
+            return []
+        ticket_id = await self._ticket_of(self._place())
+        return [] if ticket_id is None else [str(ticket_id)]
 
     async def _approved(self, ticket_id: int) -> AnswerApproved | None:
         """Show the draft of `ticket_id`, let the lead edit each part, and approve it."""

@@ -22,8 +22,9 @@ from bot.desk.actions import LeadActions
 from bot.desk.commands import CommandDesk
 from bot.desk.home import HomeDesk
 from bot.desk.leads import Leads
+from bot.desk.requester import RequesterActions, route_presses
 from bot.desk.saved_answers import SavedAnswers
-from bot.events import Event, Platform
+from bot.events import Event, Place, Platform
 from bot.flow.answers import Writer
 from bot.flow.grounding import Grounding
 from bot.flow.limits import Limits
@@ -50,6 +51,7 @@ from bot.store.ledger import SqlCallRecorder
 from bot.store.migrate import upgrade
 from bot.store.models import utcnow
 from bot.tickets.leads_channels import LeadsChannels
+from bot.tickets.queries import find_ticket
 from bot.tickets.sla import SlaPolicy
 from triage.classify import Classifier
 from triage.prompts import PromptBook
@@ -204,7 +206,12 @@ class SupportApp:
                 "message_edited": messages.on_edited,
                 "message_deleted": messages.on_deleted,
                 "command_invoked": CommandDesk(**desk_parts).command,
-                "action_invoked": LeadActions(on_resolved=saved.write_draft, **desk_parts).action,
+                "action_invoked": route_presses(
+                    lead=LeadActions(on_resolved=saved.write_draft, **desk_parts).action,
+                    requester=RequesterActions(
+                        leads_channels=leads_channels, sla=sla, **desk_parts
+                    ).action,
+                ),
                 "answer_approved": saved.approved,
                 "home_opened": HomeDesk(**desk_parts).home,
             },
@@ -239,6 +246,14 @@ class SupportApp:
     def offline(self) -> bool:
         """True when no API key is set and triage runs on the offline rules."""
         return self.llm is None
+
+    async def ticket_in(self, place: Place) -> int | None:
+        """The number of the ticket whose thread `place` is, if there is one."""
+        if place.thread_id is None:
+            return None
+        async with self.database.sessions() as session:
+            ticket = await find_ticket(session, place, place.thread_id)
+        return None if ticket is None else ticket.id
 
     def attach(self, platform: Platform, outlet: Outlet) -> None:
         """Let an adapter deliver the replies for its platform."""

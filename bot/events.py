@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "REQUESTER_ACTIONS",
     "ActionInvoked",
     "Actor",
     "AnswerApproved",
+    "Buttons",
     "CardRef",
     "Category",
     "CommandInvoked",
@@ -34,6 +36,7 @@ __all__ = [
     "PostReply",
     "PublishHome",
     "Reply",
+    "Seen",
     "SourceLink",
     "TicketAction",
     "TicketCard",
@@ -66,7 +69,8 @@ class TicketStatus(StrEnum):
 
 
 class TicketAction(StrEnum):
-    """What a support lead can do to a ticket from its card."""
+    """What a button does to a ticket: a lead's on its card, the requester's under an
+    answer (Solved, I need a person) or under the rating question."""
 
     CLAIM = "claim"
     RESOLVE = "resolve"
@@ -75,6 +79,21 @@ class TicketAction(StrEnum):
     ASK_REASONER = "ask-reasoner"
     SAVE_ANSWER = "save-answer"
     """Offered once a ticket is resolved: turn its thread into a knowledge-base Q&A."""
+    SOLVED = "solved"
+    """The requester (or a lead): the answer solved it; the ticket is resolved."""
+    NEED_PERSON = "need-person"
+    """The requester (or a lead): hand this ticket to a person."""
+    RATE_GOOD = "rate-good"
+    """The requester's 👍 once the ticket is resolved."""
+    RATE_BAD = "rate-bad"
+    """The requester's 👎 once the ticket is resolved."""
+
+
+REQUESTER_ACTIONS = frozenset(
+    {TicketAction.SOLVED, TicketAction.NEED_PERSON, TicketAction.RATE_GOOD, TicketAction.RATE_BAD}
+)
+"""The buttons the person who asked may press (leads may press Solved and I need a
+person too); every other action is a lead's."""
 
 
 class CommandName(StrEnum):
@@ -83,6 +102,7 @@ class CommandName(StrEnum):
     SUMMARY = "summary"
     ESCALATIONS = "escalations"
     COSTS = "costs"
+    CSAT = "csat"
     TICKET = "ticket"
     FORGET_ME = "forget-me"
     HELP = "help"
@@ -183,7 +203,8 @@ class CommandInvoked(_Incoming):
 
 
 class ActionInvoked(_Incoming):
-    """A lead pressed a button (or picked from a select) on a ticket card."""
+    """Someone pressed a button (or picked from a select): a lead on a ticket card, or
+    the requester under an answer or the rating question."""
 
     kind: Literal["action_invoked"] = "action_invoked"
     actor: Actor
@@ -248,6 +269,8 @@ class CardRef(_Frozen):
     text: str | None = None
     """The answer posted in the same message as the card: an update keeps it."""
     sources: tuple[SourceLink, ...] = ()
+    buttons: Buttons | None = None
+    """The requester's buttons posted with that answer: an update keeps them too."""
 
 
 class _Outgoing(_Frozen):
@@ -270,6 +293,14 @@ class SourceLink(_Frozen):
     """A link a person can open, when there is one."""
 
 
+class Buttons(_Frozen):
+    """Buttons for the requester under a reply's text: Solved / I need a person under
+    an answer, 👍 / 👎 under the rating question."""
+
+    ticket_id: int
+    actions: tuple[TicketAction, ...]
+
+
 class PostReply(_Outgoing):
     """Post text and/or a card in a place (usually a ticket's thread)."""
 
@@ -279,6 +310,8 @@ class PostReply(_Outgoing):
     card: TicketCard | None = None
     sources: tuple[SourceLink, ...] = ()
     """Pages cited by (or suggested in) `text`, listed under it."""
+    buttons: Buttons | None = None
+    """The requester's buttons, under the text (and its sources)."""
     reply_handle: str | None = None
     """Set when this answers a command: the adapter replies through it, for all to see."""
 
@@ -311,6 +344,18 @@ class Ephemeral(_Outgoing):
     reply_handle: str | None = None
 
 
+class Seen(_Outgoing):
+    """Show the asker their message was seen while the answer is being written (a 👀
+    reaction, a typing indicator, a status line), or take that sign away (`done`)."""
+
+    kind: Literal["seen"] = "seen"
+    place: Place
+    """The ticket's thread: it orders this with the thread's other replies."""
+    message_id: str
+    """The message that was seen (the mention)."""
+    done: bool = False
+
+
 class HomeSection(_Frozen):
     """A titled block of lines on a home view."""
 
@@ -328,7 +373,7 @@ class PublishHome(_Outgoing):
 
 
 Reply = Annotated[
-    PostReply | UpdateCard | Notify | Ephemeral | PublishHome, Field(discriminator="kind")
+    PostReply | UpdateCard | Notify | Ephemeral | PublishHome | Seen, Field(discriminator="kind")
 ]
 """Any outgoing instruction."""
 

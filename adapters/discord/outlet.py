@@ -19,6 +19,7 @@ from adapters.base import OutletBase
 from adapters.discord.render import (
     CONTENT_LIMIT,
     NO_PINGS,
+    add_buttons,
     card_embed,
     notice_content,
     reply_content,
@@ -27,7 +28,7 @@ from adapters.discord.render import (
     ticket_view,
 )
 from adapters.discord.text import no_unfurl
-from bot.events import Ephemeral, Notify, Place, PostReply, UpdateCard
+from bot.events import Ephemeral, Notify, Place, PostReply, Seen, UpdateCard
 
 __all__ = ["DiscordOutlet"]
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004
 THREAD_ARCHIVE_MINUTES = 10080  # a week: tickets outlive Discord's one-day default
+SEEN_EMOJI = "\N{EYES}"
 
 
 class DiscordOutlet(OutletBase):
@@ -55,15 +57,44 @@ class DiscordOutlet(OutletBase):
         await self._followup(reply.reply_handle, split_content(reply.text), ephemeral=True)
 
     async def update_card(self, reply: UpdateCard) -> str:
-        """Edit the card's message in place."""
-        place = reply.ref.place
+        """Edit the card's message in place, keeping the requester's buttons when the
+        answer they sit under was posted in it."""
+        ref = reply.ref
+        place = ref.place
         channel = self._client.get_partial_messageable(int(place.thread_id or place.channel_id))
-        await channel.get_partial_message(int(reply.ref.message_id)).edit(
-            embed=card_embed(reply.card),
-            view=ticket_view(reply.card, self._items),
-            allowed_mentions=NO_PINGS,
+        view = ticket_view(reply.card, self._items)
+        if ref.text and _fits_with_card(reply_content(ref.text, ref.sources)):
+            view = add_buttons(view, ref.buttons, self._items)
+        await channel.get_partial_message(int(ref.message_id)).edit(
+            embed=card_embed(reply.card), view=view, allowed_mentions=NO_PINGS
         )
-        return reply.ref.message_id
+        return ref.message_id
+
+    async def seen(self, reply: Seen) -> None:
+        """👀 on the mention while its answer is written, taken away after. Best effort:
+        a sign that cannot be shown is logged, never retried (a late retry would leave
+        it behind)."""
+        place = reply.place
+        # A new ticket's mention is in the channel (its thread has the mention's id);
+        # a follow-up's is in the thread.
+        in_channel = place.thread_id in (None, reply.message_id)
+        where = int(place.channel_id if in_channel else place.thread_id or place.channel_id)
+        message = self._client.get_partial_messageable(where).get_partial_message(
+            int(reply.message_id)
+        )
+        try:
+            if reply.done:
+                await message.remove_reaction(SEEN_EMOJI, self._self())
+            else:
+                await message.add_reaction(SEEN_EMOJI)
+        except (discord.HTTPException, OSError, TimeoutError) as exc:
+            log.warning("discord.seen.not_shown error=%s", type(exc).__name__)
+
+    def _self(self) -> discord.abc.Snowflake:
+        user = self._client.user
+        if user is None:  # not logged in yet: nothing to take away
+            raise discord.ClientException("not logged in")
+        return user
 
     async def _thread(self, place: Place, name: str) -> discord.PartialMessageable:
         """The ticket's thread, created from its first message when it does not exist yet."""
@@ -101,19 +132,27 @@ class DiscordOutlet(OutletBase):
                 pieces.pop(0)
             else:
                 head = None
+            view = ticket_view(reply.card, self._items)
+            if not pieces:  # the whole answer is in this message: its buttons too
+                view = add_buttons(view, reply.buttons, self._items)
             sent = await channel.send(
                 content=head,
                 embed=card_embed(reply.card),
-                view=ticket_view(reply.card, self._items),
+                view=view,
                 allowed_mentions=NO_PINGS,
                 **_nonce(reply.key, "card"),
             )
             first = str(sent.id)
         for index, piece in enumerate(pieces):
+            extra: dict[str, Any] = {}
+            if index == len(pieces) - 1:  # the requester's buttons go under the last part
+                tail = add_buttons(None, reply.buttons, self._items)
+                extra = {"view": tail} if tail is not None else {}
             sent = await channel.send(
                 content=piece,
                 allowed_mentions=NO_PINGS,
                 suppress_embeds=True,
+                **extra,
                 **_nonce(reply.key, index),
             )
             first = first or str(sent.id)
@@ -171,6 +210,12 @@ class DiscordOutlet(OutletBase):
             )
             first = first or str(sent.id)
         return first
+
+
+def _fits_with_card(pieces: list[str]) -> bool:
+    """Whether an answer of these pieces went in its card's message whole."""
+    pieces = [piece for piece in pieces if piece]
+    return len(pieces) == 1 and len(no_unfurl(pieces[0])) <= CONTENT_LIMIT
 
 
 def _nonce(key: str, part: object) -> dict[str, str]:

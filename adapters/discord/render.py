@@ -23,12 +23,21 @@ from adapters.discord.text import (
     no_unfurl,
     split,
 )
-from bot.events import Category, SourceLink, TicketAction, TicketCard, TicketStatus, Urgency
+from bot.events import (
+    Buttons,
+    Category,
+    SourceLink,
+    TicketAction,
+    TicketCard,
+    TicketStatus,
+    Urgency,
+)
 from bot.flow.copy import ACTION_LABELS, label
 
 __all__ = [
     "BUTTON_ACTIONS",
     "NO_PINGS",
+    "add_buttons",
     "card_embed",
     "make_ticket_items",
     "notice_content",
@@ -58,7 +67,9 @@ BUTTON_ACTIONS = tuple(a for a in TicketAction if a is not TicketAction.RECLASSI
 STYLES = {
     TicketAction.CLAIM: discord.ButtonStyle.primary,
     TicketAction.RESOLVE: discord.ButtonStyle.success,
+    TicketAction.SOLVED: discord.ButtonStyle.success,
 }
+REQUESTER_ROW = 4  # the last of a message's five rows: under the card's own
 _VERBS = "|".join(re.escape(action) for action in BUTTON_ACTIONS)
 
 Press = Callable[[discord.Interaction], Coroutine[Any, Any, None]]
@@ -220,3 +231,19 @@ def ticket_view(card: TicketCard, items: tuple[type[Any], ...]) -> discord.ui.Vi
             view.add_item(select_cls("category", card.ticket_id))
             view.add_item(select_cls("urgency", card.ticket_id))
     return view if view.children else None
+
+
+def add_buttons(
+    view: discord.ui.View | None, buttons: Buttons | None, items: tuple[type[Any], ...]
+) -> discord.ui.View | None:
+    """`view` (or a new persistent one) with the requester's buttons on a row of their
+    own, under any card buttons; None when there is nothing to press."""
+    if buttons is None or not buttons.actions:
+        return view
+    view = view or discord.ui.View(timeout=None)
+    button_cls = items[0]
+    for action in buttons.actions:
+        item = button_cls(action, buttons.ticket_id)
+        item.row = REQUESTER_ROW
+        view.add_item(item)
+    return view

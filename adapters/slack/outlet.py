@@ -7,8 +7,10 @@ slack-sdk's own retry handlers, honouring Retry-After.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -30,10 +32,15 @@ from adapters.slack.render import (
     text_messages,
 )
 from bot import DeliveryFailed
-from bot.events import Ephemeral, Notify, PostReply, PublishHome, UpdateCard
+from bot.events import Ephemeral, Notify, PostReply, PublishHome, Seen, UpdateCard
 from bot.pipeline.pacing import ChannelBuckets, Pace
 
 __all__ = ["SlackOutlet", "retry_handlers"]
+
+log = logging.getLogger(__name__)
+SEEN_EMOJI = "eyes"
+# A second add or a remove of a reaction that is gone: the sign is as wanted already.
+SEEN_SETTLED = frozenset({"already_reacted", "no_reaction", "message_not_found"})
 
 
 def retry_handlers() -> list[Any]:
@@ -63,7 +70,7 @@ class SlackOutlet(OutletBase):
         was posted with it."""
         blocks: list[Any] = card_blocks(reply.card)
         text = _card_text(reply.card)
-        answer = answer_messages(reply.ref.text or "", reply.ref.sources)
+        answer = answer_messages(reply.ref.text or "", reply.ref.sources, reply.ref.buttons)
         if answer and len(blocks) + len(answer[0]) <= BLOCKS_PER_MESSAGE:  # as it was posted
             blocks += answer[0]
             cited = reply.ref.sources if len(answer) == 1 else ()
@@ -72,6 +79,22 @@ class SlackOutlet(OutletBase):
             channel=reply.ref.place.channel_id, ts=reply.ref.message_id, text=text, blocks=blocks
         )
         return reply.ref.message_id
+
+    async def seen(self, reply: Seen) -> None:
+        """👀 on the mention while its answer is written (`reactions.add`), taken away
+        after (`reactions.remove`). Not paced: reactions have their own rate tier.
+
+        Best effort: a sign that cannot be shown (no `reactions:write`, a deleted
+        message) is logged, not retried, so a late retry never leaves 👀 behind."""
+        react = self._client.reactions_remove if reply.done else self._client.reactions_add
+        try:
+            await react(channel=reply.place.channel_id, timestamp=reply.message_id, name=SEEN_EMOJI)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            level = logging.DEBUG if error in SEEN_SETTLED else logging.WARNING
+            log.log(level, "slack.seen.not_shown error=%s", error)
+        except (SlackClientError, OSError, TimeoutError) as exc:
+            log.warning("slack.seen.not_shown error=%s", type(exc).__name__)
 
     async def publish_home(self, reply: PublishHome) -> None:
         """Publish the App Home tab (`views.publish`)."""
@@ -94,7 +117,7 @@ class SlackOutlet(OutletBase):
             await self._respond(reply.reply_handle, reply.text, response_type="in_channel")
             return ""
         place, first = reply.place, None
-        messages = answer_messages(reply.text or "", reply.sources)
+        messages = answer_messages(reply.text or "", reply.sources, reply.buttons)
         if reply.card is not None:  # the card leads, with the answer's first part under it
             card = card_blocks(reply.card)
             if messages and len(card) + len(messages[0]) <= BLOCKS_PER_MESSAGE:

@@ -25,11 +25,20 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.events import Category, HomeSection, SourceLink, TicketAction, TicketCard, Urgency
+from bot.events import (
+    Buttons,
+    Category,
+    HomeSection,
+    SourceLink,
+    TicketAction,
+    TicketCard,
+    Urgency,
+)
 from bot.flow.copy import ACTION_LABELS, label
 
 __all__ = [
     "answer_messages",
+    "buttons_block",
     "card_blocks",
     "clip",
     "clip_escaped",
@@ -52,7 +61,8 @@ ZWJ = "\u200d"
 JOINERS = {ZWJ, "\ufe0e", "\ufe0f", *(chr(c) for c in range(0x1F3FB, 0x1F400))}  # + skin tones
 BLOCKS_PER_MESSAGE = 50
 HOME_BLOCK_LIMIT = 100
-PRIMARY = frozenset({TicketAction.CLAIM})  # the button a lead most likely wants
+# The button a lead (or the requester, under an answer) most likely wants.
+PRIMARY = frozenset({TicketAction.CLAIM, TicketAction.SOLVED})
 CONTEXT_ELEMENTS = 10  # a context block's limit
 SOURCE_LIMIT = 300  # one source's line: a title, not a page
 LINK_SCHEMES = ("https://", "http://")
@@ -179,14 +189,40 @@ def source_fallback(text: str, sources: tuple[SourceLink, ...]) -> str:
     return clip(text, FALLBACK_LIMIT - len(listed) - 1) + "\n" + listed
 
 
-def answer_messages(text: str, sources: tuple[SourceLink, ...]) -> list[list[Block]]:
-    """An answer's messages: its text in sections, the sources in the last message."""
+def _button(ticket_id: int, action: TicketAction) -> ButtonElement:
+    return ButtonElement(
+        text=ACTION_LABELS[action],
+        action_id=f"ticket:{action}",
+        value=str(ticket_id),
+        style="primary" if action in PRIMARY else None,
+    )
+
+
+def buttons_block(buttons: Buttons) -> ActionsBlock:
+    """The requester's buttons under a reply (Solved / I need a person, or 👍 / 👎)."""
+    return ActionsBlock(
+        block_id=f"requester-{buttons.ticket_id}",
+        elements=[_button(buttons.ticket_id, action) for action in buttons.actions],
+    )
+
+
+def _append(messages: list[list[Block]], block: Block) -> None:
+    if messages and len(messages[-1]) < BLOCKS_PER_MESSAGE:
+        messages[-1].append(block)
+    else:
+        messages.append([block])
+
+
+def answer_messages(
+    text: str, sources: tuple[SourceLink, ...], buttons: Buttons | None = None
+) -> list[list[Block]]:
+    """An answer's messages: its text in sections, then in the last message the sources
+    and the requester's buttons."""
     messages = text_messages(text) if text else []
     if sources:
-        if messages and len(messages[-1]) < BLOCKS_PER_MESSAGE:
-            messages[-1].append(sources_block(sources))
-        else:
-            messages.append([sources_block(sources)])
+        _append(messages, sources_block(sources))
+    if buttons is not None and buttons.actions:
+        _append(messages, buttons_block(buttons))
     return messages
 
 
@@ -210,14 +246,7 @@ def _elements(card: TicketCard) -> list[ButtonElement | StaticSelectElement]:
             elements.append(_select(card.ticket_id, "category", list(Category)))
             elements.append(_select(card.ticket_id, "urgency", list(Urgency)))
             continue
-        elements.append(
-            ButtonElement(
-                text=ACTION_LABELS[action],
-                action_id=f"ticket:{action}",
-                value=str(card.ticket_id),
-                style="primary" if action in PRIMARY else None,
-            )
-        )
+        elements.append(_button(card.ticket_id, action))
     return elements
 
 

@@ -10,16 +10,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.desk.base import DeskBase, name_of
-from bot.events import ActionInvoked, Category, PostReply, TicketAction, UpdateCard, Urgency
+from bot.desk.base import DeskBase, already_applied, name_of
+from bot.events import ActionInvoked, Category, PostReply, TicketAction, Urgency
 from bot.flow import copy
-from bot.pipeline.keys import card_update_key, note_key
+from bot.pipeline.keys import note_key
 from bot.store.audit import audit, who
-from bot.store.models import AuditEntry, Ticket, TriageRun
-from bot.tickets.cards import card_for
+from bot.store.models import Ticket, TriageRun
 from bot.tickets.queries import (
     call_context,
     facts_of,
@@ -59,7 +55,7 @@ class LeadActions(DeskBase):
             return [refused]
         async with self._sessions() as session:
             ticket = await get_ticket(session, event.ticket_id)
-            done = ticket is not None and await _already_applied(session, event)
+            done = ticket is not None and await already_applied(session, event)
         if ticket is None:
             return [await self._say(event, copy.no_such_ticket(event.ticket_id))]
         if not same_workspace(ticket, event.place):  # refused, audited, nothing told of it
@@ -148,28 +144,21 @@ class LeadActions(DeskBase):
         return None
 
     async def _after_change(self, event: ActionInvoked) -> list[str]:
-        async with self._sessions() as session:
-            ticket = await session.get_one(Ticket, event.ticket_id)
-        refs = await self._outbox.card_refs(ticket.id)
-        keys = []
-        async with self._sessions.begin() as session:
-            for index, ref in enumerate(refs):
-                key = card_update_key(event, index)
-                await self._outbox.add(
-                    session, key, UpdateCard(ref=ref, card=card_for(ticket)), ticket_id=ticket.id
-                )
-                keys.append(key)
-            note = {
-                TicketAction.CLAIM: copy.claimed_note(name_of(event.actor)),
-                TicketAction.RESOLVE: copy.RESOLVED_NOTE,
-                TicketAction.REOPEN: copy.REOPENED_NOTE,
-            }.get(event.action)
-            if note:
-                key = note_key(event)
+        ticket, keys = await self._update_cards(event)
+        note = {
+            TicketAction.CLAIM: copy.claimed_note(name_of(event.actor)),
+            TicketAction.RESOLVE: copy.RESOLVED_NOTE,
+            TicketAction.REOPEN: copy.REOPENED_NOTE,
+        }.get(event.action)
+        if note:
+            key = note_key(event)
+            async with self._sessions.begin() as session:
                 await self._outbox.add(
                     session, key, PostReply(place=place_of(ticket), text=note), ticket_id=ticket.id
                 )
-                keys.append(key)
+            keys.append(key)
+        if event.action is TicketAction.RESOLVE:
+            keys.append(await self._ask_rating(ticket))
         return keys
 
     async def _ask_reasoner(self, event: ActionInvoked, ticket: Ticket) -> str:
@@ -194,14 +183,3 @@ def _parse_labels(value: str | None) -> tuple[str | None, str | None] | None:
         elif word:
             return None
     return (category, urgency) if category or urgency else None
-
-
-async def _already_applied(session: AsyncSession, event: ActionInvoked) -> bool:
-    """True when this press (by event id) already changed the ticket: a retry."""
-    found = await session.scalar(
-        select(AuditEntry.id).where(
-            AuditEntry.target == f"ticket:{event.ticket_id}",
-            AuditEntry.detail["event"].as_string() == event.event_id,
-        )
-    )
-    return found is not None

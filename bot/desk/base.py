@@ -6,18 +6,45 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.desk.leads import Leads
-from bot.events import ActionInvoked, Actor, AnswerApproved, CommandInvoked, Ephemeral, PostReply
+from bot.events import (
+    ActionInvoked,
+    Actor,
+    AnswerApproved,
+    Buttons,
+    CommandInvoked,
+    Ephemeral,
+    PostReply,
+    TicketAction,
+    UpdateCard,
+)
+from bot.flow import copy
 from bot.flow.answers import Writer
 from bot.flow.summaries import Summaries
-from bot.pipeline.keys import command_reply_key
+from bot.pipeline.keys import card_update_key, command_reply_key, rating_key
 from bot.pipeline.outbox import Outbox
 from bot.store.audit import audit, who
-from bot.store.models import utcnow
+from bot.store.models import AuditEntry, Ticket, utcnow
+from bot.tickets.cards import card_for
+from bot.tickets.queries import place_of
 
-__all__ = ["DeskBase", "name_of"]
+__all__ = ["DeskBase", "already_applied", "name_of"]
+
+RATING = (TicketAction.RATE_GOOD, TicketAction.RATE_BAD)
+
+
+async def already_applied(session: AsyncSession, event: ActionInvoked) -> bool:
+    """True when this press (by event id) already changed the ticket: a retry."""
+    found = await session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.target == f"ticket:{event.ticket_id}",
+            AuditEntry.detail["event"].as_string() == event.event_id,
+        )
+    )
+    return found is not None
 
 
 def name_of(actor: Actor) -> str:
@@ -87,4 +114,30 @@ class DeskBase:
             )
         async with self._sessions.begin() as session:
             await self._outbox.add(session, key, reply)
+        return key
+
+    async def _update_cards(self, event: ActionInvoked) -> tuple[Ticket, list[str]]:
+        """Re-render every posted card of the pressed ticket; the ticket and the keys."""
+        async with self._sessions() as session:
+            ticket = await session.get_one(Ticket, event.ticket_id)
+        refs = await self._outbox.card_refs(ticket.id)
+        keys = []
+        async with self._sessions.begin() as session:
+            for index, ref in enumerate(refs):
+                key = card_update_key(event, index)
+                update = UpdateCard(ref=ref, card=card_for(ticket))
+                await self._outbox.add(session, key, update, ticket_id=ticket.id)
+                keys.append(key)
+        return ticket, keys
+
+    async def _ask_rating(self, ticket: Ticket) -> str:
+        """Once per ticket, when it is resolved: the requester is asked to rate it."""
+        key = rating_key(ticket.id)
+        ask = PostReply(
+            place=place_of(ticket),
+            text=copy.rating_ask(ticket.id),
+            buttons=Buttons(ticket_id=ticket.id, actions=RATING),
+        )
+        async with self._sessions.begin() as session:
+            await self._outbox.add(session, key, ask, ticket_id=ticket.id)
         return key

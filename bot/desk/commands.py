@@ -1,4 +1,4 @@
-"""Slash commands: `/support summary|escalations|costs|ticket|forget-me|help`.
+"""Slash commands: `/support summary|escalations|costs|csat|ticket|forget-me|help`.
 
 Answers go to the outbox under keys made from the event id; the service sends them.
 Lead-only commands from anyone else are refused and audited.
@@ -6,7 +6,7 @@ Lead-only commands from anyone else are refused and audited.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.base import DeskBase
@@ -22,7 +22,7 @@ from bot.tickets.status import ACTIVE
 
 __all__ = ["CommandDesk"]
 
-LEAD_ONLY = frozenset({CommandName.ESCALATIONS, CommandName.COSTS})
+LEAD_ONLY = frozenset({CommandName.ESCALATIONS, CommandName.COSTS, CommandName.CSAT})
 
 
 class CommandDesk(DeskBase):
@@ -39,6 +39,7 @@ class CommandDesk(DeskBase):
             CommandName.SUMMARY: self._summary,
             CommandName.ESCALATIONS: self._escalations,
             CommandName.COSTS: self._costs,
+            CommandName.CSAT: self._csat,
             CommandName.TICKET: self._ticket,
             CommandName.FORGET_ME: self._forget_me,
         }[event.name]
@@ -145,6 +146,32 @@ class CommandDesk(DeskBase):
                 for name, b in sorted(groups.items())
             ]
         return "\n".join(lines)
+
+    async def _csat(self, event: CommandInvoked) -> str:
+        window_text = event.args[0] if event.args else "30d"
+        try:
+            window = parse_since(window_text)
+        except BadWindow as exc:
+            return str(exc)
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Ticket.satisfaction, func.count())
+                    .where(
+                        Ticket.platform == event.place.platform.value,
+                        Ticket.workspace_id == event.place.workspace_id,
+                        Ticket.resolved_at >= self._clock() - window,
+                    )
+                    .group_by(Ticket.satisfaction)
+                )
+            ).all()
+        counts = {rating: count for rating, count in rows}
+        return copy.satisfaction(
+            window.total_seconds() / 86400,
+            counts.get("good", 0),
+            counts.get("bad", 0),
+            counts.get(None, 0),
+        )
 
     async def _ticket(self, event: CommandInvoked) -> str:
         if not event.args or not event.args[0].lstrip("#").isdigit():

@@ -82,6 +82,50 @@ def held_by_lead(ticket_id: int, *, claimed: bool) -> str:
     return f"{holder} has ticket #{ticket_id} and will reply here; I've added your message to it."
 
 
+REQUESTER_ASKED = "the requester asked for a person"
+
+
+def solved_note(name: str) -> str:
+    """Posted in the thread when the requester (or a lead) presses Solved."""
+    return f"Marked as solved by {name}. Mention me here if you need more help."
+
+
+def person_asked_note(ticket_id: int) -> str:
+    """Posted in the thread when the requester presses I need a person."""
+    return (
+        f"I've asked the support team to take over ticket #{ticket_id}; "
+        "a person will follow up in this thread."
+    )
+
+
+def already_with_person(ticket_id: int) -> str:
+    """I need a person, pressed on a ticket a person already has."""
+    return f"Ticket #{ticket_id} is already with the support team; a person will reply here."
+
+
+def already_solved(ticket_id: int) -> str:
+    """Solved, pressed on a ticket that is already resolved or closed."""
+    return f"Ticket #{ticket_id} is already marked as resolved."
+
+
+REQUESTER_BUTTONS_ONLY = "Only the person who asked (or a support lead) can use these buttons."
+RATING_REQUESTER_ONLY = "Only the person who asked can rate this ticket."
+
+
+def rating_ask(ticket_id: int) -> str:
+    """Asked once when a ticket is resolved: the requester's satisfaction."""
+    return f"Ticket #{ticket_id} is resolved. Did we help you?"
+
+
+def rating_thanks(good: bool) -> str:
+    """The requester's private confirmation of their rating."""
+    return (
+        "Thanks! Glad we could help."
+        if good
+        else "Thanks for telling us. The support team will see it."
+    )
+
+
 def claimed_note(lead_name: str) -> str:
     """Posted in the thread when a lead claims the ticket."""
     return f"A support lead ({lead_name}) has claimed this ticket."
@@ -144,6 +188,22 @@ def pick_labels() -> str:
     return f"Pick a category ({categories}) and/or an urgency ({urgencies})."
 
 
+def satisfaction(days: float, good: int, bad: int, unrated: int) -> str:
+    """The answer to `/support csat`: ratings of tickets resolved in the window."""
+    rated = good + bad
+    if not rated:
+        return f"No ratings in the last {days:g} days ({unrated} resolved ticket(s) not rated)."
+    return (
+        f"Satisfaction, last {days:g} days: {good / rated:.0%} good "
+        f"(👍 {good}, 👎 {bad}); {unrated} resolved ticket(s) not rated."
+    )
+
+
+def escalated_by_requester(ticket_id: int, urgency: str | None, category: str | None) -> str:
+    """The leads channel's line when a requester asks for a person."""
+    return f"Ticket #{ticket_id} ({urgency} {category}): the requester asked for a person."
+
+
 def leads_only_command(name: str) -> str:
     """A lead-only command refused."""
     return f"Only support leads can use `{name}`."
@@ -172,8 +232,12 @@ ACTION_LABELS: dict[TicketAction, str] = {
     TicketAction.RECLASSIFY: "Reclassify",
     TicketAction.ASK_REASONER: "Ask reasoner",
     TicketAction.SAVE_ANSWER: "Save as answer",
+    TicketAction.SOLVED: "Solved",
+    TicketAction.NEED_PERSON: "I need a person",
+    TicketAction.RATE_GOOD: "👍",
+    TicketAction.RATE_BAD: "👎",
 }
-"""How each lead action reads on a button, on every platform."""
+"""How each action reads on a button, on every platform."""
 
 
 def label(value: str) -> str:
@@ -193,6 +257,7 @@ COMMAND_HELP: dict[CommandName, tuple[str, str]] = {
         "(leads) open escalations, oldest first, with SLA state",
     ),
     CommandName.COSTS: ("costs [7d]", "(leads) spend on model calls by model and purpose"),
+    CommandName.CSAT: ("csat [30d]", "(leads) how satisfied requesters were with resolved tickets"),
     CommandName.TICKET: ("ticket N", "one ticket's card and summary"),
     CommandName.FORGET_ME: (
         "forget-me",

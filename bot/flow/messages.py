@@ -5,6 +5,10 @@
                                                      -> a mention in its thread? -> follow up
   -> refresh the summary when due (the outbox relay sends the replies meanwhile)
 
+A mention is shown as seen (👀, typing) in the transaction that stores it, so the
+asker sees it within a second whatever the model's latency, and the sign is taken
+away once its replies are written (the relay sends a thread's replies in order).
+
 Edits and deletes of stored messages are mirrored here too.
 """
 
@@ -18,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply
+from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply, Seen
 from bot.flow import copy
 from bot.flow.drafts import discard
 from bot.flow.limits import BUDGET_REACHED, Limits
@@ -26,7 +30,7 @@ from bot.flow.replies import ThreadReplies
 from bot.flow.summaries import Summaries
 from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
-from bot.pipeline.keys import answer_key, budget_key, rate_key
+from bot.pipeline.keys import answer_key, budget_key, rate_key, seen_done_key, seen_key
 from bot.pipeline.outbox import Outbox
 from bot.store.audit import audit, who
 from bot.store.models import Ticket, utcnow
@@ -63,6 +67,8 @@ class _Arrival:
     event: MessagePosted
     ticket: Ticket | None
     keys: list[str]
+    seen: bool = False
+    """Shown as seen: the sign is taken away once the replies are written."""
 
 
 class MessageFlow:
@@ -107,6 +113,8 @@ class MessageFlow:
         ticket, event = arrival.ticket, arrival.event
         bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
         keys = await self._respond(ticket, event)
+        if arrival.seen:
+            keys.append(await self._unseen(ticket, event))
         await self._summaries.refresh_if_due(ticket.id, seen=ticket.messages_since_summary)
         return keys
 
@@ -141,7 +149,24 @@ class MessageFlow:
             if ticket is None and not event.text.strip():
                 return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
             ticket = await self._store(session, event, thread_id, ticket)
-        return _Arrival(event, ticket, [])
+            seen = event.mentions_bot or ticket.root_message_id == event.message_id
+            if seen:
+                await self._outbox.add(
+                    session, seen_key(event), self._seen(ticket, event), ticket_id=ticket.id
+                )
+        return _Arrival(event, ticket, [], seen=seen)
+
+    @staticmethod
+    def _seen(ticket: Ticket, event: MessagePosted, *, done: bool = False) -> Seen:
+        return Seen(place=place_of(ticket), message_id=event.message_id, done=done)
+
+    async def _unseen(self, ticket: Ticket, event: MessagePosted) -> str:
+        """The seen sign taken away, after the replies (in the same thread's order)."""
+        key = seen_done_key(event)
+        async with self._sessions.begin() as session:
+            done = self._seen(ticket, event, done=True)
+            await self._outbox.add(session, key, done, ticket_id=ticket.id)
+        return key
 
     async def _store(
         self, session: AsyncSession, event: MessagePosted, thread_id: str, ticket: Ticket | None

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import MessagePosted, Notify, Place, PostReply
+from bot.events import Buttons, MessagePosted, Notify, Place, PostReply, TicketAction
 from bot.flow import copy
 from bot.flow.answers import Reply, Writer, abstained
 from bot.flow.drafts import Draft, Drafts, discard
@@ -46,6 +46,11 @@ def _reason_name(reason: str) -> str:
 
 
 log = logging.getLogger(__name__)
+
+
+def answer_buttons(ticket_id: int) -> Buttons:
+    """What the requester can do under every answer: say it solved it, or ask for a person."""
+    return Buttons(ticket_id=ticket_id, actions=(TicketAction.SOLVED, TicketAction.NEED_PERSON))
 
 
 class ThreadReplies:
@@ -139,7 +144,9 @@ class ThreadReplies:
         """The answer under `key`, or with the ticket's card under the card's key when
         it is the ticket's first reply; the key written."""
         text, links = cite(reply.text, found.sources) if found else (reply.text, ())
-        post = PostReply(place=place_of(ticket), text=text, sources=links)
+        post = PostReply(
+            place=place_of(ticket), text=text, sources=links, buttons=answer_buttons(ticket.id)
+        )
         written = key
         async with self._sessions.begin() as session:
             if first:

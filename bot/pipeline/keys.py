@@ -23,7 +23,11 @@ __all__ = [
     "event_reply_key",
     "home_key",
     "note_key",
+    "person_key",
     "rate_key",
+    "rating_key",
+    "seen_done_key",
+    "seen_key",
     "sla_key",
     "stale_close_key",
     "stale_warn_key",
@@ -80,6 +84,26 @@ def card_update_key(event: ActionInvoked, index: int) -> str:
 def note_key(event: ActionInvoked) -> str:
     """The note in the ticket's thread that a lead acted (claimed, resolved, reopened)."""
     return f"event:{event.place.platform}:{event.event_id}:note"
+
+
+def person_key(event: ActionInvoked) -> str:
+    """The leads' notice (with the card) that a requester asked for a person."""
+    return f"event:{event.place.platform}:{event.event_id}:person"
+
+
+def rating_key(ticket_id: int) -> str:
+    """The one question to the requester, once resolved: did we help?"""
+    return f"ticket:{ticket_id}:rating"
+
+
+def seen_key(event: MessagePosted) -> str:
+    """The sign (👀, typing) that a message was seen and an answer is on its way."""
+    return f"msg:{event.place.platform}:{event.message_id}:seen"
+
+
+def seen_done_key(event: MessagePosted) -> str:
+    """Taking that sign away once the answer (or a hand-over) is written."""
+    return f"msg:{event.place.platform}:{event.message_id}:seen-done"
 
 
 def home_key(event: HomeOpened) -> str:

@@ -145,6 +145,7 @@ class Outbox:
                         message_id=row.sent_message_id,
                         text=reply.text,
                         sources=reply.sources,
+                        buttons=reply.buttons,
                     )
                 )
             elif reply.kind == "notify" and row.sent_message_id:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from adapters.console import SEEN_LINE
 from bot.store.db import Database
 from bot.store.models import AuditEntry
 from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle, triage_json
@@ -145,3 +146,36 @@ async def test_forget_erases_a_users_text_everywhere_and_audits_without_content(
         "any:U_ALICE",
         {"messages": 1},
     )
+
+
+async def test_chat_shows_it_is_writing_then_solved_and_a_rating_act_on_this_ticket(
+    tmp_path: Path, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    fake_deepseek.responder_delay = 0.5  # the status line comes before the answer
+    env = clean_env(DEEPSEEK_API_KEY=FAKE_KEY, DEEPSEEK_BASE_URL=fake_deepseek.base_url)
+    script = "How do I export my data?\n/solved\n/good\n/quit\n"
+    outcome = await run_cli("chat", cwd=tmp_path, env=env, stdin=script)
+    assert outcome.code == 0, outcome.stderr
+    out = outcome.stdout
+    assert out.index(SEEN_LINE) < out.index("bot: You can export your data")
+    assert "[Solved: /solved]   [I need a person: /person]" in out
+    assert "Marked as solved by you" in out
+    assert "[👍: /good]   [👎: /bad]" in out
+    assert "Thanks! Glad we could help." in out
+    listing = await run_cli("tickets", "--json", cwd=tmp_path, env=env)
+    (ticket,) = json.loads(listing.stdout)
+    assert ticket["status"] == "resolved"
+
+
+async def test_chat_person_hands_the_ticket_to_the_leads(
+    tmp_path: Path, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    env = clean_env(DEEPSEEK_API_KEY=FAKE_KEY, DEEPSEEK_BASE_URL=fake_deepseek.base_url)
+    outcome = await run_cli(
+        "chat", cwd=tmp_path, env=env, stdin="How do I export my data?\n/person\n/quit\n"
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert "I've asked the support team to take over ticket #1" in outcome.stdout
+    assert "@leads Ticket #1" in outcome.stdout

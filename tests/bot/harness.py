@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import SupportApp
 from bot.config import load_settings
-from bot.events import Actor, MessagePosted, Place, Platform, Reply
+from bot.events import Actor, MessagePosted, Place, Platform, Reply, Seen
 from bot.store.db import Database
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
@@ -24,11 +24,16 @@ class RecordingOutlet:
 
     def __init__(self, *, fail_times: int = 0) -> None:
         self.sent: list[Reply] = []
+        self.seen: list[Seen] = []
+        """The seen signs shown and taken away, apart: they are no message in a thread."""
         self.fail_times = fail_times
         self.failures = 0
 
     async def deliver(self, reply: Reply) -> str | None:
-        """Record `reply`, or fail while `fail_times` lasts."""
+        """Record `reply`, or fail while `fail_times` lasts (a seen sign never fails)."""
+        if isinstance(reply, Seen):
+            self.seen.append(reply)
+            return None
         if self.failures < self.fail_times:
             self.failures += 1
             raise ConnectionError("platform unreachable")

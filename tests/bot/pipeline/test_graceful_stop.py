@@ -43,7 +43,9 @@ class SlowPlatform:
         self.sending = asyncio.Event()
 
     async def deliver(self, reply: Reply) -> str | None:
-        """Post at once, then take `seconds` to say so."""
+        """Post at once, then take `seconds` to say so (a seen sign is no post)."""
+        if reply.kind == "seen":
+            return None
         self.posted.append(reply.key)
         self.mine.append(reply.key)
         self.sending.set()

@@ -26,11 +26,14 @@ def _every_key() -> list[tuple[str, str]]:
     messages = [mention("x", message_id=m) for m in ("1700000000.000001", "1700000000.000002")]
     for event in messages:
         made.append((f"answer {event.message_id}", keys.answer_key(event)))
+        made.append((f"seen {event.message_id}", keys.seen_key(event)))
+        made.append((f"seen done {event.message_id}", keys.seen_done_key(event)))
     for ticket in (1, 2, 12):
         made += [
             (f"card {ticket}", keys.card_key(ticket)),
             (f"escalation {ticket}", keys.escalation_key(ticket)),
             (f"brief {ticket}", keys.brief_key(ticket)),
+            (f"rating {ticket}", keys.rating_key(ticket)),
         ]
         for threshold in (1, 2):
             made.append((f"sla {ticket} {threshold}", keys.sla_key(ticket, threshold)))
@@ -53,6 +56,7 @@ def _every_key() -> list[tuple[str, str]]:
         home = _desk_event(HomeOpened, event_id, platform)
         made.append((f"command {platform} {event_id}", keys.command_reply_key(command)))  # type: ignore[arg-type]
         made.append((f"note {platform} {event_id}", keys.note_key(action)))  # type: ignore[arg-type]
+        made.append((f"person {platform} {event_id}", keys.person_key(action)))  # type: ignore[arg-type]
         made.append((f"home {platform} {event_id}", keys.home_key(home)))  # type: ignore[arg-type]
         for index in (0, 1):
             made.append(
@@ -79,6 +83,7 @@ def test_every_constructor_is_covered() -> None:
     covered = {
         "answer_key", "brief_key", "budget_key", "card_key", "card_update_key",
         "command_reply_key", "digest_key", "escalation_key", "event_reply_key", "home_key",
-        "note_key", "rate_key", "sla_key", "stale_close_key", "stale_warn_key",
+        "note_key", "person_key", "rate_key", "rating_key", "seen_done_key", "seen_key",
+        "sla_key", "stale_close_key", "stale_warn_key",
     }  # fmt: skip
     assert set(keys.__all__) == covered

@@ -34,6 +34,8 @@ class EchoingPlatform:
 
     async def deliver(self, reply: Reply) -> str | None:
         """Refuse text replies the way a platform error that echoes its input would."""
+        if reply.kind == "seen":  # a reaction: no message to refuse or to count
+            return None
         text = getattr(reply, "text", None)
         if text:
             raise PlatformRefused(
