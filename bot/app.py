@@ -46,6 +46,7 @@ from bot.pipeline.outbox import Outbox
 from bot.pipeline.ports import Outlet
 from bot.pipeline.relay import OutboxRelay
 from bot.pipeline.worker import InboxWorker
+from bot.reports.outcomes import outcome_reader
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.migrate import upgrade
@@ -94,7 +95,7 @@ class SupportApp:
         self.settings = settings
         self.database = database or Database(settings.storage.database_url)
         sessions = self.database.sessions
-        self.metrics = Metrics()
+        self.metrics = Metrics(outcomes=outcome_reader(clock))
         self.redactor = Redactor(
             enabled=settings.privacy.redaction, extra_patterns=settings.privacy.redaction_patterns
         )

@@ -1,6 +1,6 @@
-"""The admin commands (config, db, doctor, costs, tickets, forget, triage, eval, and
-`kb` in `bot/cli/kb.py`); with `adapters/cli.py` (`run`, `chat`) the only place that
-turns errors into exit codes.
+"""The admin commands (config, db, doctor, costs, tickets, forget, triage, eval, `kb` in
+`bot/cli/kb.py` and `report` in `bot/cli/report.py`); with `adapters/cli.py` (`run`,
+`chat`) the only place that turns errors into exit codes.
 
 Defining the commands imports only click: each command imports what it uses when it
 runs (settings are pydantic models; the database, the model client and asyncio are
@@ -353,3 +353,4 @@ async def _eval(settings: Settings, cases: list[Any]) -> tuple[Any, dict[str, An
 
 
 from bot.cli import kb as _kb  # noqa: E402, F401  (registers `supportbot kb`)
+from bot.cli import report as _report  # noqa: E402, F401  (registers `supportbot report`)

@@ -27,7 +27,12 @@ async def _post(ctx: JobContext, now: datetime) -> int:
         if leads is None:
             continue
         digest = await build_digest(
-            ctx.sessions, platform=platform, workspace_id=workspace, since=since, until=now
+            ctx.sessions,
+            platform=platform,
+            workspace_id=workspace,
+            since=since,
+            until=now,
+            embedder=ctx.knowledge.embedder if ctx.knowledge is not None else None,
         )
         key = digest_key(platform, workspace, now)
         async with ctx.sessions.begin() as session:

@@ -79,6 +79,11 @@ class KnowledgeBase:
             sessions=sessions, full_text=full_text, embedder=embedder, dense_floor=dense_floor
         )
 
+    @property
+    def embedder(self) -> Embedder | None:
+        """The model that makes its vectors (None: full-text search only)."""
+        return self._embedder
+
     async def add(
         self,
         location: str,

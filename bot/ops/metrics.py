@@ -2,12 +2,18 @@
 
 One `Metrics` object per app with its own registry (no hidden global state); the
 `/metrics` endpoint renders it in the Prometheus text format. Labels never carry
-secrets or message text: only platforms, kinds, models, purposes and statuses.
+secrets or message text: only platforms, kinds, models, purposes, routes and statuses.
+
+The support lead's figures (deflection, satisfaction, response and resolution times,
+cost per resolved ticket) are computed above this layer, in `bot.reports.outcomes`;
+the wiring hands `Metrics` a reader for them, so this module knows only their shape.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +29,8 @@ from bot.store.models import InboxItem, OutboxItem, Ticket, status_counts
 __all__ = [
     "MeteredRecorder",
     "Metrics",
+    "OutcomeGauges",
+    "OutcomeReader",
     "health_handler",
     "metrics_app",
     "start_metrics_server",
@@ -32,11 +40,31 @@ FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0)
 SLOW = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
+@dataclass(frozen=True)
+class OutcomeGauges:
+    """The support lead's figures as gauges take them (None: nothing to measure yet)."""
+
+    deflection_rate: float | None = None
+    satisfaction: float | None = None
+    first_response_seconds: float | None = None
+    """Median."""
+    resolution_seconds: float | None = None
+    """Median."""
+    cost_per_resolved_usd: dict[str, float] = field(default_factory=dict)
+    """By route."""
+
+
+OutcomeReader = Callable[[async_sessionmaker[AsyncSession]], Awaitable[OutcomeGauges]]
+
+
 class Metrics:
     """Every metric supportbot exports."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, outcomes: OutcomeReader | None = None
+    ) -> None:
         self.registry = registry or CollectorRegistry()
+        self._outcomes = outcomes
         r = self.registry
         self.events_received = Counter(
             "supportbot_events_received",
@@ -103,10 +131,41 @@ class Metrics:
         self.escalations_open = Gauge(
             "supportbot_escalations_open", "Escalated or claimed tickets", registry=r
         )
+        self._outcome_gauges(r)
+
+    def _outcome_gauges(self, r: CollectorRegistry) -> None:
+        window = "tickets created in the last 30 days"
+        self.deflection = Gauge(
+            "supportbot_deflection_ratio",
+            f"Resolved tickets no person handled, of all resolved ({window})",
+            registry=r,
+        )
+        self.satisfaction = Gauge(
+            "supportbot_satisfaction_ratio",
+            f"Rated tickets rated good, of all rated ({window})",
+            registry=r,
+        )
+        self.first_response = Gauge(
+            "supportbot_first_response_median_seconds",
+            f"Median time to first response by the bot or a person ({window})",
+            registry=r,
+        )
+        self.resolution = Gauge(
+            "supportbot_resolution_median_seconds",
+            f"Median time from opened to resolved ({window})",
+            registry=r,
+        )
+        self.cost_per_resolved = Gauge(
+            "supportbot_cost_per_resolved_ticket_usd",
+            f"Model spend per resolved ticket ({window})",
+            ["route"],
+            registry=r,
+        )
+        self._set_outcomes(OutcomeGauges())  # not measured (NaN) until a reader says
 
     async def refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Read the gauges that live in the database (inbox and outbox depth, open
-        escalations)."""
+        escalations and, given a reader, the support lead's figures)."""
         async with sessions() as session:
             depth = await status_counts(session, InboxItem)
             replies = await status_counts(session, OutboxItem)
@@ -120,6 +179,20 @@ class Metrics:
         for status in ("pending", "sending", "sent", "failed"):
             self.outbox_rows.labels(status).set(replies.get(status, 0))
         self.escalations_open.set(open_escalations or 0)
+        if self._outcomes is not None:
+            self._set_outcomes(await self._outcomes(sessions))
+
+    def _set_outcomes(self, figures: OutcomeGauges) -> None:
+        def known(value: float | None) -> float:
+            return math.nan if value is None else value  # NaN: nothing measured yet
+
+        self.deflection.set(known(figures.deflection_rate))
+        self.satisfaction.set(known(figures.satisfaction))
+        self.first_response.set(known(figures.first_response_seconds))
+        self.resolution.set(known(figures.resolution_seconds))
+        self.cost_per_resolved.clear()  # a route with nothing resolved any more drops out
+        for route, cost in figures.cost_per_resolved_usd.items():
+            self.cost_per_resolved.labels(route).set(cost)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

@@ -1,9 +1,11 @@
-"""The leads' daily digest: what came in, what waited, what it cost, how good triage was."""
+"""The leads' daily digest: what came in, what waited, what it cost, how good triage was,
+what a support lead measures, and what the docs could not answer."""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import TicketStatus
+from bot.knowledge.embeddings import Embedder
 from bot.reports.costs import cost_report
+from bot.reports.gaps import Gap, coverage_gaps, gap_lines
+from bot.reports.outcomes import Outcomes, measure_outcomes
 from bot.store.kb_tables import Retrieval
-from bot.store.models import Ticket, TriageRun
+from bot.store.models import Ticket
 from bot.tickets.sla import SlaPolicy
 from bot.tickets.status import FINISHED
 
@@ -34,11 +39,11 @@ class Digest:
     median_minutes_to_claim: float | None = None
     spend_by_model: dict[str, Decimal] = field(default_factory=dict)
     spend_by_purpose: dict[str, Decimal] = field(default_factory=dict)
-    fallback_rate: float | None = None
-    triage_accuracy: float | None = None
-    reviewed: int = 0
     docs_outcomes: Counter[str] = field(default_factory=Counter)
     """Answers by how they used the docs: answered (with sources), abstained, suggested."""
+    outcomes: Outcomes | None = None
+    """Deflection, response and resolution times, cost per resolved, CSAT, triage."""
+    gaps: list[Gap] = field(default_factory=list)
 
     def render(self) -> str:
         """The digest as the text posted to the leads channel."""
@@ -48,9 +53,6 @@ class Digest:
 
         def money(spend: dict[str, Decimal]) -> str:
             return ", ".join(f"{k} ${v:.4f}" for k, v in sorted(spend.items())) or "$0"
-
-        def share(value: float | None) -> str:
-            return "n/a" if value is None else f"{value:.0%}"
 
         claim = (
             "n/a"
@@ -66,11 +68,11 @@ class Digest:
                 f"median time to claim: {claim}",
                 f"Spend by model: {money(self.spend_by_model)}",
                 f"Spend by purpose: {money(self.spend_by_purpose)}",
-                f"Fallback rate: {share(self.fallback_rate)}; triage accuracy: "
-                f"{share(self.triage_accuracy)} ({self.reviewed} relabelled by leads)",
+                *(self.outcomes.lines() if self.outcomes is not None else []),
                 f"From the docs: {self.docs_outcomes['answered']} answered with sources, "
                 f"{self.docs_outcomes['abstained']} not in the docs (to a person), "
                 f"{self.docs_outcomes['suggested']} pages suggested with no model",
+                *gap_lines(self.gaps),
             ]
         )
 
@@ -88,8 +90,12 @@ async def build_digest(
     workspace_id: str,
     since: datetime,
     until: datetime,
+    embedder: Embedder | None = None,
 ) -> Digest:
-    """Count a workspace's tickets created in [since, until) and its spend in that time."""
+    """Count a workspace's tickets created in [since, until) and its spend in that time.
+
+    `embedder` groups the questions the docs did not answer (None: by shared words).
+    """
     digest = Digest(since=since, until=until)
     async with sessions() as session:
         tickets = (
@@ -102,19 +108,26 @@ async def build_digest(
                 )
             )
         ).all()
-        runs = (
-            await session.scalars(
-                select(TriageRun)
-                .where(TriageRun.ticket_id.in_([t.id for t in tickets]))
-                .order_by(TriageRun.id)
-            )
-        ).all()
         outcomes = (
             await session.scalars(
                 select(Retrieval.outcome).where(Retrieval.ticket_id.in_([t.id for t in tickets]))
             )
         ).all()
     digest.docs_outcomes.update(outcomes)
+    _count_tickets(digest, tickets, until)
+    tenant = {"platform": platform, "workspace_id": workspace_id}
+    digest.outcomes = await measure_outcomes(sessions, since=since, until=until, **tenant)
+    digest.gaps = await coverage_gaps(
+        sessions, since=since, until=until, embedder=embedder, **tenant
+    )
+    report = await cost_report(sessions, since, workspace_id)
+    digest.spend_by_model = {k: b.cost_usd for k, b in report.by_model.items()}
+    digest.spend_by_purpose = {k: b.cost_usd for k, b in report.by_purpose.items()}
+    return digest
+
+
+def _count_tickets(digest: Digest, tickets: Sequence[Ticket], until: datetime) -> None:
+    """Categories, urgencies, escalations, SLA breaches and time to claim."""
     minutes = []
     for ticket in tickets:
         digest.by_category[ticket.category or "untriaged"] += 1
@@ -126,34 +139,3 @@ async def build_digest(
                 minutes.append((ticket.claimed_at - ticket.escalated_at).total_seconds() / 60)
     if minutes:
         digest.median_minutes_to_claim = statistics.median(minutes)
-    _triage_quality(digest, runs)
-    report = await cost_report(sessions, since, workspace_id)
-    digest.spend_by_model = {k: b.cost_usd for k, b in report.by_model.items()}
-    digest.spend_by_purpose = {k: b.cost_usd for k, b in report.by_purpose.items()}
-    return digest
-
-
-def _triage_quality(digest: Digest, runs: list[TriageRun]) -> None:
-    """Fallback rate over first verdicts; accuracy = share of model labels leads kept."""
-    first: dict[int, TriageRun] = {}
-    human: dict[int, TriageRun] = {}
-    for run in runs:
-        if run.ticket_id is None:
-            continue
-        if run.source == "human":
-            human[run.ticket_id] = run  # the last word of a lead counts
-        else:
-            first.setdefault(run.ticket_id, run)
-    if first:
-        digest.fallback_rate = sum(r.source == "fallback" for r in first.values()) / len(first)
-    machine = [t for t, run in first.items() if run.source == "llm"]
-    reviewed = [(first[t], human[t]) for t in machine if t in human]
-    digest.reviewed = len(reviewed)
-    if machine:
-        # Tickets nobody relabelled count as right: leads fix what is wrong.
-        changed = sum(
-            m.result.get("category") != h.result.get("category")
-            or m.result.get("urgency") != h.result.get("urgency")
-            for m, h in reviewed
-        )
-        digest.triage_accuracy = (len(machine) - changed) / len(machine)
