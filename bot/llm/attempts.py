@@ -8,16 +8,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.llm.errors import LLMError
+import httpx
+
+from bot.llm.errors import LLMError, LLMStreamCut
+from bot.llm.pricing import PriceTable
 from bot.llm.types import AttemptRecord, CallContext, CallRecorder, ChatResult, Usage
 
-__all__ = ["CANCELLED", "CUT_OFF", "Attempt", "ms_since", "write_record"]
+__all__ = ["CANCELLED", "CUT_OFF", "Attempt", "ms_since", "run_recorded", "tagged", "write_record"]
 
 logger = logging.getLogger("bot.llm.client")
 
@@ -51,8 +54,14 @@ class Attempt:
         error: LLMError | None = None,
         request_id: str | None = None,
         cancelled: bool = False,
+        usage: Usage | None = None,
+        cost_usd: Decimal | None = None,
     ) -> AttemptRecord:
-        """The ledger row for how the attempt ended."""
+        """The ledger row for how the attempt ended.
+
+        `usage` and `cost_usd` are for an attempt that failed after DeepSeek reported
+        usage (a stream cut late); an answered attempt takes them from `result`.
+        """
         if cancelled:
             status, text = CANCELLED, "cancelled before DeepSeek answered"
         elif error is not None:
@@ -66,13 +75,68 @@ class Attempt:
             model=self.model,
             status=status,
             error=text,
-            usage=result.usage if result else Usage(),
-            cost_usd=result.cost_usd if result else Decimal(0),
+            usage=result.usage if result else usage or Usage(),
+            cost_usd=result.cost_usd if result else cost_usd or Decimal(0),
             latency_ms=result.latency_ms if result else ms_since(self.clock),
             attempt=self.number,
             request_id=result.request_id if result else request_id,
             started_at=self.started_at,
         )
+
+
+async def run_recorded(
+    attempt: Attempt,
+    run: Callable[[], Awaitable[ChatResult]],
+    *,
+    recorder: CallRecorder | None,
+    prices: PriceTable,
+) -> ChatResult:
+    """`run()`'s result, with `attempt` logged and in the ledger however it ended.
+
+    Raises:
+        LLMError: what `run()` raised, once recorded (cancellation likewise).
+    """
+    purpose, model, number = attempt.context.purpose, attempt.model, attempt.number
+    try:
+        result = await run()
+    except asyncio.CancelledError:
+        logger.warning(
+            "llm.call.cancelled purpose=%s model=%s attempt=%d latency_ms=%d",
+            purpose, model, number, ms_since(attempt.clock),
+        )  # fmt: skip
+        await write_record(recorder, attempt.record(cancelled=True))
+        raise
+    except LLMError as exc:
+        logger.warning(
+            "llm.call.failed purpose=%s model=%s attempt=%d kind=%s",
+            purpose, model, number, exc.kind,
+        )  # fmt: skip
+        await write_record(recorder, _failed_record(attempt, exc, prices))
+        raise
+    logger.info(
+        "llm.call.ok purpose=%s model=%s attempt=%d cost_usd=%s latency_ms=%d",
+        purpose, model, number, result.cost_usd, result.latency_ms,
+    )  # fmt: skip
+    await write_record(recorder, attempt.record(result=result))
+    return result
+
+
+@contextlib.contextmanager
+def tagged(response: httpx.Response) -> Iterator[None]:
+    """Errors raised while reading `response` carry its x-request-id to the ledger."""
+    try:
+        yield
+    except LLMError as exc:
+        exc.request_id = exc.request_id or response.headers.get("x-request-id")
+        raise
+
+
+def _failed_record(attempt: Attempt, exc: LLMError, prices: PriceTable) -> AttemptRecord:
+    if not isinstance(exc, LLMStreamCut):
+        return attempt.record(error=exc, request_id=exc.request_id)
+    # A late cut may know its usage: DeepSeek bills what it generated.
+    cost = prices.cost(attempt.model, exc.usage, attempt.started_at)
+    return attempt.record(error=exc, request_id=exc.request_id, usage=exc.usage, cost_usd=cost)
 
 
 async def write_record(recorder: CallRecorder | None, record: AttemptRecord) -> None:

@@ -6,34 +6,40 @@ overall deadline bounds the whole call. Every HTTP attempt, failed ones too, is 
 the `CallRecorder` with its usage and cost, because failed attempts cost time and
 sometimes money; an attempt cancelled while DeepSeek works (a shutdown) is recorded as
 `cancelled`, and a cancellation arriving while a record is written does not lose it.
+`chat_stream` gives the same answer, usage, cost and ledger rows, its content passed on
+as it arrives (the event stream is read by `bot.llm.stream`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
+import functools
 import time
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
 
-from bot.llm.attempts import Attempt, ms_since, write_record
+from bot.llm.attempts import Attempt, ms_since, run_recorded, tagged
 from bot.llm.errors import (
     LLMConnectionError,
     LLMError,
     LLMNotConfigured,
+    LLMStreamCut,
     LLMTimeout,
     error_for_status,
 )
 from bot.llm.pools import SpreadPools
 from bot.llm.pricing import PriceTable
 from bot.llm.retry import RetryPolicy
+from bot.llm.stream import OnText, StreamState, read_stream, stream_body
 from bot.llm.types import CallContext, CallRecorder, ChatResult
 from bot.llm.wire import (
     Balance,
     BalanceInfo,
+    Completion,
     chat_body,
     decode_object,
     error_message,
@@ -45,8 +51,8 @@ from bot.llm.wire import (
 
 __all__ = ["Balance", "BalanceInfo", "DeepSeekClient"]
 
-logger = logging.getLogger(__name__)
 _MIN_ATTEMPT_SECONDS = 0.01
+_Once = Callable[..., Awaitable[ChatResult]]
 
 
 class DeepSeekClient:
@@ -141,11 +147,41 @@ class DeepSeekClient:
             temperature=temperature,
         )
         deadline_at = time.monotonic() + self._deadline
-        async for attempt in self._retry.retrying():
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                return await self._chat_attempt(body, key, context, number, deadline_at)
-        raise AssertionError("unreachable: tenacity returns or re-raises")
+        return await self._retried(context, model, self._chat_once, body, key, deadline_at)
+
+    async def chat_stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        model: str,
+        context: CallContext,
+        on_text: OnText,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> ChatResult:
+        """One chat completion streamed: `on_text` gets each content delta as it arrives.
+
+        Result, usage, cost and ledger rows (one per attempt) are those `chat()` gives for
+        the same answer. An attempt failing before any text went to `on_text` is retried
+        like `chat()`; after that, it is not. Arguments as for `chat()`, and:
+
+        Args:
+            on_text: awaited with each non-empty content delta, in order (reasoning is
+                collected, never passed on).
+
+        Raises:
+            LLMNotConfigured: no API key; nothing was sent.
+            LLMStreamCut: the stream broke off (or `on_text` raised) after text was
+                passed on; the partial text is in its `partial_text`.
+            LLMError: as for `chat()`, for failures before any text was passed on.
+        """
+        key = self._require_key()
+        body = stream_body(
+            chat_body(messages, model=model, max_tokens=max_tokens, temperature=temperature)
+        )
+        deadline_at = time.monotonic() + self._deadline
+        step = functools.partial(self._stream_once, on_text=on_text)
+        return await self._retried(context, model, step, body, key, deadline_at)
 
     async def list_models(self) -> list[str]:
         """The model ids the account can use (`GET /models`)."""
@@ -164,56 +200,68 @@ class DeepSeekClient:
         return self._key
 
     # --- one attempt -------------------------------------------------------------
-    async def _chat_attempt(
+    async def _retried(
+        self, context: CallContext, model: str, once: _Once, *args: Any
+    ) -> ChatResult:
+        """`once(attempt, *args)` under the retry policy, every attempt recorded."""
+        async for retrying in self._retry.retrying():
+            with retrying:
+                attempt = Attempt(context, model, retrying.retry_state.attempt_number)
+                run = functools.partial(once, attempt, *args)
+                return await run_recorded(
+                    attempt, run, recorder=self._recorder, prices=self._prices
+                )
+        raise AssertionError("unreachable: tenacity returns or re-raises")
+
+    async def _chat_once(
+        self, attempt: Attempt, body: dict[str, Any], key: SecretStr, deadline_at: float
+    ) -> ChatResult:
+        response = await self._send("POST", "/chat/completions", key, deadline_at, body)
+        with tagged(response):
+            return self._result(parse_completion(self._json_body(response)), response, attempt)
+
+    async def _stream_once(
         self,
+        attempt: Attempt,
         body: dict[str, Any],
         key: SecretStr,
-        context: CallContext,
-        number: int,
         deadline_at: float,
+        *,
+        on_text: OnText,
     ) -> ChatResult:
-        attempt = Attempt(context, body["model"], number)
-        response: httpx.Response | None = None
+        state = StreamState()
+        url, headers = self._base_url + "/chat/completions", self._auth(key)
         try:
-            response = await self._send("POST", "/chat/completions", key, deadline_at, body)
-            result = self._chat_result(response, body["model"], attempt.started_at, attempt.clock)
-        except asyncio.CancelledError:
-            logger.warning(
-                "llm.call.cancelled purpose=%s model=%s attempt=%d latency_ms=%d",
-                context.purpose, body["model"], number, ms_since(attempt.clock),
-            )  # fmt: skip
-            await write_record(self._recorder, attempt.record(cancelled=True))
-            raise
+            async with self._window(deadline_at) as budget:
+                options = {"json": body, "headers": headers, "timeout": budget}
+                async with self._http.stream("POST", url, **options) as response:
+                    return await self._read_streamed(response, state, on_text, attempt)
         except LLMError as exc:
-            rid = response.headers.get("x-request-id") if response is not None else None
-            logger.warning(
-                "llm.call.failed purpose=%s model=%s attempt=%d kind=%s",
-                context.purpose, body["model"], number, exc.kind,
-            )  # fmt: skip
-            await write_record(self._recorder, attempt.record(error=exc, request_id=rid))
+            if state.passed_on and not isinstance(exc, LLMStreamCut):
+                raise state.cut(exc.kind) from exc
             raise
-        logger.info(
-            "llm.call.ok purpose=%s model=%s attempt=%d cost_usd=%s latency_ms=%d",
-            context.purpose, body["model"], number, result.cost_usd, result.latency_ms,
-        )  # fmt: skip
-        await write_record(self._recorder, attempt.record(result=result))
-        return result
 
-    def _chat_result(
-        self, response: httpx.Response, model: str, started_at: datetime, clock: float
+    async def _read_streamed(
+        self, response: httpx.Response, state: StreamState, on_text: OnText, attempt: Attempt
     ) -> ChatResult:
-        data = self._json_body(response)
-        parsed = parse_completion(data)
+        with tagged(response):
+            if response.status_code != httpx.codes.OK:
+                await response.aread()
+                self._json_body(response)  # raises the typed error
+            await read_stream(response.aiter_lines(), state, on_text)
+            return self._result(state.completion(), response, attempt)
+
+    def _result(self, parsed: Completion, response: httpx.Response, attempt: Attempt) -> ChatResult:
         return ChatResult(
             content=parsed.content,
             reasoning_content=parsed.reasoning_content,
             finish_reason=parsed.finish_reason,
             usage=parsed.usage,
-            model=parsed.model or model,
+            model=parsed.model or attempt.model,
             request_id=parsed.request_id or response.headers.get("x-request-id"),
-            latency_ms=ms_since(clock),
+            latency_ms=ms_since(attempt.clock),
             # Priced by the requested model, the name the ledger row carries too.
-            cost_usd=self._prices.cost(model, parsed.usage, started_at),
+            cost_usd=self._prices.cost(attempt.model, parsed.usage, attempt.started_at),
         )
 
     # --- HTTP --------------------------------------------------------------------
@@ -233,20 +281,29 @@ class DeepSeekClient:
         deadline_at: float,
         body: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {key.get_secret_value()}"}
+        async with self._window(deadline_at) as budget:
+            return await self._http.request(
+                method, self._base_url + path, json=body, headers=self._auth(key), timeout=budget
+            )
+
+    @contextlib.asynccontextmanager
+    async def _window(self, deadline_at: float) -> AsyncIterator[float]:
+        """A model slot and one attempt's wall-clock budget; transport errors typed."""
         async with self._slots:
             budget = self._attempt_budget(deadline_at)
             try:
                 # httpx's timeout is per read; keep-alive lines would reset it, so the
                 # whole attempt also runs under one wall-clock budget.
                 async with asyncio.timeout(budget):
-                    return await self._http.request(
-                        method, self._base_url + path, json=body, headers=headers, timeout=budget
-                    )
+                    yield budget
             except (TimeoutError, httpx.TimeoutException) as exc:
                 raise LLMTimeout(f"DeepSeek gave no complete answer within {budget:.2f} s") from exc
             except httpx.TransportError as exc:
                 raise LLMConnectionError(f"cannot reach DeepSeek: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _auth(key: SecretStr) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key.get_secret_value()}"}
 
     def _json_body(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code == httpx.codes.OK:

@@ -9,6 +9,7 @@ they are safe to log and to show to an operator.
 from __future__ import annotations
 
 from bot import SupportbotError
+from bot.llm.types import Usage
 
 __all__ = [
     "AuthenticationFailed",
@@ -18,6 +19,7 @@ __all__ = [
     "LLMConnectionError",
     "LLMError",
     "LLMNotConfigured",
+    "LLMStreamCut",
     "LLMTimeout",
     "RateLimited",
     "ServerError",
@@ -35,11 +37,13 @@ class LLMError(SupportbotError):
         retryable: True when the same request may succeed if sent again later.
         kind: a short status for the ledger and logs, e.g. "http_402" or "timeout".
         retry_after: seconds the server asked us to wait (Retry-After), if it did.
+        request_id: DeepSeek's `x-request-id` of the failed answer, when there was one.
     """
 
     status: int | None = None
     retryable: bool = False
     kind: str = "llm_error"
+    request_id: str | None = None
 
     def __init__(
         self, message: str, *, status: int | None = None, retry_after: float | None = None
@@ -116,6 +120,39 @@ class LLMNotConfigured(LLMError):
     """No API key is set; raised before any request is sent."""
 
     kind = "not_configured"
+
+
+class LLMStreamCut(LLMError):
+    """A streamed answer broke off after part of it had been passed on; not retried,
+    since the reader has already shown that part.
+
+    The partial text is kept in attributes only, never in the message, so the error is
+    still safe to log and to store.
+
+    Attributes:
+        partial_text: the content passed on before the cut.
+        partial_reasoning: the reasoning content received before the cut.
+        cause_kind: the `kind` of what cut the stream ("timeout", "connection_error",
+            "bad_response", "receiver_failed", "incomplete").
+        usage: the usage DeepSeek reported before the cut (zero when it did not).
+    """
+
+    kind = "stream_cut"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str,
+        partial_reasoning: str | None = None,
+        cause_kind: str,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+        self.partial_reasoning = partial_reasoning
+        self.cause_kind = cause_kind
+        self.usage = usage or Usage()
 
 
 class UnexpectedResponse(LLMError):

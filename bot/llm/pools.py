@@ -9,7 +9,9 @@ that cost flat however many calls are in flight.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -40,10 +42,22 @@ class SpreadPools:
 
     async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
         """`httpx.AsyncClient.request` on the pool with the fewest calls in flight."""
+        with self._least_busy() as client:
+            return await client.request(method, url, **options)
+
+    @contextlib.asynccontextmanager
+    async def stream(self, method: str, url: str, **options: Any) -> AsyncIterator[httpx.Response]:
+        """`httpx.AsyncClient.stream` on the least busy pool; busy until the body is read."""
+        with self._least_busy() as client:
+            async with client.stream(method, url, **options) as response:
+                yield response
+
+    @contextlib.contextmanager
+    def _least_busy(self) -> Iterator[httpx.AsyncClient]:
         index = min(range(len(self._busy)), key=self._busy.__getitem__)
         self._busy[index] += 1
         try:
-            return await self._clients[index].request(method, url, **options)
+            yield self._clients[index]
         finally:
             self._busy[index] -= 1
 

@@ -26,6 +26,10 @@ Behaviour, in the order a request meets it:
    calls (triage and the answer drafted beside it) arrives first. When nothing fits,
    `responder(body)` gives the content; when there is no responder either, 500 with a
    message saying the fake has no scripted reply, so tests notice.
+5. A request with ``"stream": true`` gets its reply as server-sent events, shaped by
+   the reply's `stream=StreamShape(...)` (or the fake's `stream_shape`): pieces, time
+   to the first token, gaps, keep-alive comments, where usage rides, a cut. Failures
+   are answered as JSON errors, as DeepSeek does. See `tests.fakes.deepseek_stream`.
 
 Usage is simulated so cache-aware code can be tested:
 
@@ -54,7 +58,9 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["STATUS_MESSAGES", "FakeDeepSeek", "RecordedRequest"]
+from tests.fakes.deepseek_stream import StreamShape, send_stream
+
+__all__ = ["STATUS_MESSAGES", "FakeDeepSeek", "RecordedRequest", "StreamShape"]
 
 # DeepSeek's own messages and error types per status (see deepseek-facts.md).
 STATUS_MESSAGES: dict[int, tuple[str, str]] = {
@@ -90,6 +96,7 @@ class _Reply:
     model: str | None = None
     json_mode: bool | None = None
     for_model: str | None = None
+    stream: StreamShape | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,8 @@ class FakeDeepSeek:
         # Gives the content when the script is empty; None makes that a 500.
         self.responder: Callable[[dict[str, Any]], str] | None = None
         self.responder_delay = 0.0  # seconds each responder answer waits, for slow-model tests
+        self.stream_shape = StreamShape()
+        """How replies scripted without their own `stream=` are streamed."""
         self.in_flight = 0
         self.most_in_flight = 0
         """The most chat calls this fake was answering at one time."""
@@ -153,10 +162,12 @@ class FakeDeepSeek:
         model: str | None = None,
         json_mode: bool | None = None,
         for_model: str | None = None,
+        stream: StreamShape | None = None,
     ) -> None:
         """Enqueue one successful chat completion, for a JSON-mode request when `content`
         is a JSON object (or `json_mode` says so), else for a plain one; with
-        `for_model`, only for a request naming that model."""
+        `for_model`, only for a request naming that model. Asked for with
+        ``"stream": true``, it is streamed as `stream` says (else `stream_shape`)."""
         if json_mode is None:
             json_mode = _is_json_object(content)
         self._script.append(
@@ -169,6 +180,7 @@ class FakeDeepSeek:
                 model,
                 json_mode,
                 for_model,
+                stream,
             )
         )
 
@@ -253,7 +265,19 @@ class FakeDeepSeek:
             self.in_flight -= 1
         if isinstance(step, _Failure):
             return _error(step.status, step.message, retry_after=step.retry_after)
-        payload = json.dumps(self._completion(body, step)).encode()
+        completion = self._completion(body, step)
+        if body.get("stream") is True:
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            shape = step.stream or self.stream_shape
+            return await send_stream(
+                request,
+                completion,
+                shape,
+                include_usage=include_usage,
+                keepalive_lines=step.keepalive_lines,
+                headers=_rid(),
+            )
+        payload = json.dumps(completion).encode()
         if step.keepalive_lines <= 0:
             return web.Response(body=payload, content_type="application/json", headers=_rid())
         return await _stream_with_keepalive(request, payload, step.keepalive_lines)

@@ -16,9 +16,11 @@ The world: guild 2000 ("Acme Support") with text channel 300 (#support) and 301
 (#support-leads), roles @everyone (id 2000), the mentionable lead role 400 and the
 bot's managed role (``bot_role_id``); the bot user 1001 of application 1000.
 
-What the bot did is kept in ``messages`` (per channel), ``threads`` (threads it
-made), ``interaction_callbacks``, ``followups`` and ``command_syncs``; every request
-is in ``rest_calls``. Messages the bot posts or edits come back to it on the gateway
+What the bot did is kept in ``messages`` (per channel), ``edits`` (each successful
+message edit: channel, message id and content, in order), ``threads`` (threads it
+made), ``reactions`` and ``typing`` (`tests.fakes.discord_reactions`),
+``interaction_callbacks``, ``followups`` and ``command_syncs``; every request is in
+``rest_calls``. Messages the bot posts or edits come back to it on the gateway
 as MESSAGE_CREATE/MESSAGE_UPDATE, and threads it makes as THREAD_CREATE, as on
 Discord. Events a test dispatches update the world too: a MESSAGE_CREATE makes that
 message exist (so the bot can start a thread on it), a MESSAGE_DELETE removes it, an
@@ -42,12 +44,13 @@ from aiohttp import web
 
 from tests.fakes import discord_payloads as dp
 from tests.fakes.discord_gateway import GatewaySessions
+from tests.fakes.discord_reactions import ReactionRoutes
 from tests.fakes.discord_rest import API_PREFIX, RestCall, RestRoutes, _Interaction
 
 __all__ = ["FakeDiscord", "RestCall", "point_discord_py_at"]
 
 
-class FakeDiscord(RestRoutes, GatewaySessions):
+class FakeDiscord(RestRoutes, ReactionRoutes, GatewaySessions):
     """A local Discord for tests; use ``async with``."""
 
     def __init__(
@@ -76,6 +79,7 @@ class FakeDiscord(RestRoutes, GatewaySessions):
         self._tick = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._init_rest()
+        self._init_reactions()
         self._init_gateway()
 
     # --- lifecycle -----------------------------------------------------------------

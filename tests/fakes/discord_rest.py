@@ -3,7 +3,8 @@
 Only what the Discord adapter calls: login (``/users/@me``,
 ``/oauth2/applications/@me``, ``/gateway/bot``), creating and editing messages,
 starting a thread from a message, syncing application commands, interaction
-callbacks (messages, defers, modals) and webhook follow-ups.
+callbacks (messages, defers, modals) and webhook follow-ups; the bot's reactions and
+the typing indicator are in `tests.fakes.discord_reactions`.
 
 Every request meets, in order: recording in ``rest_calls`` (failed ones too); the
 token check (``Authorization: Bot <token>``; interaction callbacks and webhooks carry
@@ -224,6 +225,7 @@ class RestRoutes:
     def _init_rest(self) -> None:
         self.rest_calls: list[RestCall] = []
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}
+        self.edits: list[dict[str, Any]] = []  # {"channel_id", "message_id", "content"}
         self.threads: dict[int, dict[str, Any]] = {}
         self.interaction_callbacks: list[dict[str, Any]] = []
         self.followups: list[dict[str, Any]] = []
@@ -406,6 +408,9 @@ class RestRoutes:
             edited.update(_mentions(edited["content"], body.get("allowed_mentions")))
         edited["edited_timestamp"] = dp.timestamp()
         self._store(edited)
+        self.edits.append(
+            {"channel_id": int(cid), "message_id": int(mid), "content": edited["content"]}
+        )
         await self._echo("MESSAGE_UPDATE", edited)
         return reply(edited)
 

@@ -15,7 +15,9 @@ Web API requests meet, in order: recording in `calls` (every call, failed ones t
 the token check (``Authorization: Bearer``, or a ``token`` field; the bot token, or the
 app token for ``apps.connections.open``) -> 200 ``invalid_auth``; a scripted
 `rate_limit` (429 + Retry-After, ``ratelimited``); a scripted `fail` (200, ok false);
-then the method itself (``unknown_method`` when not implemented).
+then the method itself (``unknown_method`` when not implemented). Streamed messages
+(``chat.startStream`` / ``appendStream`` / ``stopStream``) and reactions:
+`tests.fakes.slack_stream`.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from tests.fakes.slack_socket import SocketModeHub
+from tests.fakes.slack_stream import SlackStream, StreamMethods
 from tests.fakes.slack_web import OK_ONLY, WebApiMethods, json_dict, json_list
 
-__all__ = ["FakeSlack", "SlackCall"]
+__all__ = ["FakeSlack", "SlackCall", "SlackStream"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _slack_json(body: dict[str, Any], status: int = 200, **headers: str) -> web.
     return web.json_response(body, status=status, headers=headers or None)
 
 
-class FakeSlack(WebApiMethods):
+class FakeSlack(WebApiMethods, StreamMethods):
     """A local Slack workspace for tests; use ``async with``."""
 
     def __init__(
@@ -83,6 +86,8 @@ class FakeSlack(WebApiMethods):
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}  # user_id -> published view
         self.modals: list[dict[str, Any]] = []  # views.open, as answered
+        self.streams: dict[tuple[str, str], SlackStream] = {}  # chat.startStream messages
+        self.reactions: dict[tuple[str, str], list[str]] = {}  # the bot's, per message
         self.hub = SocketModeHub(app_id=app_id)
         self._rate_limits: dict[str, list[int]] = defaultdict(list)
         self._failures: dict[str, list[str]] = defaultdict(list)

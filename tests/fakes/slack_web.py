@@ -21,7 +21,7 @@ __all__ = ["MAX_MESSAGE_BLOCKS", "MAX_VIEW_BLOCKS", "OK_ONLY", "WebApiMethods"]
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
-OK_ONLY = {"reactions.add", "reactions.remove", "api.test"}  # answered {"ok": true}
+OK_ONLY = {"api.test"}  # answered {"ok": true}
 
 
 def json_list(value: Any) -> list[Any]:

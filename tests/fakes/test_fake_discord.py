@@ -567,3 +567,46 @@ async def test_exit_closes_the_sockets_and_leaves_no_server_tasks() -> None:
 async def test_dispatch_before_any_client_is_an_error(fake: FakeDiscord) -> None:
     with pytest.raises(RuntimeError, match="wait_ready"):
         await fake.dispatch("MESSAGE_CREATE", dp.message_create("x", message_id=1))
+
+
+# --- streaming by post-then-edit, reactions, typing ------------------------------------
+
+
+async def test_post_then_edit_records_every_edit_in_order(fake: FakeDiscord) -> None:
+    async with connected(fake) as client:
+        channel = client.get_channel(CHANNEL)
+        sent = await channel.send("Open")
+        for text in ("Open Billing,", "Open Billing, then Export."):
+            await sent.edit(content=text)
+    assert fake.edits == [
+        {"channel_id": CHANNEL, "message_id": sent.id, "content": "Open Billing,"},
+        {"channel_id": CHANNEL, "message_id": sent.id, "content": "Open Billing, then Export."},
+    ]
+    patches = fake.calls_to("PATCH", rf"/channels/{CHANNEL}/messages/{sent.id}")
+    assert [c.json["content"] for c in patches] == ["Open Billing,", "Open Billing, then Export."]
+
+
+async def test_the_bot_reacts_to_a_users_message_and_takes_it_back(fake: FakeDiscord) -> None:
+    mid = fake.next_id()
+    async with connected(fake) as client:
+        received = collect(client, "message")
+        await fake.dispatch("MESSAGE_CREATE", dp.message_create("help please", message_id=mid))
+        message = await asyncio.wait_for(received.get(), 5)
+        await message.add_reaction("👀")
+        await message.add_reaction("👀")  # idempotent, as on Discord
+        assert fake.reactions[mid] == ["👀"]
+        await message.remove_reaction("👀", client.user)
+        assert fake.reactions[mid] == []
+        with pytest.raises(discord.NotFound) as info:
+            await client.get_channel(CHANNEL).get_partial_message(fake.next_id()).add_reaction("👀")
+        assert info.value.code == 10008
+    puts = fake.calls_to("PUT", rf"/channels/{CHANNEL}/messages/{mid}/reactions/👀/@me")
+    deletes = fake.calls_to("DELETE", rf"/channels/{CHANNEL}/messages/{mid}/reactions/👀/@me")
+    assert (len(puts), len(deletes)) == (2, 1)
+
+
+async def test_typing_is_recorded_per_channel(fake: FakeDiscord) -> None:
+    async with connected(fake) as client, client.get_channel(CHANNEL).typing():
+        pass
+    assert fake.typing == [CHANNEL]
+    assert fake.calls_to("POST", rf"/channels/{CHANNEL}/typing")

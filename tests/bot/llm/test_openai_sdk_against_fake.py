@@ -12,7 +12,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI
 
-from tests.fakes.deepseek import FakeDeepSeek
+from tests.fakes.deepseek import FakeDeepSeek, StreamShape
 
 KEY = "sk-test-fake-key"
 MESSAGES = [
@@ -90,3 +90,23 @@ async def test_wrong_key_is_an_sdk_authentication_error(fake_deepseek: FakeDeepS
     ) as sdk:
         with pytest.raises(openai.AuthenticationError, match="Authentication Fails"):
             await sdk.models.list()
+
+
+@pytest.mark.parametrize("usage_chunk", [False, True], ids=["deepseek-usage", "openai-usage"])
+async def test_streamed_chunks_parse_in_the_sdk(
+    fake_deepseek: FakeDeepSeek, sdk: AsyncOpenAI, usage_chunk: bool
+) -> None:
+    fake_deepseek.stream_shape = StreamShape(usage_chunk=usage_chunk)
+    fake_deepseek.responder = lambda body: "Use the 'Forgot password' link."
+    stream = await sdk.chat.completions.create(
+        model="deepseek-chat",
+        messages=MESSAGES,  # type: ignore[arg-type]
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = [chunk async for chunk in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Use the 'Forgot password' link."
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    (usage,) = [c.usage for c in chunks if c.usage is not None]
+    assert usage.completion_tokens > 0
