@@ -43,7 +43,7 @@ from bot.events import (
 from bot.flow import copy
 from bot.flow.copy import ACTION_LABELS, COMMAND_HELP
 
-__all__ = ["ConsoleChannel", "ConsoleOutlet", "render_card", "render_sources"]
+__all__ = ["ConsoleChannel", "ConsoleLive", "ConsoleOutlet", "render_card", "render_sources"]
 
 WORKSPACE, CHANNEL = "local", "terminal"
 # Typed as `/ask N` and `/save N`: actions whose names are long to type (both work).
@@ -132,17 +132,25 @@ class ConsoleOutlet(OutletBase):
     def __init__(self, out: TextIO) -> None:
         self._out = out
         self._ids = itertools.count(1)
+        self._lives: list[ConsoleLive] = []
 
     def _print(self, lines: list[str], prefix: str = "  ") -> None:
         for line in lines:
             print(f"{prefix}{line}", file=self._out)
         self._out.flush()
 
+    async def live(self, place: Place, requester: Actor, card: TicketCard) -> ConsoleLive:
+        """Print the answer as it is written, after a `bot:` prefix."""
+        live = ConsoleLive(self._out)
+        self._lives.append(live)
+        return live
+
     async def post_reply(self, reply: PostReply) -> str:
-        """Print the card boxed, then the text as the bot's lines, then its sources."""
+        """Print the card boxed, then the text as the bot's lines (unless it was just
+        printed as it was written), then its sources."""
         if reply.card is not None:
             self._print(render_card(reply.card))
-        if reply.text:
+        if reply.text and not self._printed_live(reply):
             self._print(_bot_lines(reply.text))
         if reply.sources:
             self._print(render_sources(reply.sources), prefix="       ")  # under the text
@@ -154,6 +162,15 @@ class ConsoleOutlet(OutletBase):
         """A status line while the answer is written (nothing to take away after)."""
         if not reply.done:
             self._print([SEEN_LINE])
+
+    def _printed_live(self, reply: PostReply) -> bool:
+        """Whether this answer's text was printed whole as it was written (a stream
+        that broke off and was completed is printed again, whole)."""
+        live = next((x for x in self._lives if x.message_id == reply.live_message_id), None)
+        if live is None:
+            return False
+        self._lives.remove(live)
+        return live.text.strip() == (reply.text or "").strip()
 
     async def notify(self, reply: Notify) -> str:
         """Print a leads-channel notice."""
@@ -173,6 +190,36 @@ class ConsoleOutlet(OutletBase):
         who = f", assignee {card.assignee_id}" if card.assignee_id else ""
         self._print([f"(card #{card.ticket_id} in #{where} updated: {card.status}{who})"])
         return reply.ref.message_id
+
+
+class ConsoleLive:
+    """An answer printed as the model writes it."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.message_id: str | None = None
+        self.text = ""
+
+    async def append(self, text: str) -> None:
+        """Print the next piece where the last one ended."""
+        self.text += text
+        if self.message_id is None:
+            self.message_id = f"console-live-{uuid.uuid4().hex[:8]}"
+            self._out.write("  bot: ")
+        self._out.write(text.replace("\n", "\n       "))
+        self._out.flush()
+
+    async def finish(self) -> None:
+        """End the line."""
+        if self.message_id is not None:
+            self._out.write("\n")
+            self._out.flush()
+
+    async def abandon(self, note: str) -> None:
+        """End what was printed with `note`."""
+        if self.message_id is not None:
+            self._out.write(f"\n       {note}\n")
+            self._out.flush()
 
 
 def _bot_lines(text: str) -> list[str]:

@@ -28,6 +28,7 @@ from bot.events import Event, Place, Platform
 from bot.flow.answers import Writer
 from bot.flow.grounding import Grounding
 from bot.flow.limits import Limits
+from bot.flow.live import LiveAnswers
 from bot.flow.messages import MessageFlow
 from bot.flow.replies import ThreadReplies
 from bot.flow.service import SupportService
@@ -43,7 +44,7 @@ from bot.ops.redaction import Redactor
 from bot.pipeline.inbox import Inbox
 from bot.pipeline.intake import Intake
 from bot.pipeline.outbox import Outbox
-from bot.pipeline.ports import Outlet
+from bot.pipeline.ports import Outlet, Streams
 from bot.pipeline.relay import OutboxRelay
 from bot.pipeline.worker import InboxWorker
 from bot.reports.outcomes import outcome_reader
@@ -165,6 +166,9 @@ class SupportApp:
             context_tokens=settings.knowledge.context_tokens,
             requires_sources=settings.knowledge.answer_requires_sources,
         )
+        self.live = LiveAnswers(
+            enabled=settings.llm.stream_answers, limit=settings.llm.answer_max_chars
+        )
         replies = ThreadReplies(
             sessions=sessions,
             outbox=self.outbox,
@@ -175,6 +179,7 @@ class SupportApp:
             context_chars=settings.llm.max_context_chars,
             sla=sla,
             grounding=grounding,
+            live=self.live,
             clock=clock,
         )
         messages = MessageFlow(
@@ -257,8 +262,11 @@ class SupportApp:
         return None if ticket is None else ticket.id
 
     def attach(self, platform: Platform, outlet: Outlet) -> None:
-        """Let an adapter deliver the replies for its platform."""
+        """Let an adapter deliver the replies for its platform (and stream answers,
+        when its outlet can)."""
         self.outbox.attach(platform, outlet)
+        if isinstance(outlet, Streams):
+            self.live.attach(platform, outlet)
 
     async def start(self, *, with_jobs: bool = False) -> None:
         """Migrate the database, start draining the inbox and the outbox (pending rows

@@ -312,6 +312,9 @@ class PostReply(_Outgoing):
     """Pages cited by (or suggested in) `text`, listed under it."""
     buttons: Buttons | None = None
     """The requester's buttons, under the text (and its sources)."""
+    live_message_id: str | None = None
+    """The message this answer was streamed into while it was written: the outlet
+    puts the finished reply there (in place) instead of posting a new one."""
     reply_handle: str | None = None
     """Set when this answers a command: the adapter replies through it, for all to see."""
 

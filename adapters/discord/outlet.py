@@ -16,6 +16,7 @@ from typing import Any
 import discord
 
 from adapters.base import OutletBase
+from adapters.discord.live import DiscordLiveMessage
 from adapters.discord.render import (
     CONTENT_LIMIT,
     NO_PINGS,
@@ -28,7 +29,7 @@ from adapters.discord.render import (
     ticket_view,
 )
 from adapters.discord.text import no_unfurl
-from bot.events import Ephemeral, Notify, Place, PostReply, Seen, UpdateCard
+from bot.events import Actor, Ephemeral, Notify, Place, PostReply, Seen, TicketCard, UpdateCard
 
 __all__ = ["DiscordOutlet"]
 
@@ -69,6 +70,14 @@ class DiscordOutlet(OutletBase):
             embed=card_embed(reply.card), view=view, allowed_mentions=NO_PINGS
         )
         return ref.message_id
+
+    async def live(self, place: Place, requester: Actor, card: TicketCard) -> DiscordLiveMessage:
+        """A message to stream an answer into: posted with the first words, then edited."""
+
+        async def channel() -> discord.PartialMessageable:
+            return await self._thread(place, thread_name(card))
+
+        return DiscordLiveMessage(channel)
 
     async def seen(self, reply: Seen) -> None:
         """👀 on the mention while its answer is written, taken away after. Best effort:
@@ -135,28 +144,42 @@ class DiscordOutlet(OutletBase):
             view = ticket_view(reply.card, self._items)
             if not pieces:  # the whole answer is in this message: its buttons too
                 view = add_buttons(view, reply.buttons, self._items)
-            sent = await channel.send(
-                content=head,
-                embed=card_embed(reply.card),
-                view=view,
-                allowed_mentions=NO_PINGS,
-                **_nonce(reply.key, "card"),
-            )
-            first = str(sent.id)
+            message = {"content": head, "embed": card_embed(reply.card), "view": view}
+            first = await self._send_first(channel, reply, message, "card")
         for index, piece in enumerate(pieces):
             extra: dict[str, Any] = {}
             if index == len(pieces) - 1:  # the requester's buttons go under the last part
                 tail = add_buttons(None, reply.buttons, self._items)
                 extra = {"view": tail} if tail is not None else {}
-            sent = await channel.send(
-                content=piece,
-                allowed_mentions=NO_PINGS,
-                suppress_embeds=True,
-                **extra,
-                **_nonce(reply.key, index),
-            )
-            first = first or str(sent.id)
+            message = {"content": piece, "suppress_embeds": True, **extra}
+            sent_id = await self._send_first(channel, reply, message, index) if not first else None
+            if sent_id is None:
+                sent = await channel.send(
+                    **message, allowed_mentions=NO_PINGS, **_nonce(reply.key, index)
+                )
+                sent_id = str(sent.id)
+            first = first or sent_id
         return first or ""
+
+    async def _send_first(
+        self,
+        channel: discord.PartialMessageable,
+        reply: PostReply,
+        message: dict[str, Any],
+        part: object,
+    ) -> str:
+        """A reply's first message: sent, or, when the answer was streamed, put in place
+        of the message it was streamed into."""
+        if reply.live_message_id:
+            # An edit cannot set the suppress-embeds flag: bracketed URLs do not preview.
+            if message.pop("suppress_embeds", False) and message.get("content"):
+                message = {**message, "content": no_unfurl(message["content"])}
+            await channel.get_partial_message(int(reply.live_message_id)).edit(
+                **message, allowed_mentions=NO_PINGS
+            )
+            return reply.live_message_id
+        sent = await channel.send(**message, allowed_mentions=NO_PINGS, **_nonce(reply.key, part))
+        return str(sent.id)
 
     async def notify(self, reply: Notify) -> str:
         """A leads-channel notice, pinging only the lead roles when asked."""

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.base import OutletBase
+from adapters.slack.live import SlackLiveMessage
 from adapters.slack.render import (
     BLOCKS_PER_MESSAGE,
     FALLBACK_LIMIT,
@@ -32,7 +33,17 @@ from adapters.slack.render import (
     text_messages,
 )
 from bot import DeliveryFailed
-from bot.events import Ephemeral, Notify, PostReply, PublishHome, Seen, UpdateCard
+from bot.events import (
+    Actor,
+    Ephemeral,
+    Notify,
+    Place,
+    PostReply,
+    PublishHome,
+    Seen,
+    TicketCard,
+    UpdateCard,
+)
 from bot.pipeline.pacing import ChannelBuckets, Pace
 
 __all__ = ["SlackOutlet", "retry_handlers"]
@@ -79,6 +90,10 @@ class SlackOutlet(OutletBase):
             channel=reply.ref.place.channel_id, ts=reply.ref.message_id, text=text, blocks=blocks
         )
         return reply.ref.message_id
+
+    async def live(self, place: Place, requester: Actor, card: TicketCard) -> SlackLiveMessage:
+        """A message to stream an answer into (Slack's streaming methods)."""
+        return SlackLiveMessage(self._client, place, requester, turn=self._pacing.turn)
 
     async def seen(self, reply: Seen) -> None:
         """👀 on the mention while its answer is written (`reactions.add`), taken away
@@ -129,7 +144,13 @@ class SlackOutlet(OutletBase):
             cited = reply.sources if n == len(messages) else ()
             fallback = source_fallback(reply.text, cited) if reply.text else None
             text = fallback or (_card_text(reply.card) if reply.card else "")
-            ts = await self._send(place.channel_id, place.thread_id, text=text, blocks=blocks)
+            if n == 1 and reply.live_message_id:  # streamed: the answer takes its place
+                await self._client.chat_update(
+                    channel=place.channel_id, ts=reply.live_message_id, text=text, blocks=blocks
+                )
+                ts = reply.live_message_id
+            else:
+                ts = await self._send(place.channel_id, place.thread_id, text=text, blocks=blocks)
             first = first or ts
         return first or ""
 

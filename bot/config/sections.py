@@ -59,6 +59,7 @@ class LlmSettings(Section):
     max_context_chars: int = setting("SUPPORTBOT_MAX_CONTEXT_CHARS", 12000, ge=1000)
     human_brief: bool = setting("SUPPORTBOT_HUMAN_BRIEF", False)
     answer_while_triaging: bool = setting("SUPPORTBOT_ANSWER_WHILE_TRIAGING", True)
+    stream_answers: bool = setting("SUPPORTBOT_STREAM_ANSWERS", True)
     summary_every_messages: int = setting("SUPPORTBOT_SUMMARY_EVERY_MESSAGES", 5, ge=1)
 
     _base_url = check("base_url")(url_of("http:", "https:"))

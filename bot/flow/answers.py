@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from bot.flow import copy
 from bot.knowledge.citations import NumberedSource
-from bot.llm.errors import LLMError
-from bot.llm.model import ChatModel
-from bot.llm.types import CallContext, LlmGate
+from bot.llm.errors import LLMError, LLMStreamCut
+from bot.llm.model import ChatModel, StreamingChatModel
+from bot.llm.types import CallContext, ChatResult, LlmGate
 from bot.tickets.queries import ThreadLine, TicketFacts
 from triage.prompts import PromptBook
 
@@ -114,7 +115,12 @@ class Writer:
         return self._gate is None or await self._gate.refusal(context) is None
 
     async def _write(
-        self, prompt_name: str, model: str, user: str, context: CallContext
+        self,
+        prompt_name: str,
+        model: str,
+        user: str,
+        context: CallContext,
+        on_text: Callable[[str], Awaitable[None]] | None = None,
     ) -> Reply | None:
         if self._llm is None:
             return None
@@ -122,13 +128,9 @@ class Writer:
             return None  # over budget: the plain fallback text instead
         prompt = self._prompts.get(prompt_name)
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": user}]
+        context = replace(context, prompt_version=prompt.version)
         try:
-            result = await self._llm.chat(
-                messages,
-                model=model,
-                max_tokens=self._max_tokens,
-                context=replace(context, prompt_version=prompt.version),
-            )
+            result = await self._complete(messages, model, context, on_text)
         except LLMError as exc:
             log.warning("llm.write.failed purpose=%s kind=%s", context.purpose, exc.kind)
             return None
@@ -143,6 +145,32 @@ class Writer:
             cut_short=result.finish_reason == "length",
         )
 
+    async def _complete(
+        self,
+        messages: list[dict[str, str]],
+        model: str,
+        context: CallContext,
+        on_text: Callable[[str], Awaitable[None]] | None,
+    ) -> ChatResult:
+        """One completion; streamed to `on_text` when the model can. A stream that
+        breaks off is completed by asking again in one piece (the finished answer
+        replaces whatever part was shown)."""
+        assert self._llm is not None
+        llm = self._llm
+        if on_text is None or not isinstance(llm, StreamingChatModel):
+            return await llm.chat(
+                messages, model=model, max_tokens=self._max_tokens, context=context
+            )
+        try:
+            return await llm.chat_stream(
+                messages, model=model, max_tokens=self._max_tokens, context=context, on_text=on_text
+            )
+        except LLMStreamCut as exc:
+            log.warning("llm.stream.cut purpose=%s cause=%s", context.purpose, exc.cause_kind)
+            return await llm.chat(
+                messages, model=model, max_tokens=self._max_tokens, context=context
+            )
+
     async def answer(
         self,
         facts: TicketFacts,
@@ -152,6 +180,7 @@ class Writer:
         deep: bool,
         context: CallContext,
         sources: list[NumberedSource] | None = None,
+        on_text: Callable[[str], Awaitable[None]] | None = None,
     ) -> Reply:
         """The thread reply; `deep` uses the reasoning model.
 
@@ -160,6 +189,7 @@ class Writer:
         `max_answer_chars` long, so one answer is never dozens of messages; an answer
         cut short (by the model's token limit or this bound) says so at its end. A
         fallback (`from_model=False`) means no model answer could be written.
+        `on_text`: shown the answer as it is written (streaming), when the model can.
         """
         model = self._reasoner_model if deep else self._chat_model
         purpose = "reasoner" if deep else "answer"
@@ -168,6 +198,7 @@ class Writer:
             model,
             _payload(facts, lines, summary, self._max_chars, sources or None),
             replace(context, purpose=purpose),
+            on_text,
         )
         if reply is not None:
             return _bounded(reply, self._max_answer_chars)

@@ -23,6 +23,7 @@ SLOW_DOWN = (
 FOLLOW_UP = "A person from the support team will follow up in this thread."
 NO_ANSWER = "no answer could be written (the model failed or the budget is spent)"
 CUT_SHORT = "(This answer was cut short. Mention me to go on, or a person can pick it up.)"
+STREAM_STOPPED = "(I couldn't finish this answer; see my next message.)"
 RESOLVED_NOTE = "Marked as resolved. Mention me here if you need more help."
 REOPENED_NOTE = "Reopened; the support team will take another look."
 STALE_CLOSED = "Closing this ticket after no reply. Mention me to reopen it any time."

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.events import MessagePosted
 from bot.flow.answers import Reply, Writer
 from bot.flow.grounding import Found, Grounding
+from bot.flow.live import Feed
 from bot.flow.summaries import Summaries
 from bot.store.models import Ticket
 from bot.tickets.queries import call_context, facts_of, latest_summary, thread_lines
@@ -67,10 +68,13 @@ class Drafts:
         self._grounding = grounding
         self._context_chars = context_chars
 
-    async def draft(self, ticket: Ticket, event: MessagePosted, *, deep: bool) -> Draft:
+    async def draft(
+        self, ticket: Ticket, event: MessagePosted, *, deep: bool, feed: Feed | None = None
+    ) -> Draft:
         """An answer to `event` from the thread, its summary and the docs; `deep` asks
         the reasoning model. Drafted while triage runs, the ticket has no verdict yet,
-        so the search uses the question's own words."""
+        so the search uses the question's own words. `feed`: gets the text as the model
+        writes it (shown once the verdict lets it be)."""
         async with self._sessions() as session:
             lines = await thread_lines(session, ticket, ticket.requester_id)
             summary = await latest_summary(session, ticket.id)
@@ -93,5 +97,6 @@ class Drafts:
             deep=deep,
             context=context,
             sources=found.sources if found else None,
+            on_text=feed.write if feed is not None else None,
         )
         return Draft(reply, found)

@@ -232,9 +232,11 @@ class MessageFlow:
         keys: list[str] = []
         ahead = None
         first_try = ticket.route is None
+        feed = self._replies.live.feed(event.place.platform)
         if first_try:
             if self._answer_while_triaging:
-                ahead = asyncio.create_task(self._replies.drafts.draft(ticket, event, deep=False))
+                draft = self._replies.drafts.draft(ticket, event, deep=False, feed=feed)
+                ahead = asyncio.create_task(draft)
             try:
                 classification = await self._classifier.classify(
                     event.text, context=call_context(ticket, "triage", event.author.user_id)
@@ -253,7 +255,7 @@ class MessageFlow:
             return keys + await self._replies.escalate(ticket, event)
         deep = ticket.route == Route.REASONER
         return keys + await self._replies.answer(
-            ticket, event, deep=deep, ahead=ahead, first_try=first_try
+            ticket, event, deep=deep, ahead=ahead, feed=feed, first_try=first_try
         )
 
     async def _slow_down(self, ticket_id: int, event: MessagePosted, *, root: bool) -> list[str]:

@@ -19,10 +19,12 @@ from bot.flow import copy
 from bot.flow.answers import Reply, Writer, abstained
 from bot.flow.drafts import Draft, Drafts, discard
 from bot.flow.grounding import Found, Grounding, Outcome
+from bot.flow.live import Feed, LiveAnswers
 from bot.flow.summaries import Summaries
 from bot.knowledge.citations import cite
 from bot.pipeline.keys import answer_key, brief_key, card_key, escalation_key
 from bot.pipeline.outbox import Outbox
+from bot.pipeline.ports import LiveMessage
 from bot.store.audit import who
 from bot.store.models import Ticket, utcnow
 from bot.tickets.cards import card_for
@@ -68,9 +70,12 @@ class ThreadReplies:
         context_chars: int = 12000,
         sla: SlaPolicy | None = None,
         grounding: Grounding | None = None,
+        live: LiveAnswers | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
+        self.live = live or LiveAnswers(enabled=False)
+        """Where answers are shown while they are written (MessageFlow feeds drafts)."""
         self._grounding = grounding
         self.outbox = outbox
         self._writer = writer
@@ -101,51 +106,93 @@ class ThreadReplies:
         *,
         deep: bool,
         ahead: asyncio.Task[Draft] | None = None,
+        feed: Feed | None = None,
         first_try: bool = False,
     ) -> list[str]:
         """A new ticket's first reply: its card and the model-written answer in one
         message (a busy channel's posting budget goes twice as far), or, when no
         answer can be written, the card with the hand-over note. Written once: the
-        card's key says it was. `ahead`: the draft started while triage ran.
-        `first_try`: the ticket was triaged just now, so nothing was written for it yet."""
+        card's key says it was. `ahead`: the draft started while triage ran, writing
+        into `feed`, which is shown from now on. `first_try`: the ticket was triaged
+        just now, so nothing was written for it yet."""
         first = card_key(ticket.id)
         if not first_try and await self.outbox.has(first):
             await discard(ahead)
             return [first]
         if ahead is None:
-            draft = await self.drafts.draft(ticket, event, deep=deep)
-        else:
+            return await self._write_answer(ticket, event, answer_key(event), deep=deep, first=True)
+        live = await self.live.open(feed, place_of(ticket), event.author, card_for(ticket))
+        try:
             draft = await ahead
-        return await self._deliver(ticket, event, answer_key(event), draft, first=True)
+        except BaseException:
+            await self.live.abandon(live, copy.STREAM_STOPPED)
+            raise
+        return await self._deliver(ticket, event, answer_key(event), draft, live, first=True)
 
     async def _write_answer(
-        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool
+        self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool, first: bool = False
     ) -> list[str]:
-        """The answer under `key`; when no model answer can be written, the leads get it."""
-        draft = await self.drafts.draft(ticket, event, deep=deep)
-        return await self._deliver(ticket, event, key, draft)
+        """The answer under `key`, shown as it is written where the platform can; when
+        no model answer can be written, the leads get the ticket."""
+        feed = self.live.feed(event.place.platform)
+        live = await self.live.open(feed, place_of(ticket), event.author, card_for(ticket))
+        try:
+            draft = await self.drafts.draft(ticket, event, deep=deep, feed=feed)
+        except BaseException:
+            await self.live.abandon(live, copy.STREAM_STOPPED)
+            raise
+        return await self._deliver(ticket, event, key, draft, live, first=first)
 
     async def _deliver(
-        self, ticket: Ticket, event: MessagePosted, key: str, draft: Draft, *, first: bool = False
+        self,
+        ticket: Ticket,
+        event: MessagePosted,
+        key: str,
+        draft: Draft,
+        live: LiveMessage | None,
+        *,
+        first: bool = False,
     ) -> list[str]:
         reply, found = draft
+        answered = (
+            reply is not None
+            and reply.from_model
+            and not (found is not None and found.sources and abstained(reply.text))
+        )
+        if not answered:
+            # Whatever was shown is no answer: say so where it stands; the hand-over follows.
+            await self.live.abandon(live, copy.STREAM_STOPPED)
         if reply is None:
             assert found is not None
             return await self._abstain(ticket, event, found)
         if not reply.from_model:
             return await self._hand_over(ticket, event, found=found)
-        if found is not None and found.sources and abstained(reply.text):
+        if not answered:
+            assert found is not None
             return await self._abstain(ticket, event, found)
-        return [await self._post_answer(ticket, key, reply, found, first=first)]
+        live_id = await self.live.finish(live)
+        return [await self._post_answer(ticket, key, reply, found, first=first, live_id=live_id)]
 
     async def _post_answer(
-        self, ticket: Ticket, key: str, reply: Reply, found: Found | None, *, first: bool
+        self,
+        ticket: Ticket,
+        key: str,
+        reply: Reply,
+        found: Found | None,
+        *,
+        first: bool,
+        live_id: str | None = None,
     ) -> str:
         """The answer under `key`, or with the ticket's card under the card's key when
-        it is the ticket's first reply; the key written."""
+        it is the ticket's first reply; the key written. `live_id`: the message it was
+        streamed into, where the outlet puts it."""
         text, links = cite(reply.text, found.sources) if found else (reply.text, ())
         post = PostReply(
-            place=place_of(ticket), text=text, sources=links, buttons=answer_buttons(ticket.id)
+            place=place_of(ticket),
+            text=text,
+            sources=links,
+            buttons=answer_buttons(ticket.id),
+            live_message_id=live_id,
         )
         written = key
         async with self._sessions.begin() as session:

@@ -8,11 +8,12 @@ end-to-end runs.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
 
 from bot.llm.types import CallContext, ChatResult
 
-__all__ = ["ChatModel"]
+__all__ = ["ChatModel", "StreamingChatModel"]
 
 
 class ChatModel(Protocol):
@@ -32,5 +33,29 @@ class ChatModel(Protocol):
 
         Raises:
             bot.llm.errors.LLMError: the typed error of the call that failed for good.
+        """
+        ...
+
+
+@runtime_checkable
+class StreamingChatModel(ChatModel, Protocol):
+    """A model that can also hand over its answer piece by piece as it writes it."""
+
+    async def chat_stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        model: str,
+        context: CallContext,
+        on_text: Callable[[str], Awaitable[None]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> ChatResult:
+        """One streamed completion: `on_text` gets each new piece; the result is the
+        whole, priced and recorded like `chat`.
+
+        Raises:
+            bot.llm.errors.LLMStreamCut: the stream broke off after some text was passed on.
+            bot.llm.errors.LLMError: any other failure, as `chat` raises it.
         """
         ...

@@ -15,6 +15,7 @@ from tests.bot.pipeline.dump import database_dump
 from tests.cli_runner import clean_env, run_cli
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
+from tests.fakes.deepseek_stream import StreamShape
 
 SCRIPT = """I was charged twice for my subscription this month
 Also the invoice has the wrong VAT number
@@ -179,3 +180,16 @@ async def test_chat_person_hands_the_ticket_to_the_leads(
     assert outcome.code == 0, outcome.stderr
     assert "I've asked the support team to take over ticket #1" in outcome.stdout
     assert "@leads Ticket #1" in outcome.stdout
+
+
+async def test_chat_prints_the_answer_as_it_is_written_and_only_once(
+    tmp_path: Path, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    fake_deepseek.stream_shape = StreamShape(words_per_chunk=2, chunk_gap=0.05)
+    env = clean_env(DEEPSEEK_API_KEY=FAKE_KEY, DEEPSEEK_BASE_URL=fake_deepseek.base_url)
+    outcome = await run_cli("chat", cwd=tmp_path, env=env, stdin="How do I export my data?\n")
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.count("You can export your data from Settings") == 1
+    assert "bot: You can export your data from Settings > Export." in outcome.stdout
+    assert any(r.json and r.json.get("stream") for r in fake_deepseek.requests)

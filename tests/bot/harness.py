@@ -128,6 +128,8 @@ async def running_app(
         "inbox_retry_base_seconds": 0.05,
         "llm_deadline_seconds": 20,
         "lead_user_ids": ["U_LEAD"],
+        # Answers are posted whole unless a test is about streaming them.
+        "stream_answers": False,
     }
     if fake is not None:
         values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake.base_url)

@@ -53,7 +53,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -84,6 +84,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     json: Any = None
+    at: float = field(default_factory=time.monotonic)
+    """time.monotonic() when it arrived."""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ def values_for(
         "discord_leads_channel": str(LEADS),
         "lead_role_ids": [str(LEAD_ROLE)],
         "inbox_retry_base_seconds": 0.05,
+        # Answers are posted whole unless a test is about streaming them.
+        "stream_answers": False,
     }
     if fake_deepseek is not None:
         values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake_deepseek.base_url)

@@ -86,6 +86,8 @@ async def slack_stack(
         "lead_user_ids": ["U_LEAD"],
         "inbox_retry_base_seconds": 0.05,
         "slack_messages_per_second": 50.0,
+        # Answers are posted whole unless a test is about streaming them.
+        "stream_answers": False,
     }
     if fake_deepseek is not None:
         values.update(deepseek_api_key=FAKE_KEY, deepseek_base_url=fake_deepseek.base_url)
