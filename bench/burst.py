@@ -267,6 +267,13 @@ class BurstSlack(FakeSlack):
             self.threads.posted(params)
         return result
 
+    def _m_chat_startStream(self, params: dict[str, Any]) -> dict[str, Any]:
+        # A streamed answer is one message too: it is opened here and finished by an update.
+        result = super()._m_chat_startStream(params)
+        if result.get("ok"):
+            self.threads.posted(params)
+        return result
+
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         old = self.messages.get((str(params.get("channel", "")), str(params.get("ts", ""))))
         result = super()._m_chat_update(params)
