@@ -252,7 +252,7 @@ class MessageFlow:
             await discard(ahead)
             ahead = None
         if ticket.route == Route.HUMAN:
-            return keys + await self._replies.escalate(ticket, event)
+            return keys + await self._replies.handovers.escalate(ticket, event)
         deep = ticket.route == Route.REASONER
         return keys + await self._replies.answer(
             ticket, event, deep=deep, ahead=ahead, feed=feed, first_try=first_try
@@ -266,7 +266,7 @@ class MessageFlow:
             if ticket.route is None:
                 found = self._classifier.offline(event.text, "user over the message rate")
                 ticket = await self._store_triage(ticket_id, found, event.text)
-            keys = await self._replies.escalate(ticket, event, quiet=True)
+            keys = await self._replies.handovers.escalate(ticket, event, quiet=True)
         key = rate_key(event.place.platform, event.author.user_id, self._clock())
         async with self._sessions.begin() as session:
             await self._outbox.add(
@@ -278,7 +278,7 @@ class MessageFlow:
         """Tell the leads once a day that the workspace ran out of model budget."""
         key = budget_key(ticket.platform, ticket.workspace_id, self._clock())
         text = copy.budget_spent(self._limits.daily_budget_usd)
-        return await self._replies.notify_leads(ticket, key, text)
+        return await self._replies.handovers.notify_leads(ticket, key, text)
 
     async def _store_triage(
         self, ticket_id: int, classification: Classification, text: str

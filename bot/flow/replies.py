@@ -1,4 +1,4 @@
-"""The bot's replies in a ticket's thread: answers, escalations, follow-ups.
+"""The bot's answers in a ticket's thread: a new ticket's first reply, follow-ups.
 
 Each reply is written to the outbox under a key derived from what caused it
 (`ticket:7:card`, `msg:slack:<ts>:answer`), and a model answer is only requested
@@ -14,15 +14,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import Buttons, MessagePosted, Notify, Place, PostReply, TicketAction
+from bot.events import Buttons, MessagePosted, PostReply, TicketAction
 from bot.flow import copy
 from bot.flow.answers import Reply, Writer, abstained
 from bot.flow.drafts import Draft, Drafts, discard
 from bot.flow.grounding import Found, Grounding, Outcome
+from bot.flow.handover import Handovers
 from bot.flow.live import Feed, LiveAnswers
 from bot.flow.summaries import Summaries
 from bot.knowledge.citations import cite
-from bot.pipeline.keys import answer_key, brief_key, card_key, escalation_key
+from bot.pipeline.keys import answer_key, card_key
 from bot.pipeline.outbox import Outbox
 from bot.pipeline.ports import LiveMessage
 from bot.store.audit import who
@@ -31,20 +32,13 @@ from bot.tickets.cards import card_for
 from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.queries import (
     add_message,
-    call_context,
-    facts_of,
     place_of,
-    thread_lines,
 )
 from bot.tickets.sla import SlaPolicy
-from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status, escalate
+from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status
 from triage.route import Route
 
 __all__ = ["ThreadReplies"]
-
-
-def _reason_name(reason: str) -> str:
-    return "not_in_docs" if reason == copy.NOT_IN_DOCS else "no_answer"
 
 
 log = logging.getLogger(__name__)
@@ -78,9 +72,6 @@ class ThreadReplies:
         """Where answers are shown while they are written (MessageFlow feeds drafts)."""
         self._grounding = grounding
         self.outbox = outbox
-        self._writer = writer
-        self._leads_channels = leads_channels
-        self._human_brief = human_brief
         self.drafts = Drafts(
             sessions=sessions,
             writer=writer,
@@ -89,15 +80,18 @@ class ThreadReplies:
             context_chars=context_chars,
         )
         """Writes the answers this posts (MessageFlow drafts a new ticket's ahead)."""
-        self._sla = sla or SlaPolicy()
+        self.handovers = Handovers(
+            sessions=sessions,
+            outbox=outbox,
+            writer=writer,
+            leads_channels=leads_channels,
+            human_brief=human_brief,
+            sla=sla,
+            grounding=grounding,
+            clock=clock,
+        )
+        """Hands tickets to people: escalations, notices and briefs for the leads."""
         self._clock = clock
-
-    async def _add_card(self, session: AsyncSession, ticket: Ticket) -> str:
-        """The ticket card in its thread, once."""
-        key = card_key(ticket.id)
-        card = PostReply(place=place_of(ticket), card=card_for(ticket))
-        await self.outbox.add(session, key, card, ticket_id=ticket.id, is_card=True)
-        return key
 
     async def answer(
         self,
@@ -164,12 +158,12 @@ class ThreadReplies:
             await self.live.abandon(live, copy.STREAM_STOPPED)
         if reply is None:
             assert found is not None
-            return await self._abstain(ticket, event, found)
+            return await self.handovers.abstain(ticket, event, found)
         if not reply.from_model:
-            return await self._hand_over(ticket, event, found=found)
+            return await self.handovers.hand_over(ticket, event, found=found)
         if not answered:
             assert found is not None
-            return await self._abstain(ticket, event, found)
+            return await self.handovers.abstain(ticket, event, found)
         live_id = await self.live.finish(live)
         return [await self._post_answer(ticket, key, reply, found, first=first, live_id=live_id)]
 
@@ -216,137 +210,6 @@ class ThreadReplies:
         if found is not None and self._grounding is not None:
             await self._grounding.record(ticket.id, Outcome.ANSWERED, found)
         return written
-
-    async def _abstain(self, ticket: Ticket, event: MessagePosted, found: Found) -> list[str]:
-        """The docs don't answer this: say so and hand the ticket to a person."""
-        assert self._grounding is not None
-        await self._grounding.record(ticket.id, Outcome.ABSTAINED, found)
-        log.info("ticket.abstained ticket=%s retrieved=%s", ticket.id, len(found.retrieved))
-        return await self._hand_over(
-            ticket, event, reason=copy.NOT_IN_DOCS, note=copy.not_in_docs_note(ticket.id)
-        )
-
-    async def _hand_over(
-        self,
-        ticket: Ticket,
-        event: MessagePosted,
-        *,
-        reason: str = copy.NO_ANSWER,
-        note: str | None = None,
-        found: Found | None = None,
-    ) -> list[str]:
-        """Triage said answer, but no answer could (or should) be written: escalate with
-        the card, so the requester is never told "a person will follow up" with no
-        person told."""
-        async with self._sessions.begin() as session:
-            row = await session.get_one(Ticket, ticket.id, with_for_update=True)
-            if escalate(session, row, sla=self._sla, now=self._clock(), reason=reason):
-                row.route_reason = reason
-        async with self._sessions() as session:
-            ticket = await session.get_one(Ticket, ticket.id)
-        log.warning("ticket.escalated ticket=%s reason=%s", ticket.id, _reason_name(reason))
-        return await self.escalate(ticket, event, note=note, found=found)
-
-    async def escalate(
-        self,
-        ticket: Ticket,
-        event: MessagePosted,
-        *,
-        quiet: bool = False,
-        note: str | None = None,
-        found: Found | None = None,
-    ) -> list[str]:
-        """Card in the thread, a note to the user (unless `quiet`), a card to the leads.
-
-        With no model to answer (no key, budget spent, a failed call), the note lists
-        the docs pages that may help; `found` is what a failed answer already retrieved.
-        """
-        place = place_of(ticket)
-        note_key = answer_key(event)
-        leads_key = escalation_key(ticket.id)
-        # A new ticket's card and the note go in one message (written once, under the
-        # card's key); a later hand-over, from a follow-up, adds only its note.
-        merge = not quiet and ticket.root_message_id == event.message_id
-        reply = PostReply(place=place, text=note or copy.escalated_note(ticket.id))
-        written = card_key(ticket.id) if merge else note_key
-        if note is None and not quiet and not await self.outbox.has(written):
-            reply = await self._with_suggestions(ticket, event, reply, found)
-        leads = self._leads_place(ticket)
-        async with self._sessions.begin() as session:
-            if merge:
-                thread_key = card_key(ticket.id)
-                merged = reply.model_copy(update={"card": card_for(ticket)})
-                await self.outbox.add(
-                    session, thread_key, merged, ticket_id=ticket.id, is_card=True
-                )
-            else:
-                thread_key = await self._add_card(session, ticket)
-                if not quiet:
-                    await self.outbox.add(session, note_key, reply, ticket_id=ticket.id)
-            if leads is not None:
-                text = copy.escalation_notice(
-                    ticket.id, ticket.urgency, ticket.category, ticket.route_reason or ""
-                )
-                await self.outbox.add(
-                    session,
-                    leads_key,
-                    Notify(place=leads, text=text, ping_leads=True, card=card_for(ticket)),
-                    ticket_id=ticket.id,
-                    is_card=True,
-                )
-        keys = [thread_key, leads_key] if merge else [thread_key, note_key, leads_key]
-        if leads is None:
-            log.warning(
-                "escalation.no_leads_channel ticket=%s platform=%s", ticket.id, ticket.platform
-            )
-        elif self._human_brief and not quiet:
-            keys.append(await self._brief(ticket, leads, event.author.user_id))
-        return keys
-
-    async def _with_suggestions(
-        self, ticket: Ticket, event: MessagePosted, reply: PostReply, found: Found | None
-    ) -> PostReply:
-        if self._grounding is None:
-            return reply
-        context = call_context(ticket, "answer", event.author.user_id)
-        if found is None and await self._writer.available(context):
-            return reply  # a person was asked for on purpose; the model could have answered
-        suggested = await self._grounding.suggestions(ticket, event.text, found)
-        if suggested is None:
-            return reply
-        passages, links = suggested
-        text = copy.suggestions(ticket.id, passages)
-        return reply.model_copy(update={"text": text, "sources": links})
-
-    async def notify_leads(self, ticket: Ticket, key: str, text: str) -> str:
-        """A one-off notice to the ticket's leads channel, once per key."""
-        leads = self._leads_place(ticket)
-        if leads is not None:
-            async with self._sessions.begin() as session:
-                await self.outbox.add(session, key, Notify(place=leads, text=text))
-        return key
-
-    async def _brief(self, ticket: Ticket, leads: Place, user_id: str) -> str:
-        key = brief_key(ticket.id)
-        if await self.outbox.has(key):
-            return key
-        async with self._sessions() as session:
-            lines = await thread_lines(session, ticket, ticket.requester_id)
-        brief = await self._writer.brief(
-            facts_of(ticket), lines, None, context=call_context(ticket, "reasoner", user_id)
-        )
-        if brief is not None:
-            async with self._sessions.begin() as session:
-                await self.outbox.add(
-                    session,
-                    key,
-                    Notify(place=leads, text=copy.brief_notice(ticket.id, brief.text)),
-                    ticket_id=ticket.id,
-                )
-        return key
-
-    def _leads_place(self, ticket: Ticket) -> Place | None:
-        return self._leads_channels.place(ticket.platform, ticket.workspace_id)
 
     async def follow_up(self, ticket_id: int, event: MessagePosted) -> list[str]:
         """Answer a mention in a ticket's thread (reopening a finished ticket)."""
