@@ -146,6 +146,7 @@ class SupportApp:
             clock=clock,
             metrics=self.metrics,
             scrub=self.redactor.redact,
+            on_seen=self.outbox.added.set,
         )
         self.intake = Intake(self.inbox, redact=self.redactor.redact)
         self.summaries = Summaries(

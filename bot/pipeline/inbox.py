@@ -29,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Event, dump
 from bot.ops.metrics import Metrics
+from bot.pipeline.seen import seen_row
 from bot.store.group_commit import GroupCommit
-from bot.store.models import InboxItem, utcnow
+from bot.store.models import InboxItem, OutboxItem, utcnow
 
 __all__ = ["ERROR_CHARS", "ClaimedEvent", "Inbox", "describe_error"]
 
@@ -75,6 +76,9 @@ class ClaimedEvent:
     attempts: int
 
 
+_SEEN = "_seen"  # a row's seen sign rides along to the insert, not into the inbox
+
+
 class Inbox:
     """The `inbox` table as a queue."""
 
@@ -88,8 +92,12 @@ class Inbox:
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
         scrub: Callable[[str], str] = _same,
+        on_seen: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._on_seen = on_seen
+        """Given: a mention's 👀 is written with it (`bot.pipeline.seen`), and this is
+        called once such a transaction commits (the outbox relay wakes)."""
         self.scrub = scrub
         """Applied to every stored error message (the app's redactor)."""
         self.metrics = metrics
@@ -99,7 +107,7 @@ class Inbox:
         self._clock = clock
         self.arrived = asyncio.Event()
         """Set when a new row is accepted, so an idle worker wakes at once."""
-        self._group = GroupCommit(self._insert)
+        self._group: GroupCommit[dict[str, Any], bool] = GroupCommit(self._insert)
         self._accepting = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -128,6 +136,8 @@ class Inbox:
             "payload": dump(event),
             "received_at": self._clock(),
         }
+        if self._on_seen is not None:
+            row[_SEEN] = seen_row(event, row["received_at"])
         self._accepting += 1
         self._quiet.clear()
         try:
@@ -166,8 +176,17 @@ class Inbox:
                 .on_conflict_do_nothing(index_elements=["platform", "event_id"])
                 .returning(table.c.platform, table.c.event_id)
             )
+            signs = [row.pop(_SEEN) for row in rows if _SEEN in row]
             result = await session.execute(statement, rows)
             added = {(platform, event_id) for platform, event_id in result}
+            signs = [sign for sign in signs if sign is not None]
+            if signs:  # a repeat delivery's sign is already there: its key says so
+                outbox = OutboxItem.__table__
+                await session.execute(
+                    insert(outbox).on_conflict_do_nothing(index_elements=["key"]), signs
+                )
+        if signs and self._on_seen is not None:
+            self._on_seen()
         results = []
         for row in rows:  # the same event twice in one batch: the first one is new
             key = (row["platform"], row["event_id"])

@@ -11,6 +11,7 @@ from bot.app import SupportApp
 from bot.events import ActionInvoked, Actor, CommandInvoked, Event, Place, Platform, TicketAction
 from bot.flow import copy
 from bot.store.db import Database
+from bot.store.migrate import upgrade
 from bot.store.models import AuditEntry, OutboxItem, Ticket
 from tests.bot.harness import (
     ANSWER,
@@ -255,3 +256,20 @@ async def test_a_mention_is_shown_seen_before_its_answer_and_the_sign_goes_after
     assert seen < card < done  # one thread, one lane: the relay keeps this order
     assert [(s.message_id, s.done) for s in outlet.seen] == [(ROOT, False), (ROOT, True)]
     assert all(r.status == "sent" for r in rows)
+
+
+async def test_the_seen_sign_is_written_with_the_mention_before_any_worker_runs(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()
+    outlet = RecordingOutlet()
+    async with running_app(db, fake_deepseek, outlet, start=False) as app:
+        await upgrade(app.database)  # the schema, but no worker and no relay
+        assert await app.intake.submit(mention("How do I export?", message_id=ROOT))
+        assert await app.intake.submit(mention("   ", message_id="1700000300.000999"))
+        async with db.sessions() as session:
+            rows = (await session.scalars(select(OutboxItem))).all()
+    # Only the mention with a question gets one; an empty mention gets a hint instead.
+    assert [(r.key, r.kind, r.status) for r in rows] == [
+        (f"msg:slack:{ROOT}:seen", "seen", "pending")
+    ]

@@ -91,7 +91,7 @@ async def test_worker_cancelled_mid_flight_then_restarted_finishes_everything_on
     db: Database, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.responder = responder()
-    fake_deepseek.responder_delay = 0.25  # every answer takes a while: the stop lands mid-call
+    fake_deepseek.responder_delay = 0.5  # every answer takes a while: the stop lands mid-call
     events = [
         mention(f"Question number {i} about exports", message_id=f"17000000{i:02d}.0001")
         for i in range(8)
