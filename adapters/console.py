@@ -54,8 +54,6 @@ SHORT_NAMES = {
     "good": TicketAction.RATE_GOOD,
     "bad": TicketAction.RATE_BAD,
 }
-# The requester's buttons, typed without a number: they act on the ticket you are in.
-ON_CURRENT_TICKET = frozenset(REQUESTER_ACTIONS)
 SEEN_LINE = "(the bot is writing an answer…)"
 REFUSED = copy.SAVE_ANSWER_REFUSED
 NOT_AVAILABLE = copy.SAVE_ANSWER_UNAVAILABLE
@@ -296,7 +294,7 @@ class ConsoleChannel:
                 args=tuple(args),
             )
         action = _action(name)
-        if action in ON_CURRENT_TICKET and not args:
+        if action in REQUESTER_ACTIONS and not args:  # typed bare: the ticket you are in
             args = await self._this_ticket()
         if action is not None and args and args[0].lstrip("#").isdigit():
             return ActionInvoked(

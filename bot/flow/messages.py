@@ -5,9 +5,9 @@
                                                      -> a mention in its thread? -> follow up
   -> refresh the summary when due (the outbox relay sends the replies meanwhile)
 
-A mention is shown as seen (👀, typing) in the transaction that stores it, so the
-asker sees it within a second whatever the model's latency, and the sign is taken
-away once its replies are written (the relay sends a thread's replies in order).
+A mention is shown as seen (👀) as it is accepted (`bot.pipeline.seen`), so the asker
+sees it within a second whatever the model's latency; the sign is taken away here once
+its replies are written (the relay sends a thread's replies in order).
 
 Edits and deletes of stored messages are mirrored here too.
 """
@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply, Seen
+from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply
 from bot.flow import copy
 from bot.flow.drafts import discard
 from bot.flow.limits import BUDGET_REACHED, Limits
@@ -30,8 +30,9 @@ from bot.flow.replies import ThreadReplies
 from bot.flow.summaries import Summaries
 from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
-from bot.pipeline.keys import answer_key, budget_key, rate_key, seen_done_key, seen_key
+from bot.pipeline.keys import answer_key, budget_key, rate_key
 from bot.pipeline.outbox import Outbox
+from bot.pipeline.seen import seen_sign
 from bot.store.audit import audit, who
 from bot.store.models import Ticket, utcnow
 from bot.tickets.erasure import apply_edit
@@ -68,7 +69,7 @@ class _Arrival:
     ticket: Ticket | None
     keys: list[str]
     seen: bool = False
-    """Shown as seen: the sign is taken away once the replies are written."""
+    """Shown as seen at intake: the sign is taken away once the replies are written."""
 
 
 class MessageFlow:
@@ -149,24 +150,15 @@ class MessageFlow:
             if ticket is None and not event.text.strip():
                 return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
             ticket = await self._store(session, event, thread_id, ticket)
-            seen = event.mentions_bot or ticket.root_message_id == event.message_id
-            if seen:
-                await self._outbox.add(
-                    session, seen_key(event), self._seen(ticket, event), ticket_id=ticket.id
-                )
-        return _Arrival(event, ticket, [], seen=seen)
-
-    @staticmethod
-    def _seen(ticket: Ticket, event: MessagePosted, *, done: bool = False) -> Seen:
-        return Seen(place=place_of(ticket), message_id=event.message_id, done=done)
+        # A mention with text got its sign at intake (`seen_row`); take it away after.
+        return _Arrival(event, ticket, [], seen=event.mentions_bot)
 
     async def _unseen(self, ticket: Ticket, event: MessagePosted) -> str:
         """The seen sign taken away, after the replies (in the same thread's order)."""
-        key = seen_done_key(event)
+        done = seen_sign(event, done=True)
         async with self._sessions.begin() as session:
-            done = self._seen(ticket, event, done=True)
-            await self._outbox.add(session, key, done, ticket_id=ticket.id)
-        return key
+            await self._outbox.add(session, done.key, done, ticket_id=ticket.id)
+        return done.key
 
     async def _store(
         self, session: AsyncSession, event: MessagePosted, thread_id: str, ticket: Ticket | None

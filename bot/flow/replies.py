@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -115,13 +115,7 @@ class ThreadReplies:
             return [first]
         if ahead is None:
             return await self._write_answer(ticket, event, answer_key(event), deep=deep, first=True)
-        live = await self.live.open(feed, place_of(ticket), event.author, card_for(ticket))
-        try:
-            draft = await ahead
-        except BaseException:
-            await self.live.abandon(live, copy.STREAM_STOPPED)
-            raise
-        return await self._deliver(ticket, event, answer_key(event), draft, live, first=True)
+        return await self._shown(ticket, event, answer_key(event), feed, ahead, first=True)
 
     async def _write_answer(
         self, ticket: Ticket, event: MessagePosted, key: str, *, deep: bool, first: bool = False
@@ -129,13 +123,27 @@ class ThreadReplies:
         """The answer under `key`, shown as it is written where the platform can; when
         no model answer can be written, the leads get the ticket."""
         feed = self.live.feed(event.place.platform)
+        draft = self.drafts.draft(ticket, event, deep=deep, feed=feed)
+        return await self._shown(ticket, event, key, feed, draft, first=first)
+
+    async def _shown(
+        self,
+        ticket: Ticket,
+        event: MessagePosted,
+        key: str,
+        feed: Feed | None,
+        draft: Awaitable[Draft],
+        *,
+        first: bool,
+    ) -> list[str]:
+        """Await `draft`, showing what it writes into `feed` in a live message meanwhile."""
         live = await self.live.open(feed, place_of(ticket), event.author, card_for(ticket))
         try:
-            draft = await self.drafts.draft(ticket, event, deep=deep, feed=feed)
+            written = await draft
         except BaseException:
             await self.live.abandon(live, copy.STREAM_STOPPED)
             raise
-        return await self._deliver(ticket, event, key, draft, live, first=first)
+        return await self._deliver(ticket, event, key, written, live, first=first)
 
     async def _deliver(
         self,
@@ -148,24 +156,19 @@ class ThreadReplies:
         first: bool = False,
     ) -> list[str]:
         reply, found = draft
-        answered = (
-            reply is not None
-            and reply.from_model
-            and not (found is not None and found.sources and abstained(reply.text))
-        )
-        if not answered:
-            # Whatever was shown is no answer: say so where it stands; the hand-over follows.
-            await self.live.abandon(live, copy.STREAM_STOPPED)
-        if reply is None:
-            assert found is not None
-            return await self.handovers.abstain(ticket, event, found)
-        if not reply.from_model:
+        sourced = found is not None and bool(found.sources)
+        if reply is not None and reply.from_model and not (sourced and abstained(reply.text)):
+            live_id = await self.live.finish(live)
+            posted = await self._post_answer(
+                ticket, key, reply, found, first=first, live_id=live_id
+            )
+            return [posted]
+        # Whatever was shown is no answer: say so where it stands; the hand-over follows.
+        await self.live.abandon(live, copy.STREAM_STOPPED)
+        if reply is not None and not reply.from_model:
             return await self.handovers.hand_over(ticket, event, found=found)
-        if not answered:
-            assert found is not None
-            return await self.handovers.abstain(ticket, event, found)
-        live_id = await self.live.finish(live)
-        return [await self._post_answer(ticket, key, reply, found, first=first, live_id=live_id)]
+        assert found is not None  # no draft, or an abstention: the docs don't cover it
+        return await self.handovers.abstain(ticket, event, found)
 
     async def _post_answer(
         self,

@@ -11,9 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from bot.events import Event, MessagePosted, Seen, dump
-from bot.pipeline.keys import seen_key
+from bot.pipeline.keys import seen_done_key, seen_key
 
-__all__ = ["seen_row"]
+__all__ = ["seen_row", "seen_sign"]
+
+
+def seen_sign(event: MessagePosted, *, done: bool = False) -> Seen:
+    """The seen sign of `event` (or its taking away), in the thread its replies go to."""
+    place = event.place.model_copy(update={"thread_id": event.place.thread_id or event.message_id})
+    return Seen(
+        key=seen_done_key(event) if done else seen_key(event),
+        place=place,
+        message_id=event.message_id,
+        done=done,
+    )
 
 
 def seen_row(event: Event, now: datetime) -> dict[str, Any] | None:
@@ -21,12 +32,10 @@ def seen_row(event: Event, now: datetime) -> dict[str, Any] | None:
     with text; an empty mention gets a hint instead), or None."""
     if not isinstance(event, MessagePosted) or not event.mentions_bot or not event.text.strip():
         return None
-    key = seen_key(event)
-    place = event.place.model_copy(update={"thread_id": event.place.thread_id or event.message_id})
-    sign = Seen(key=key, place=place, message_id=event.message_id)
+    sign = seen_sign(event)
     return {
-        "key": key,
-        "platform": place.platform.value,
+        "key": sign.key,
+        "platform": sign.place.platform.value,
         "ticket_id": None,
         "kind": sign.kind,
         "payload": dump(sign),
