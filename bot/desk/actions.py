@@ -144,21 +144,21 @@ class LeadActions(DeskBase):
         return None
 
     async def _after_change(self, event: ActionInvoked) -> list[str]:
-        ticket, keys = await self._update_cards(event)
+        ticket, refs = await self._pressed(event)
         note = {
             TicketAction.CLAIM: copy.claimed_note(name_of(event.actor)),
             TicketAction.RESOLVE: copy.RESOLVED_NOTE,
             TicketAction.REOPEN: copy.REOPENED_NOTE,
         }.get(event.action)
-        if note:
-            key = note_key(event)
-            async with self._sessions.begin() as session:
-                await self._outbox.add(
-                    session, key, PostReply(place=place_of(ticket), text=note), ticket_id=ticket.id
-                )
-            keys.append(key)
-        if event.action is TicketAction.RESOLVE:
-            keys.append(await self._ask_rating(ticket))
+        async with self._sessions.begin() as session:
+            keys = await self._update_cards(session, event, ticket, refs)
+            if note:
+                key = note_key(event)
+                post = PostReply(place=place_of(ticket), text=note)
+                await self._outbox.add(session, key, post, ticket_id=ticket.id)
+                keys.append(key)
+            if event.action is TicketAction.RESOLVE:
+                keys.append(await self._ask_rating(session, ticket))
         return keys
 
     async def _ask_reasoner(self, event: ActionInvoked, ticket: Ticket) -> str:

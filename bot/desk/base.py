@@ -15,6 +15,7 @@ from bot.events import (
     Actor,
     AnswerApproved,
     Buttons,
+    CardRef,
     CommandInvoked,
     Ephemeral,
     PostReply,
@@ -116,21 +117,25 @@ class DeskBase:
             await self._outbox.add(session, key, reply)
         return key
 
-    async def _update_cards(self, event: ActionInvoked) -> tuple[Ticket, list[str]]:
-        """Re-render every posted card of the pressed ticket; the ticket and the keys."""
+    async def _pressed(self, event: ActionInvoked) -> tuple[Ticket, list[CardRef]]:
+        """The pressed ticket as it is now, and every card posted for it."""
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, event.ticket_id)
-        refs = await self._outbox.card_refs(ticket.id)
-        keys = []
-        async with self._sessions.begin() as session:
-            for index, ref in enumerate(refs):
-                key = card_update_key(event, index)
-                update = UpdateCard(ref=ref, card=card_for(ticket))
-                await self._outbox.add(session, key, update, ticket_id=ticket.id)
-                keys.append(key)
-        return ticket, keys
+        return ticket, await self._outbox.card_refs(ticket.id)
 
-    async def _ask_rating(self, ticket: Ticket) -> str:
+    async def _update_cards(
+        self, session: AsyncSession, event: ActionInvoked, ticket: Ticket, refs: list[CardRef]
+    ) -> list[str]:
+        """Re-render every posted card of the pressed ticket, in the caller's transaction."""
+        keys = []
+        for index, ref in enumerate(refs):
+            key = card_update_key(event, index)
+            update = UpdateCard(ref=ref, card=card_for(ticket))
+            await self._outbox.add(session, key, update, ticket_id=ticket.id)
+            keys.append(key)
+        return keys
+
+    async def _ask_rating(self, session: AsyncSession, ticket: Ticket) -> str:
         """Once per ticket, when it is resolved: the requester is asked to rate it."""
         key = rating_key(ticket.id)
         ask = PostReply(
@@ -138,6 +143,5 @@ class DeskBase:
             text=copy.rating_ask(ticket.id),
             buttons=Buttons(ticket_id=ticket.id, actions=RATING),
         )
-        async with self._sessions.begin() as session:
-            await self._outbox.add(session, key, ask, ticket_id=ticket.id)
+        await self._outbox.add(session, key, ask, ticket_id=ticket.id)
         return key

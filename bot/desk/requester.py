@@ -113,12 +113,13 @@ class RequesterActions(DeskBase):
     async def _after_change(self, event: ActionInvoked) -> list[str]:
         """The cards re-rendered, a note in the thread, and the leads told or the
         requester asked for a rating."""
-        ticket, keys = await self._update_cards(event)
+        ticket, refs = await self._pressed(event)
         solved = event.action is TicketAction.SOLVED
         note = (
             copy.solved_note(name_of(event.actor)) if solved else copy.person_asked_note(ticket.id)
         )
         async with self._sessions.begin() as session:
+            keys = await self._update_cards(session, event, ticket, refs)
             key = note_key(event)
             post = PostReply(place=place_of(ticket), text=note)
             await self._outbox.add(session, key, post, ticket_id=ticket.id)
@@ -134,8 +135,8 @@ class RequesterActions(DeskBase):
                 )
                 await self._outbox.add(session, key, notice, ticket_id=ticket.id, is_card=True)
                 keys.append(key)
-        if solved:
-            keys.append(await self._ask_rating(ticket))
+            if solved:
+                keys.append(await self._ask_rating(session, ticket))
         return keys
 
     async def _rate(self, event: ActionInvoked) -> str:
