@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 from pydantic import AliasChoices, ValidationError
 
 from bot import ConfigError
+from bot.config.playbook import PLAYBOOK_KEYS, WORKSPACES_KEY, load_playbooks
 from bot.config.sections import Section, Settings
 
 __all__ = ["CONFIG_ENV", "load_section", "load_settings"]
@@ -38,6 +39,8 @@ def _sources(config_file: str | Path | None) -> list[dict[str, Any]]:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{CONFIG_ENV}: {path} is not valid TOML ({exc})") from None
+        # The playbook's tables ([product], [[categories]], [workspaces.*]...) are not settings.
+        data = {k: v for k, v in data.items() if k not in PLAYBOOK_KEYS | {WORKSPACES_KEY}}
         tables = [v for v in data.values() if isinstance(v, dict)]
         sources.append({k: v for table in [data, *tables] for k, v in table.items()})
     return [{str(k).upper(): v for k, v in source.items()} for source in sources]
@@ -95,13 +98,21 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     sources, left = _sources(config_file), dict(overrides)
     groups, problems = {}, []
     for name, info in Settings.model_fields.items():
+        if name == "playbooks":
+            continue
         try:
             groups[name] = _build(info.annotation, sources, left)  # type: ignore[arg-type]
         except ConfigError as exc:
             problems.append(str(exc))
+    playbooks = left.pop("playbooks", None)
+    if playbooks is None:
+        try:
+            playbooks = load_playbooks(config_file or os.environ.get(CONFIG_ENV))
+        except ConfigError as exc:
+            problems.append(str(exc))
     if problems:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(problems))
-    return Settings(**groups)
+    return Settings(**groups, playbooks=playbooks)
 
 
 def load_section(cls: type[S], config_file: str | Path | None = None, **overrides: Any) -> S:

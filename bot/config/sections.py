@@ -19,6 +19,7 @@ from pydantic import field_validator as check
 from bot import ConfigError
 from bot.config.base import Section, setting
 from bot.config.knowledge import KnowledgeSettings
+from bot.config.playbook import Playbooks
 from bot.config.validators import comma_list, url_of
 from bot.ops.redaction import Redactor
 
@@ -212,10 +213,12 @@ class Settings(BaseModel):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    playbooks: Playbooks = Field(default_factory=Playbooks)
+    """Taxonomy, product, teams, routing rules and listening, per workspace."""
 
     def sections(self) -> list[Section]:
         """The groups, in order."""
-        return [getattr(self, name) for name in type(self).model_fields]
+        return [getattr(self, name) for name in type(self).model_fields if name != "playbooks"]
 
     def secret_values(self) -> list[str]:
         """The raw values of every secret set, for scrubbing them out of logs."""
