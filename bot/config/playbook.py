@@ -24,9 +24,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot import ConfigError
-from triage.product import DEFAULT_PRODUCT, Product
-from triage.rules import RoutingRule
-from triage.taxonomy import DEFAULT_TAXONOMY, Taxonomy, check_name
+from bot.config.product import DEFAULT_PRODUCT, Product
+from bot.config.routing import RoutingRule
+from bot.config.taxonomy import DEFAULT_TAXONOMY, Taxonomy, check_name
 
 __all__ = [
     "DEFAULT_PLAYBOOK",
