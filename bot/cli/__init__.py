@@ -106,17 +106,6 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.obj["config_file"] = config_file
 
 
-@cli.command("config")
-@click.pass_context
-def config_cmd(ctx: click.Context) -> None:
-    """Print the effective settings (secrets masked)."""
-    shown = settings_of(ctx).masked()
-    shown.update(kv for section in sections_of(ctx).values() for kv in section.masked().items())
-    width = max(map(len, shown))
-    for name, value in shown.items():
-        click.echo(f"{name.ljust(width)}  {value or '(not set)'}")
-
-
 @cli.group("db")
 def db_group() -> None:
     """Database schema commands."""
@@ -352,5 +341,6 @@ async def _eval(settings: Settings, cases: list[Any]) -> tuple[Any, dict[str, An
     return summarize(records), docs
 
 
+from bot.cli import config as _config  # noqa: E402, F401  (registers `supportbot config`)
 from bot.cli import kb as _kb  # noqa: E402, F401  (registers `supportbot kb`)
 from bot.cli import report as _report  # noqa: E402, F401  (registers `supportbot report`)

@@ -139,7 +139,7 @@ DEFAULT_URGENCIES: tuple[UrgencyDef, ...] = (
 class Taxonomy(_Frozen):
     """The categories (in the order the operator lists them) and the three urgencies."""
 
-    categories: tuple[CategoryDef, ...] = Field(default=DEFAULT_CATEGORIES, min_length=1)
+    categories: tuple[CategoryDef, ...] = DEFAULT_CATEGORIES
     urgencies: tuple[UrgencyDef, ...] = DEFAULT_URGENCIES
     fallback: str | None = None
     """The category for tickets nothing else fits: "other" when there is one, else the
@@ -167,6 +167,8 @@ class Taxonomy(_Frozen):
 
     @model_validator(mode="after")
     def _names_unique(self) -> Taxonomy:
+        if not self.categories:
+            raise ValueError("categories: list at least one category")
         seen: dict[str, str] = {}
         for category in self.categories:
             for name in (category.name, *(normal_name(old) for old in category.formerly)):
