@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
 from bot.config import LeadsSettings, Settings
+from bot.config.playbook import Playbooks
 from bot.desk.actions import LeadActions
 from bot.desk.commands import CommandDesk
 from bot.desk.home import HomeDesk
@@ -118,6 +119,7 @@ class SupportApp:
             max_tokens=settings.llm.triage_max_tokens,
             max_input_chars=settings.llm.max_message_chars,
             gate=self.limits,
+            playbooks=settings.playbooks,
         )
         self.writer = Writer(
             llm=self.llm,
@@ -128,6 +130,7 @@ class SupportApp:
             max_input_chars=settings.llm.max_context_chars,
             max_answer_chars=settings.llm.answer_max_chars,
             gate=self.limits,
+            playbooks=settings.playbooks,
         )
         self.outbox = Outbox(
             sessions,
@@ -148,7 +151,7 @@ class SupportApp:
             scrub=self.redactor.redact,
             on_seen=self.outbox.added.set,
         )
-        self.intake = Intake(self.inbox, redact=self.redactor.redact)
+        self.intake = Intake(self.inbox, redact=self.redactor.redact, playbooks=settings.playbooks)
         self.summaries = Summaries(
             sessions, self.writer, every_messages=settings.llm.summary_every_messages, clock=clock
         )
@@ -157,7 +160,7 @@ class SupportApp:
             medium_minutes=settings.leads.sla_medium_minutes,
             low_business_days=settings.leads.sla_low_business_days,
         )
-        self.leads_channels = leads_channels = leads_channels_of(settings.leads)
+        self.leads_channels = leads_channels = leads_channels_of(settings.leads, settings.playbooks)
         self.knowledge = knowledge_base(settings.knowledge, self.database, clock=clock)
         grounding = Grounding(
             sessions=sessions,
@@ -181,6 +184,7 @@ class SupportApp:
             sla=sla,
             grounding=grounding,
             live=self.live,
+            playbooks=settings.playbooks,
             clock=clock,
         )
         messages = MessageFlow(
@@ -194,6 +198,7 @@ class SupportApp:
             confidence_threshold=settings.llm.reasoner_confidence_threshold,
             answer_while_triaging=settings.llm.answer_while_triaging,
             metrics=self.metrics,
+            playbooks=settings.playbooks,
             clock=clock,
         )
         desk_parts = {
@@ -202,6 +207,7 @@ class SupportApp:
             "summaries": self.summaries,
             "writer": self.writer,
             "leads": leads_of(settings.leads),
+            "playbooks": settings.playbooks,
             "clock": clock,
         }
         self.drafts = saved = SavedAnswers(
@@ -242,6 +248,7 @@ class SupportApp:
             digest_hour_utc=settings.leads.digest_hour_utc,
             knowledge=self.knowledge,
             kb_refresh_daily=settings.knowledge.refresh_daily,
+            playbooks=settings.playbooks,
             clock=clock,
         )
         self._scheduler: AsyncIOScheduler | None = None
@@ -330,12 +337,14 @@ def leads_of(leads: LeadsSettings) -> Leads:
     return Leads.of(leads.user_ids, [*leads.role_ids, *groups])
 
 
-def leads_channels_of(leads: LeadsSettings) -> LeadsChannels:
-    """The leads channels the settings name; adapters bind the bare ones when they start."""
+def leads_channels_of(leads: LeadsSettings, playbooks: Playbooks | None = None) -> LeadsChannels:
+    """The leads channels the settings (and the playbooks' teams) name; adapters bind the
+    bare ones when they start."""
     return LeadsChannels(
         {
             Platform.CONSOLE: {"": CONSOLE_LEADS_CHANNEL},
             Platform.SLACK: leads.slack_channels,
             Platform.DISCORD: leads.discord_channels,
-        }
+        },
+        playbooks,
     )

@@ -38,6 +38,7 @@ __all__ = [
     "Reply",
     "Seen",
     "SourceLink",
+    "TeamPing",
     "TicketAction",
     "TicketCard",
     "TicketStatus",
@@ -171,6 +172,10 @@ class MessagePosted(_Incoming):
     author: Actor
     text: str
     mentions_bot: bool = False
+    opens_without_mention: bool = False
+    """A new question where the workspace takes one without a mention: a top-level
+    message in a help channel, or a new forum post. Set by the intake from the
+    workspace's listening (`bot.pipeline.intake`); adapters leave it False."""
     posted_at: datetime
     attachments: tuple[str, ...] = ()
     """File names or URLs only; never the file content."""
@@ -254,11 +259,21 @@ class TicketCard(_Frozen):
     ticket_id: int
     status: TicketStatus
     category: str | None = None
+    """As people read it: a renamed category by today's name, a removed one as stored."""
     urgency: str | None = None
+    """The urgency's label in the workspace's taxonomy ("P1 - critical"), or its name."""
     summary: str = ""
     assignee_id: str | None = None
     actions: tuple[TicketAction, ...] = ()
     """Buttons to offer, in order, e.g. (CLAIM, RESOLVE, RECLASSIFY, ASK_REASONER)."""
+    team: str | None = None
+    """The team whose leads have the ticket; None: the workspace's leads."""
+    suggested_assignee_id: str | None = None
+    """The team lead the card suggests (round robin or least loaded), until one claims it."""
+    category_choices: tuple[tuple[str, str], ...] = ()
+    """What the reclassify select offers, (value, label): the workspace's categories."""
+    urgency_choices: tuple[tuple[str, str], ...] = ()
+    """What the urgency select offers, (value, label): the three levels, as labelled."""
 
 
 class CardRef(_Frozen):
@@ -327,6 +342,15 @@ class UpdateCard(_Outgoing):
     card: TicketCard
 
 
+class TeamPing(_Frozen):
+    """Who a team's notice pings instead of the desk's leads: its user group (Slack) or
+    roles (Discord), else its leads one by one."""
+
+    user_ids: tuple[str, ...] = ()
+    role_ids: tuple[str, ...] = ()
+    usergroup_id: str | None = None
+
+
 class Notify(_Outgoing):
     """A notice for the leads (escalations, SLA reminders, budget alerts)."""
 
@@ -334,6 +358,8 @@ class Notify(_Outgoing):
     place: Place
     text: str
     ping_leads: bool = False
+    team_ping: TeamPing | None = None
+    """With `ping_leads`: the ticket's team is pinged, not the desk's leads."""
     card: TicketCard | None = None
 
 

@@ -1,9 +1,14 @@
 """Ticket text -> a valid `TriageResult`, whatever the model or the network does.
 
-One JSON-mode call; when its output does not validate (or was cut off), exactly one
-correction re-ask quoting the validation error (instructor's pattern); when that
-fails too, or the model cannot be reached, the offline rules decide and a person
-checks. The caller never sees an LLM error: a ticket must always get a verdict.
+One JSON-mode call; when its output does not validate (or was cut off, or names a
+category outside the workspace's taxonomy), exactly one correction re-ask quoting the
+validation error (instructor's pattern); when that fails too, or the model cannot be
+reached, the offline rules decide and a person checks. The caller never sees an LLM
+error: a ticket must always get a verdict.
+
+Each call is for one workspace: its playbook (looked up by the call's
+`workspace_id`) gives the taxonomy the prompt is rendered from, the verdict is
+checked against, and the rules fall back to.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
+from bot.config.playbook import Playbooks
+from bot.config.taxonomy import Taxonomy
 from bot.llm.errors import (
     AuthenticationFailed,
     InsufficientBalance,
@@ -111,12 +118,21 @@ def _reason_for(error: LLMError) -> str:
     return f"model unavailable: {error.kind}"
 
 
-def _check(chat: ChatResult) -> TriageResult:
+def _check(chat: ChatResult, taxonomy: Taxonomy) -> TriageResult:
     # A cut-off reply may still parse (a closing brace from the model's habit);
     # it is not trusted either way.
     if chat.finish_reason == "length":
         raise TriageInvalid(CUT_OFF_ERROR)
-    return parse_triage(chat.content)
+    return parse_triage(chat.content, taxonomy)
+
+
+@dataclass(frozen=True)
+class _Desk:
+    """What one workspace's triage uses: its prompts and its taxonomy."""
+
+    triage: Prompt
+    correction: Prompt
+    taxonomy: Taxonomy
 
 
 class Classifier:
@@ -131,6 +147,7 @@ class Classifier:
         max_tokens: int = 400,
         max_input_chars: int = 4000,
         gate: LlmGate | None = None,
+        playbooks: Playbooks | None = None,
     ) -> None:
         """Keep the collaborators.
 
@@ -141,11 +158,13 @@ class Classifier:
             max_tokens: output limit of each call; enough for the JSON object.
             gate: consulted before the model is asked (a spent budget means rules).
             max_input_chars: ticket text beyond this is cut before sending.
+            playbooks: each workspace's taxonomy and product (default: today's five
+                categories for every workspace).
         """
         self._llm = llm
         self._model = model
-        self._triage = prompts.get("triage")
-        self._correction = prompts.get("correction")
+        self._prompts = prompts
+        self._playbooks = playbooks or Playbooks()
         self._max_tokens = max_tokens
         self._max_input_chars = max_input_chars
         self._gate = gate
@@ -163,25 +182,41 @@ class Classifier:
         """
         clock = time.monotonic()
         tally = _Tally()
+        desk = self._desk(context.workspace_id)
         try:
-            result, corrected = await self._ask_model(text, context, tally)
+            result, corrected = await self._ask_model(text, context, desk, tally)
         except _Fallback as stop:
             # No key is a chosen mode, not a fault: keep it out of the warnings.
             level = logging.INFO if tally.calls == 0 else logging.WARNING
             logger.log(level, "triage.fallback reason=%s calls=%d", stop.reason, tally.calls)
-            return self._classification(
-                classify_offline(text), clock, tally, corrected=tally.calls > 1, reason=stop.reason
+            rules = _offline(text, desk.taxonomy)
+            return _classification(
+                desk, rules, clock, tally, corrected=tally.calls > 1, reason=stop.reason
             )
-        return self._classification(result, clock, tally, corrected=corrected)
+        return _classification(desk, result, clock, tally, corrected=corrected)
 
-    def offline(self, text: str, reason: str) -> Classification:
-        """The rules' verdict without asking the model (over a rate limit, say)."""
-        return self._classification(
-            classify_offline(text), time.monotonic(), _Tally(), corrected=False, reason=reason
+    def offline(self, text: str, reason: str, *, workspace_id: str | None = None) -> Classification:
+        """The rules' verdict without asking the model (over a rate limit, say).
+
+        Args:
+            text: the ticket text.
+            reason: why the model is not asked (recorded as the fallback reason).
+            workspace_id: whose taxonomy the rules use (None: the default playbook's).
+        """
+        desk, clock = self._desk(workspace_id), time.monotonic()
+        rules = _offline(text, desk.taxonomy)
+        return _classification(desk, rules, clock, _Tally(), corrected=False, reason=reason)
+
+    def _desk(self, workspace_id: str | None) -> _Desk:
+        playbook = self._playbooks.for_workspace(workspace_id)
+        return _Desk(
+            triage=self._prompts.for_playbook("triage", playbook),
+            correction=self._prompts.for_playbook("correction", playbook),
+            taxonomy=playbook.taxonomy,
         )
 
     async def _ask_model(
-        self, text: str, context: CallContext, tally: _Tally
+        self, text: str, context: CallContext, desk: _Desk, tally: _Tally
     ) -> tuple[TriageResult, bool]:
         llm = self._llm
         if llm is None:
@@ -189,27 +224,23 @@ class Classifier:
         refusal = await self._gate.refusal(context) if self._gate is not None else None
         if refusal is not None:
             raise _Fallback(refusal)
-        messages = triage_messages(self._triage, text, max_chars=self._max_input_chars)
-        first = await self._call(llm, messages, context, self._triage, tally)
+        messages = triage_messages(desk.triage, text, max_chars=self._max_input_chars)
+        first = await self._call(llm, messages, context, desk.triage, tally)
         try:
-            return _check(first), False
+            return _check(first, desk.taxonomy), False
         except TriageInvalid as invalid:
             error = str(invalid)
         logger.info("triage.invalid error=%s; asking for a correction", error)
         messages = [
             *messages,
             {"role": "assistant", "content": first.content},
-            {"role": "user", "content": self._correction_text(error)},
+            {"role": "user", "content": _correction_text(desk.correction, error)},
         ]
-        second = await self._call(llm, messages, context, self._correction, tally)
+        second = await self._call(llm, messages, context, desk.correction, tally)
         try:
-            return _check(second), True
+            return _check(second, desk.taxonomy), True
         except TriageInvalid as invalid:
             raise _Fallback(f"invalid output after correction: {invalid}") from None
-
-    def _correction_text(self, error: str) -> str:
-        # replace(), not format(): the template may hold literal JSON braces.
-        return self._correction.text.replace("{error}", error)
 
     async def _call(
         self,
@@ -240,24 +271,41 @@ class Classifier:
         tally.add(chat)
         return chat
 
-    def _classification(
-        self,
-        result: TriageResult,
-        clock: float,
-        tally: _Tally,
-        *,
-        corrected: bool,
-        reason: str | None = None,
-    ) -> Classification:
-        return Classification(
-            result=result,
-            source="llm" if reason is None else "fallback",
-            model=tally.model if reason is None else None,
-            prompt_version=self._triage.version,
-            llm_calls=tally.calls,
-            corrected=corrected,
-            usage=tally.usage,
-            cost_usd=tally.cost,
-            fallback_reason=reason,
-            latency_ms=int((time.monotonic() - clock) * 1000),
-        )
+
+def _correction_text(correction: Prompt, error: str) -> str:
+    # replace(), not format(): the template may hold literal JSON braces.
+    return correction.text.replace("{error}", error)
+
+
+def _offline(text: str, taxonomy: Taxonomy) -> TriageResult:
+    """The rules' verdict with the workspace's taxonomy; a category it does not know
+    (which the rules should never give) becomes its fallback category, because a
+    verdict outside the taxonomy is never stored."""
+    result = classify_offline(text, taxonomy)
+    category = taxonomy.canonical(result.category) or taxonomy.fallback_category
+    if category == result.category:
+        return result
+    return result.model_copy(update={"category": category})
+
+
+def _classification(
+    desk: _Desk,
+    result: TriageResult,
+    clock: float,
+    tally: _Tally,
+    *,
+    corrected: bool,
+    reason: str | None = None,
+) -> Classification:
+    return Classification(
+        result=result,
+        source="llm" if reason is None else "fallback",
+        model=tally.model if reason is None else None,
+        prompt_version=desk.triage.version,
+        llm_calls=tally.calls,
+        corrected=corrected,
+        usage=tally.usage,
+        cost_usd=tally.cost,
+        fallback_reason=reason,
+        latency_ms=int((time.monotonic() - clock) * 1000),
+    )

@@ -1,7 +1,9 @@
 """Score the classifier against labelled tickets: accuracy, confusion, cost, latency.
 
-Loading and scoring are pure so they can be tested by hand-made records; only
-`run_eval` talks to the classifier.
+Labels are checked against the taxonomy under test (an old category name reads as
+today's), and the report gives each category its own figures, so a desk sees which
+of its categories the model or the rules get wrong. Loading and scoring are pure so
+they can be tested by hand-made records; only `run_eval` talks to the classifier.
 """
 
 from __future__ import annotations
@@ -9,18 +11,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bot import SupportbotError
-from bot.events import Category, Urgency
+from bot.config.taxonomy import DEFAULT_TAXONOMY, URGENCY_NAMES, Taxonomy
 from bot.llm.types import CallContext, Usage
 from triage.classify import Classification, Classifier
+from triage.eval_report import CategoryFigures, EvalReport, share
 
 __all__ = [
     "BadEvalFile",
+    "CategoryFigures",
     "EvalRecord",
     "EvalReport",
     "LabelledCase",
@@ -38,8 +42,9 @@ class LabelledCase:
     """A ticket text and the verdict a careful person would give it."""
 
     text: str
-    category: Category
-    urgency: Urgency
+    category: str
+    """Today's name of a category of the taxonomy the file was loaded with."""
+    urgency: str
     needs_human: bool
 
 
@@ -55,7 +60,11 @@ class BadEvalFile(SupportbotError, ValueError):
     """A labelled-cases file has a line that is not a valid case."""
 
 
-def _case(data: Any) -> LabelledCase:
+def _allowed(names: Iterable[str]) -> str:
+    return ", ".join(names)
+
+
+def _case(data: Any, taxonomy: Taxonomy) -> LabelledCase:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     missing = [key for key in ("text", *_FIELDS) if key not in data]
@@ -65,18 +74,23 @@ def _case(data: Any) -> LabelledCase:
         raise ValueError("text must be a string")
     if not isinstance(data["needs_human"], bool):
         raise ValueError("needs_human must be true or false")
+    label = data["category"]
+    category = taxonomy.canonical(label) if isinstance(label, str) else None
+    if category is None:
+        raise ValueError(f"category {label!r} is not one of {_allowed(taxonomy.names)}")
+    urgency = taxonomy.urgency(data["urgency"]) if isinstance(data["urgency"], str) else None
+    if urgency is None:
+        raise ValueError(f"urgency {data['urgency']!r} is not one of {_allowed(URGENCY_NAMES)}")
     return LabelledCase(
-        text=data["text"],
-        category=Category(data["category"]),
-        urgency=Urgency(data["urgency"]),
-        needs_human=data["needs_human"],
+        text=data["text"], category=category, urgency=urgency.name, needs_human=data["needs_human"]
     )
 
 
-def load_labelled(path: str | Path) -> list[LabelledCase]:
+def load_labelled(path: str | Path, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> list[LabelledCase]:
     """Read labelled cases, one JSON object per line (blank lines skipped).
 
-    Each line: `{"text": str, "category": ..., "urgency": ..., "needs_human": bool}`.
+    Each line: `{"text": str, "category": ..., "urgency": ..., "needs_human": bool}`,
+    the category one of `taxonomy` (a former name is read as today's, any case).
 
     Raises:
         BadEvalFile: a line is not valid; the message names the file and line number.
@@ -87,7 +101,7 @@ def load_labelled(path: str | Path) -> list[LabelledCase]:
         if not line.strip():
             continue
         try:
-            cases.append(_case(json.loads(line)))
+            cases.append(_case(json.loads(line), taxonomy))
         except ValueError as exc:
             raise BadEvalFile(f"{path}: line {number}: {exc}") from None
     return cases
@@ -102,82 +116,9 @@ def percentile(values: Sequence[int], fraction: float) -> int:
     return ordered[rank - 1]
 
 
-@dataclass(frozen=True)
-class EvalReport:
-    """Aggregate figures of one evaluation run."""
-
-    cases: int
-    accuracy: dict[str, float]  # category, urgency, needs_human -> share right
-    confusion: dict[str, dict[str, int]]  # expected category -> predicted -> count
-    fallback_rate: float
-    correction_rate: float
-    usage: Usage
-    cost_usd: Decimal
-    cache_hit_ratio: float
-    latency_p50_ms: int
-    latency_p95_ms: int
-    llm_calls: int = 0
-    fallback_reasons: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (cost as a string, to keep it exact)."""
-        return {
-            "cases": self.cases,
-            "accuracy": dict(self.accuracy),
-            "confusion": {k: dict(v) for k, v in self.confusion.items()},
-            "fallback_rate": self.fallback_rate,
-            "correction_rate": self.correction_rate,
-            "llm_calls": self.llm_calls,
-            "fallback_reasons": dict(self.fallback_reasons),
-            "tokens": {
-                "cache_hit": self.usage.cache_hit_tokens,
-                "cache_miss": self.usage.cache_miss_tokens,
-                "completion": self.usage.completion_tokens,
-            },
-            "cost_usd": str(self.cost_usd),
-            "cache_hit_ratio": self.cache_hit_ratio,
-            "latency_ms": {"p50": self.latency_p50_ms, "p95": self.latency_p95_ms},
-        }
-
-    def render(self) -> str:
-        """A plain-text report for a terminal."""
-        lines = [f"cases: {self.cases}", ""]
-        lines += [f"accuracy {name:<12} {value:6.1%}" for name, value in self.accuracy.items()]
-        lines += [
-            "",
-            f"fallback rate    {self.fallback_rate:6.1%}",
-            f"correction rate  {self.correction_rate:6.1%}",
-            f"model calls      {self.llm_calls}",
-            f"tokens           hit {self.usage.cache_hit_tokens}  miss "
-            f"{self.usage.cache_miss_tokens}  completion {self.usage.completion_tokens}",
-            f"cache hit ratio  {self.cache_hit_ratio:6.1%}",
-            f"cost (USD)       {self.cost_usd}",
-            f"latency (ms)     p50 {self.latency_p50_ms}  p95 {self.latency_p95_ms}",
-            "",
-            *self._render_confusion(),
-        ]
-        lines += [f"fallback: {reason} x{count}" for reason, count in self.fallback_reasons.items()]
-        return "\n".join(lines)
-
-    def _render_confusion(self) -> list[str]:
-        names = [c.value for c in Category]
-        width = max(len(n) for n in names) + 1
-        header = "expected \\ predicted".ljust(width + 4) + "".join(n.rjust(width) for n in names)
-        rows = [header]
-        for expected in names:
-            counts = self.confusion.get(expected, {})
-            cells = "".join(str(counts.get(p, 0)).rjust(width) for p in names)
-            rows.append(expected.ljust(width + 4) + cells)
-        return rows
-
-
-def _share(hits: int, total: int) -> float:
-    return hits / total if total else 0.0
-
-
 def _accuracy(records: Sequence[EvalRecord]) -> dict[str, float]:
     return {
-        name: _share(
+        name: share(
             sum(getattr(r.case, name) == getattr(r.classification.result, name) for r in records),
             len(records),
         )
@@ -188,17 +129,34 @@ def _accuracy(records: Sequence[EvalRecord]) -> dict[str, float]:
 def _confusion(records: Iterable[EvalRecord]) -> dict[str, dict[str, int]]:
     matrix: dict[str, dict[str, int]] = {}
     for record in records:
-        row = matrix.setdefault(record.case.category.value, {})
-        predicted = record.classification.result.category.value
+        row = matrix.setdefault(str(record.case.category), {})
+        predicted = str(record.classification.result.category)
         row[predicted] = row.get(predicted, 0) + 1
     return matrix
 
 
-def summarize(records: Sequence[EvalRecord]) -> EvalReport:
-    """Aggregate a run: per-field accuracy, category confusion, rates, tokens, cost, latency.
+def _per_category(records: Sequence[EvalRecord], taxonomy: Taxonomy) -> dict[str, CategoryFigures]:
+    seen = [str(r.case.category) for r in records]
+    seen += [str(r.classification.result.category) for r in records]
+    names = list(dict.fromkeys([*taxonomy.names, *seen]))
+    pairs = [(str(r.case.category), str(r.classification.result.category)) for r in records]
+    return {
+        name: CategoryFigures(
+            cases=sum(expected == name for expected, _ in pairs),
+            predicted=sum(predicted == name for _, predicted in pairs),
+            correct=sum(expected == predicted == name for expected, predicted in pairs),
+        )
+        for name in names
+    }
+
+
+def summarize(records: Sequence[EvalRecord], taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> EvalReport:
+    """Aggregate a run: per-field accuracy, per-category figures, category confusion,
+    rates, tokens, cost, latency.
 
     Args:
         records: one record per case; an empty run gives zeros.
+        taxonomy: the categories the figures are given for, in its order.
     """
     usage, cost, reasons = Usage(), Decimal(0), {}
     for record in records:
@@ -212,17 +170,18 @@ def summarize(records: Sequence[EvalRecord]) -> EvalReport:
         cases=len(records),
         accuracy=_accuracy(records),
         confusion=_confusion(records),
-        fallback_rate=_share(
+        fallback_rate=share(
             sum(r.classification.source == "fallback" for r in records), len(records)
         ),
-        correction_rate=_share(sum(r.classification.corrected for r in records), len(records)),
+        correction_rate=share(sum(r.classification.corrected for r in records), len(records)),
         usage=usage,
         cost_usd=cost,
-        cache_hit_ratio=_share(usage.cache_hit_tokens, usage.prompt_tokens),
+        cache_hit_ratio=share(usage.cache_hit_tokens, usage.prompt_tokens),
         latency_p50_ms=percentile(latencies, 0.50),
         latency_p95_ms=percentile(latencies, 0.95),
         llm_calls=sum(r.classification.llm_calls for r in records),
         fallback_reasons=reasons,
+        per_category=_per_category(records, taxonomy),
     )
 
 
@@ -231,6 +190,7 @@ async def run_eval(
     cases: Sequence[LabelledCase],
     *,
     on_progress: Callable[[int], None] | None = None,
+    workspace_id: str | None = None,
 ) -> list[EvalRecord]:
     """Classify every case in order (sequential keeps the cache warm and the load low).
 
@@ -238,10 +198,12 @@ async def run_eval(
         classifier: the classifier under test.
         cases: labelled cases, e.g. from `load_labelled`.
         on_progress: called with the number of cases done after each one.
+        workspace_id: whose playbook the classifier uses (None: the default one).
     """
     records = []
+    context = CallContext(purpose="eval", workspace_id=workspace_id)
     for done, case in enumerate(cases, start=1):
-        classification = await classifier.classify(case.text, context=CallContext(purpose="eval"))
+        classification = await classifier.classify(case.text, context=context)
         records.append(EvalRecord(case, classification))
         if on_progress is not None:
             on_progress(done)

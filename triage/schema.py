@@ -1,12 +1,14 @@
 """The triage verdict and a parser that is strict on meaning, forgiving on form.
 
-Models wrap JSON in fences or prose, shout enum values and quote booleans; none of
-that changes what they meant, so it is normalised. A wrong value, a missing field or
-a summary that does not fit is a different answer, so it is rejected with a short
-message that names the field: that message is quoted back to the model in the one
-correction re-ask. The optional `search_queries` are a hint for the knowledge base,
-not part of the verdict: whatever the model sends there is cleaned up or dropped,
-never a reason to re-ask.
+Models wrap JSON in fences or prose, shout category names and quote booleans; none
+of that changes what they meant, so it is normalised. The category must be one of
+the workspace's taxonomy (an old name the operator renamed reads as today's), the
+urgency one of its three levels. A wrong value, a missing field or a summary that
+does not fit is a different answer, so it is rejected with a short message that
+names the field (and, for a category, the allowed names): that message is quoted
+back to the model in the one correction re-ask. The optional `search_queries` are a
+hint for the knowledge base, not part of the verdict: whatever the model sends there
+is cleaned up or dropped, never a reason to re-ask.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
-from bot.events import Category, Urgency
+from bot.config.taxonomy import DEFAULT_TAXONOMY, URGENCY_NAMES, Taxonomy, normal_name
 
 __all__ = [
     "SEARCH_QUERIES_MAX",
     "SEARCH_QUERY_MAX_CHARS",
     "SUMMARY_MAX_CHARS",
+    "TAXONOMY_CONTEXT",
     "TriageInvalid",
     "TriageResult",
     "normalise_search_queries",
@@ -35,7 +37,8 @@ SUMMARY_MAX_CHARS = 280
 SEARCH_QUERIES_MAX = 3
 SEARCH_QUERY_MAX_CHARS = 80
 _FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\n?(?P<body>.*?)```", re.DOTALL | re.IGNORECASE)
-_SEPARATORS = re.compile(r"[\s\-]+")
+TAXONOMY_CONTEXT = "taxonomy"
+"""The validation-context key holding the `Taxonomy` a verdict must fit."""
 _TRUE = frozenset({"true", "yes"})
 _FALSE = frozenset({"false", "no"})
 
@@ -44,15 +47,40 @@ class TriageInvalid(ValueError):
     """The model's output is not a valid triage object; str() explains why, briefly."""
 
 
-def _enum_value(enum: type[StrEnum], value: Any) -> StrEnum:
-    allowed = ", ".join(f'"{member.value}"' for member in enum)
+def _allowed(names: tuple[str, ...]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _taxonomy(info: ValidationInfo) -> Taxonomy | None:
+    context = info.context
+    return context.get(TAXONOMY_CONTEXT) if isinstance(context, dict) else None
+
+
+def _category_name(value: Any, taxonomy: Taxonomy | None) -> str:
+    """Today's name of the category `value` names; any spelling when no taxonomy is given
+    (a stored verdict, or one the rules built), only the taxonomy's names otherwise."""
+    allowed = _allowed(taxonomy.names) if taxonomy is not None else "a category name"
     if not isinstance(value, str):
         raise ValueError(f"must be a string, one of {allowed}")
-    key = _SEPARATORS.sub("_", value.strip().lower())
-    try:
-        return enum(key)
-    except ValueError:
-        raise ValueError(f"{value!r} is not one of {allowed}") from None
+    if taxonomy is None:
+        name = normal_name(value)
+        if not name:
+            raise ValueError("must not be empty")
+        return name
+    found = taxonomy.canonical(value)
+    if found is None:
+        raise ValueError(f"{value!r} is not one of {allowed}")
+    return found
+
+
+def _urgency_name(value: Any) -> str:
+    allowed = _allowed(tuple(reversed(URGENCY_NAMES)))
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, one of {allowed}")
+    name = normal_name(value)
+    if name not in URGENCY_NAMES:
+        raise ValueError(f"{value!r} is not one of {allowed}")
+    return name
 
 
 def _cut_at_word(text: str, limit: int) -> str:
@@ -93,8 +121,10 @@ class TriageResult(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    category: Category
-    urgency: Urgency
+    category: str
+    """A category of the workspace's taxonomy, by today's name."""
+    urgency: str
+    """high, medium or low."""
     summary: str
     needs_human: bool
     confidence: float
@@ -104,13 +134,13 @@ class TriageResult(BaseModel):
 
     @field_validator("category", mode="before")
     @classmethod
-    def _category(cls, value: Any) -> StrEnum:
-        return _enum_value(Category, value)
+    def _category(cls, value: Any, info: ValidationInfo) -> str:
+        return _category_name(value, _taxonomy(info))
 
     @field_validator("urgency", mode="before")
     @classmethod
-    def _urgency(cls, value: Any) -> StrEnum:
-        return _enum_value(Urgency, value)
+    def _urgency(cls, value: Any) -> str:
+        return _urgency_name(value)
 
     @field_validator("summary", mode="before")
     @classmethod
@@ -213,26 +243,28 @@ def _extract(content: str) -> dict[str, Any]:
     return value
 
 
-def parse_triage(content: str | None) -> TriageResult:
-    """Parse a model reply into a `TriageResult`.
+def parse_triage(content: str | None, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> TriageResult:
+    """Parse a model reply into a `TriageResult` that fits `taxonomy`.
 
-    Accepts fenced JSON, JSON wrapped in prose, enum values in any case with spaces
-    or hyphens, "true"/"false"/"yes"/"no" for `needs_human`, numeric strings for
-    `confidence`, and multi-line summaries (collapsed to one line). Extra keys are
-    dropped. `search_queries` is optional and never fails: see
-    `normalise_search_queries`.
+    Accepts fenced JSON, JSON wrapped in prose, category and urgency names in any
+    case with spaces or hyphens (and a category's former names, as today's),
+    "true"/"false"/"yes"/"no" for `needs_human`, numeric strings for `confidence`,
+    and multi-line summaries (collapsed to one line). Extra keys are dropped.
+    `search_queries` is optional and never fails: see `normalise_search_queries`.
 
     Args:
         content: the assistant message content, possibly None or empty.
+        taxonomy: the categories the verdict must use.
 
     Raises:
         TriageInvalid: the reply is blank, not a JSON object, or a field is missing,
-            of the wrong type or out of range; the message names the field.
+            of the wrong type or out of range (a category outside the taxonomy); the
+            message names the field and, for a category, the allowed names.
     """
     if content is None or not content.strip():
         raise TriageInvalid("the reply was empty; answer with one JSON object")
     data = _extract(content)
     try:
-        return TriageResult.model_validate(data)
+        return TriageResult.model_validate(data, context={TAXONOMY_CONTEXT: taxonomy})
     except ValidationError as exc:
         raise TriageInvalid(_explain(exc)) from None

@@ -24,6 +24,7 @@ from bot import ConfigError
 
 if TYPE_CHECKING:
     from bot.config import Section, Settings
+    from bot.config.playbook import Playbook
 
 PLATFORMS = ("slack", "discord", "console")
 """The values of `bot.events.Platform`, spelled out for `forget --platform` because
@@ -201,14 +202,23 @@ def costs(ctx: click.Context, since: str, workspace: str | None, as_json: bool) 
 
 @cli.command()
 @click.argument("text", required=False)
+@click.option(
+    "--workspace",
+    "workspace_id",
+    default=None,
+    help="Use this Slack team's or Discord guild's playbook (default: the default one).",
+)
 @click.pass_context
-def triage(ctx: click.Context, text: str | None) -> None:
+def triage(ctx: click.Context, text: str | None, workspace_id: str | None) -> None:
     """Classify TEXT (or standard input) and print one JSON object."""
     import asyncio
 
     if text is None:
         text = sys.stdin.read()
-    click.echo(json.dumps(asyncio.run(_triage(settings_of(ctx), text)), ensure_ascii=False))
+    settings = settings_of(ctx)
+    _playbook_of(settings, workspace_id)  # an unknown workspace stops here, not mid-call
+    found = asyncio.run(_triage(settings, text, workspace_id))
+    click.echo(json.dumps(found, ensure_ascii=False))
 
 
 @cli.command()
@@ -245,18 +255,29 @@ def tickets(ctx: click.Context, as_json: bool, limit: int) -> None:
 @cli.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--workspace",
+    "workspace_id",
+    default=None,
+    help="Use this Slack team's or Discord guild's playbook (default: the default one).",
+)
 @click.pass_context
-def eval_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Measure triage on labelled JSON lines: text, category, urgency, needs_human."""
+def eval_cmd(ctx: click.Context, file: str, as_json: bool, workspace_id: str | None) -> None:
+    """Measure triage on labelled JSON lines: text, category, urgency, needs_human.
+
+    Labels are checked against the playbook's categories; the report gives each
+    category its cases, precision and recall."""
     import asyncio
 
     from triage.evaluate import BadEvalFile, load_labelled
 
+    settings = settings_of(ctx)
+    taxonomy = _playbook_of(settings, workspace_id).taxonomy
     try:
-        cases = load_labelled(file)
+        cases = load_labelled(file, taxonomy)
     except BadEvalFile as exc:
         raise click.ClickException(str(exc)) from None
-    report, docs = asyncio.run(_eval(settings_of(ctx), cases))
+    report, docs = asyncio.run(_eval(settings, cases, workspace_id))
     if as_json:
         click.echo(json.dumps({**report.as_dict(), "knowledge": docs}, indent=2))
         return
@@ -266,6 +287,18 @@ def eval_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
             f"From the docs: {docs['answered_with_sources']} would be answered with sources, "
             f"{docs['abstained']} would go to a person (score floor {docs['floor']})"
         )
+
+
+def _playbook_of(settings: Settings, workspace_id: str | None) -> Playbook:
+    """The playbook `--workspace` names; a workspace the file has no table for is a typo."""
+    known = settings.playbooks.workspaces
+    if workspace_id is not None and workspace_id not in known:
+        configured = ", ".join(sorted(known)) or "none"
+        raise SettingsProblem(
+            f"--workspace {workspace_id}: no [workspaces.{workspace_id}] in the configuration "
+            f"(configured: {configured})"
+        )
+    return settings.playbooks.for_workspace(workspace_id)
 
 
 @asynccontextmanager
@@ -294,13 +327,15 @@ async def app_for(settings: Settings) -> AsyncIterator[Any]:
         await app.stop()
 
 
-async def _triage(settings: Settings, text: str) -> dict[str, Any]:
+async def _triage(settings: Settings, text: str, workspace_id: str | None) -> dict[str, Any]:
     from bot.llm.types import CallContext
     from triage.route import route_of
 
+    context = CallContext(purpose="triage", workspace_id=workspace_id)
     async with app_for(settings) as app:
-        found = await app.classifier.classify(text, context=CallContext(purpose="triage"))
-    decision = route_of(found, text, settings.llm.reasoner_confidence_threshold)
+        found = await app.classifier.classify(text, context=context)
+    playbook = _playbook_of(settings, workspace_id)
+    decision = route_of(found, text, settings.llm.reasoner_confidence_threshold, playbook)
     return {**found.as_dict(), "route": decision.route.value, "route_reason": decision.reason}
 
 
@@ -325,20 +360,25 @@ async def _tickets(settings: Settings, limit: int) -> list[dict[str, Any]]:
         ]
 
 
-async def _eval(settings: Settings, cases: list[Any]) -> tuple[Any, dict[str, Any] | None]:
+async def _eval(
+    settings: Settings, cases: list[Any], workspace_id: str | None
+) -> tuple[Any, dict[str, Any] | None]:
     from bot.knowledge.evaluate import docs_outcomes
     from triage.evaluate import run_eval, summarize
 
     async with app_for(settings) as app:
         with click.progressbar(length=len(cases), label="triage", file=sys.stderr) as bar:
             records = await run_eval(
-                app.classifier, cases, on_progress=lambda done: bar.update(done - bar.pos)
+                app.classifier,
+                cases,
+                on_progress=lambda done: bar.update(done - bar.pos),
+                workspace_id=workspace_id,
             )
         docs = None
         if await app.knowledge.covers(None):
             texts = [case.text for case in cases]
             docs = await docs_outcomes(app.knowledge, texts, app.settings.knowledge.min_score)
-    return summarize(records), docs
+    return summarize(records, _playbook_of(settings, workspace_id).taxonomy), docs
 
 
 from bot.cli import config as _config  # noqa: E402, F401  (registers `supportbot config`)

@@ -1,7 +1,9 @@
 """What the bot writes in a thread: answers, the leads' brief, rolling summaries.
 
 Each writer falls back to a plain, honest sentence when no model can be reached,
-so a user always hears back and a ticket never stalls on an outage.
+so a user always hears back and a ticket never stalls on an outage. The system
+prompts carry the product profile (name, tone, languages, the team's rules) of the
+workspace the call is for, looked up by the call's `workspace_id`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
+from bot.config.playbook import Playbooks
 from bot.flow import copy
 from bot.knowledge.citations import NumberedSource
 from bot.llm.errors import LLMError, LLMStreamCut
@@ -98,9 +101,13 @@ class Writer:
         max_input_chars: int = 12000,
         max_answer_chars: int = 3000,
         gate: LlmGate | None = None,
+        playbooks: Playbooks | None = None,
     ) -> None:
+        """Keep the collaborators; `playbooks` give each workspace's product profile
+        (default: the default product for every workspace)."""
         self._llm = llm
         self._prompts = prompts
+        self._playbooks = playbooks or Playbooks()
         self._chat_model = chat_model
         self._reasoner_model = reasoner_model
         self._max_tokens = max_tokens
@@ -126,7 +133,8 @@ class Writer:
             return None
         if self._gate is not None and await self._gate.refusal(context) is not None:
             return None  # over budget: the plain fallback text instead
-        prompt = self._prompts.get(prompt_name)
+        playbook = self._playbooks.for_workspace(context.workspace_id)
+        prompt = self._prompts.for_playbook(prompt_name, playbook)
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": user}]
         context = replace(context, prompt_version=prompt.version)
         try:

@@ -22,17 +22,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.playbook import Listening, Playbooks
 from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply
 from bot.flow import copy
 from bot.flow.drafts import discard
 from bot.flow.limits import BUDGET_REACHED, Limits
+from bot.flow.listening import not_here_reply
 from bot.flow.replies import ThreadReplies
 from bot.flow.summaries import Summaries
 from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
 from bot.pipeline.keys import answer_key, budget_key, rate_key
 from bot.pipeline.outbox import Outbox
-from bot.pipeline.seen import seen_sign
+from bot.pipeline.seen import seen_sign, shows_seen
 from bot.store.audit import audit, who
 from bot.store.models import Ticket, utcnow
 from bot.tickets.erasure import apply_edit
@@ -88,10 +90,13 @@ class MessageFlow:
         confidence_threshold: float = 0.6,
         answer_while_triaging: bool = True,
         metrics: Metrics | None = None,
+        playbooks: Playbooks | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
+        self._playbooks = playbooks or Playbooks()
+        """Each workspace's playbook: its routing rules, teams, taxonomy and listening."""
         self._classifier = classifier
         self._replies = replies
         self._summaries = summaries
@@ -134,7 +139,8 @@ class MessageFlow:
     # --- Steps ------------------------------------------------------------------
 
     async def _arrive(self, event: MessagePosted) -> _Arrival:
-        """Find the message's ticket (opening one for a mention) and store the message."""
+        """Find the message's ticket (opening one for a mention, or for a new question
+        where the workspace needs no mention) and store the message."""
         thread_id = event.place.thread_id or event.message_id
         async with self._sessions.begin() as session:
             ticket = await find_ticket(session, event.place, thread_id)
@@ -145,13 +151,33 @@ class MessageFlow:
                 if ticket is not None:
                     event = event.model_copy(update={"place": place_of(ticket)})
                     thread_id = ticket.thread_id
-            if ticket is None and not event.mentions_bot:
+            # A ticket already open keeps working wherever it is; new ones only where the
+            # workspace listens (a help channel's new message needs no mention there).
+            listening = self._playbooks.for_workspace(event.place.workspace_id).listening
+            if ticket is None and not listening.allows(event.place.channel_id):
+                return _Arrival(event, None, await self._not_here(session, event, listening))
+            if ticket is None and not (event.mentions_bot or event.opens_without_mention):
                 return _Arrival(event, None, [])  # channel chatter is not ours, and not stored
             if ticket is None and not event.text.strip():
                 return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
             ticket = await self._store(session, event, thread_id, ticket)
-        # A mention with text got its sign at intake (`seen_row`); take it away after.
-        return _Arrival(event, ticket, [], seen=event.mentions_bot)
+        # A question got its sign at intake (`seen_row`); take it away after.
+        return _Arrival(event, ticket, [], seen=shows_seen(event))
+
+    async def _not_here(
+        self, session: AsyncSession, event: MessagePosted, listening: Listening
+    ) -> list[str]:
+        """A mention where the bot takes no tickets: one note (and its seen sign taken
+        away); anything else there is not ours."""
+        if not event.mentions_bot:
+            return []
+        note = not_here_reply(event, listening)
+        await self._outbox.add(session, note.key, note)
+        if not shows_seen(event):
+            return [note.key]
+        done = seen_sign(event, done=True)
+        await self._outbox.add(session, done.key, done)
+        return [note.key, done.key]
 
     async def _unseen(self, ticket: Ticket, event: MessagePosted) -> str:
         """The seen sign taken away, after the replies (in the same thread's order)."""
@@ -256,7 +282,9 @@ class MessageFlow:
         if root:
             ticket = await self._ticket(ticket_id)
             if ticket.route is None:
-                found = self._classifier.offline(event.text, "user over the message rate")
+                found = self._classifier.offline(
+                    event.text, "user over the message rate", workspace_id=ticket.workspace_id
+                )
                 ticket = await self._store_triage(ticket_id, found, event.text)
             keys = await self._replies.handovers.escalate(ticket, event, quiet=True)
         key = rate_key(event.place.platform, event.author.user_id, self._clock())
@@ -275,9 +303,17 @@ class MessageFlow:
     async def _store_triage(
         self, ticket_id: int, classification: Classification, text: str
     ) -> Ticket:
-        decision = route_of(classification, text, self._confidence_threshold)
+        # The routing rules and teams are the ticket's workspace's own.
+        playbook = self._playbooks.for_workspace((await self._ticket(ticket_id)).workspace_id)
+        decision = route_of(classification, text, self._confidence_threshold, playbook)
         return await store_verdict(
-            self._sessions, ticket_id, classification, decision, self._sla, self._clock()
+            self._sessions,
+            ticket_id,
+            classification,
+            decision,
+            self._sla,
+            self._clock(),
+            playbook=playbook,
         )
 
     async def _ticket(self, ticket_id: int) -> Ticket:

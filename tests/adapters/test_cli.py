@@ -85,7 +85,7 @@ async def test_triage_prints_one_json_object(tmp_path: Path, fake_deepseek: Fake
         "cost_usd",
     } <= set(result)
     assert (result["category"], result["source"], result["route"]) == ("billing", "llm", "human")
-    assert result["prompt_version"] == "triage.v2"
+    assert result["prompt_version"] == "triage.v3"
     assert result["tokens"]["cache_miss"] > 0
     assert float(result["cost_usd"]) > 0
 

@@ -58,7 +58,7 @@ GOOD: dict[str, Any] = {
 GOOD_JSON = json.dumps(GOOD)
 TEXT = "I was charged twice this month, please refund one of the charges."
 CONTEXT = CallContext(purpose="ticket", workspace_id="T01", user_id="U42")
-TRIAGE_VERSION = "triage.v2"  # the newest shipped triage prompt, the default
+TRIAGE_VERSION = "triage.v3"  # the newest shipped triage prompt, the default
 TRIAGE_CONTEXT = replace(CONTEXT, purpose="triage", prompt_version=TRIAGE_VERSION)
 CORRECTION_CONTEXT = replace(CONTEXT, purpose="correction", prompt_version="correction.v1")
 
@@ -67,8 +67,9 @@ def good(**changes: Any) -> str:
     return json.dumps({**GOOD, **changes})
 
 
-def triage_file_text() -> str:
-    return resources.files("prompts").joinpath(f"{TRIAGE_VERSION}.md").read_bytes().decode("utf-8")
+def triage_default_text() -> str:
+    """triage.v3 rendered with the default taxonomy and product."""
+    return PromptBook().get("triage").text
 
 
 def assert_fallback(outcome: Classification, reason: str) -> None:
@@ -175,7 +176,7 @@ async def test_one_correction_then_valid(
 
     assert outcome.source == "llm"
     assert (outcome.llm_calls, outcome.corrected) == (2, True)
-    assert outcome.result.category is Category.BILLING
+    assert outcome.result.category == Category.BILLING
     first, second = fake.calls
     assert second.messages[:2] == first.messages
     assert second.messages[2] == {"role": "assistant", "content": bad}
@@ -282,7 +283,7 @@ async def test_no_client_means_rules_and_no_requests() -> None:
     classifier = Classifier(llm=None, model="deepseek-chat", prompts=PromptBook())
     outcome = await classifier.classify(TEXT, context=CONTEXT)
     assert_fallback(outcome, "no API key")
-    assert outcome.result.category is Category.BILLING
+    assert outcome.result.category == Category.BILLING
     assert (outcome.llm_calls, outcome.usage, outcome.cost_usd) == (0, Usage(), Decimal(0))
 
 
@@ -340,7 +341,7 @@ async def test_typed_errors_fall_back_with_their_reason(
     assert outcome.fallback_reason == reason
     assert (outcome.llm_calls, outcome.corrected) == (1, False)
     assert (outcome.usage, outcome.cost_usd) == (Usage(), Decimal(0))
-    assert outcome.result.category is Category.BILLING  # the rules still read the text
+    assert outcome.result.category == Category.BILLING  # the rules still read the text
     (call,) = fake.calls
     assert call.error is error
     assert fake.pending == 1
@@ -381,7 +382,7 @@ async def test_gate_refusal_means_rules_and_no_call(fake: FakeModel) -> None:
     assert_fallback(outcome, "daily budget reached")
     assert outcome.fallback_reason == "daily budget reached"
     assert (outcome.llm_calls, outcome.usage, outcome.cost_usd) == (0, Usage(), Decimal(0))
-    assert outcome.result.category is Category.BILLING
+    assert outcome.result.category == Category.BILLING
     assert fake.calls == []
     assert fake.pending == 1
     assert gate.asked == [CONTEXT]
@@ -429,7 +430,7 @@ async def test_ticket_text_is_data_and_the_system_prompt_is_byte_stable(
     for text in injections:
         fake.enqueue(GOOD_JSON)
         await classifier.classify(text, context=CONTEXT)
-    system_prompt = triage_file_text()
+    system_prompt = triage_default_text()
     for call, text in zip(fake.calls, injections, strict=True):
         system = call.messages[0]
         assert system["role"] == "system"
@@ -525,7 +526,7 @@ async def test_rules_verdicts_have_no_queries(fake: FakeModel) -> None:
         assert outcome.as_dict()["search_queries"] == []
 
 
-async def test_different_tickets_send_the_same_v2_system_prompt_bytes(
+async def test_different_tickets_send_the_same_system_prompt_bytes_as_v2(
     classifier: Classifier, fake: FakeModel
 ) -> None:
     tickets = ["I got charged twice this month wtf", "Login with SSO fails since Monday."]
@@ -536,11 +537,13 @@ async def test_different_tickets_send_the_same_v2_system_prompt_bytes(
     first, second = (call.messages[0] for call in fake.calls)
     assert first["role"] == second["role"] == "system"
     assert first["content"].encode("utf-8") == second["content"].encode("utf-8")
+    # The default rendering of triage.v3 is triage.v2's text: an upgraded desk without
+    # a taxonomy of its own keeps its cached prefix.
     shipped = resources.files("prompts").joinpath("triage.v2.md").read_bytes()
     assert first["content"].encode("utf-8") == shipped
     assert '"search_queries"' in first["content"]
-    assert [o.prompt_version for o in outcomes] == ["triage.v2"] * 2
-    assert [c.context.prompt_version for c in fake.calls] == ["triage.v2"] * 2
+    assert [o.prompt_version for o in outcomes] == [TRIAGE_VERSION] * 2
+    assert [c.context.prompt_version for c in fake.calls] == [TRIAGE_VERSION] * 2
     assert [payload_of(c.messages)["ticket"] for c in fake.calls] == tickets
 
 

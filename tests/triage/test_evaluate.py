@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.taxonomy import CategoryDef, Taxonomy
 from bot.events import Category, Urgency
 from bot.llm.types import Usage
 from triage.classify import Classification
-from triage.evaluate import EvalRecord, LabelledCase, load_labelled, percentile, summarize
+from triage.evaluate import (
+    BadEvalFile,
+    EvalRecord,
+    LabelledCase,
+    load_labelled,
+    percentile,
+    summarize,
+)
 from triage.schema import TriageResult
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "eval-sample.jsonl"
@@ -130,3 +138,107 @@ def test_bad_line_is_named(tmp_path: Path, bad_line: str, fragment: str) -> None
     with pytest.raises(ValueError, match="line 2") as caught:
         load_labelled(path)
     assert fragment in str(caught.value)
+
+
+# --- per category, and labels from the taxonomy ------------------------------------
+
+
+def test_each_category_gets_its_cases_precision_and_recall() -> None:
+    report = summarize(RECORDS)
+    figures = {name: f.as_dict() for name, f in report.per_category.items()}
+    # Every category of the taxonomy, in its order, even one with no cases.
+    assert list(figures) == ["billing", "bug", "feature_request", "account", "other"]
+    assert figures["billing"] == {
+        "cases": 2, "predicted": 1, "correct": 1, "precision": 1.0, "recall": 0.5,
+    }  # fmt: skip
+    assert figures["bug"] == {
+        "cases": 1, "predicted": 2, "correct": 1, "precision": 0.5, "recall": 1.0,
+    }  # fmt: skip
+    assert figures["account"]["precision"] == figures["account"]["recall"] == 1.0
+    assert figures["other"] == {
+        "cases": 0, "predicted": 0, "correct": 0, "precision": 0.0, "recall": 0.0,
+    }  # fmt: skip
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["per_category"] == figures
+
+
+def test_render_shows_one_line_per_category() -> None:
+    lines = summarize(RECORDS).render().splitlines()
+    (header,) = [i for i, line in enumerate(lines) if line.startswith("category ")]
+    assert lines[header].split() == ["category", "cases", "correct", "precision", "recall"]
+    rows = lines[header + 1 : header + 6]
+    assert [row.split()[0] for row in rows] == [
+        "billing", "bug", "feature_request", "account", "other",
+    ]  # fmt: skip
+    assert rows[0].split()[1:] == ["2", "1", "100.0%", "50.0%"]
+    assert rows[1].split()[1:] == ["1", "1", "50.0%", "100.0%"]
+
+
+GAME = Taxonomy(
+    categories=(
+        CategoryDef(name="crash", description="the game crashes", formerly=("bug",)),
+        CategoryDef(name="purchases", description="coins and skins"),
+        CategoryDef(name="other", description="anything else"),
+    )
+)
+
+
+def write_cases(tmp_path: Path, *lines: dict[str, object]) -> Path:
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_labels_are_read_with_the_taxonomy(tmp_path: Path) -> None:
+    path = write_cases(
+        tmp_path,
+        {"text": "a", "category": "Crash", "urgency": "HIGH", "needs_human": False},
+        {"text": "b", "category": "bug", "urgency": "low", "needs_human": False},  # formerly
+        {"text": "c", "category": "purchases", "urgency": "medium", "needs_human": True},
+    )
+    cases = load_labelled(path, GAME)
+    assert [(c.category, c.urgency) for c in cases] == [
+        ("crash", "high"), ("crash", "low"), ("purchases", "medium"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("label", "fragment"),
+    [
+        (
+            {"category": "billing"},
+            "line 2: category 'billing' is not one of crash, purchases, other",
+        ),
+        ({"urgency": "urgent"}, "line 2: urgency 'urgent' is not one of high, medium, low"),
+        ({"category": 3}, "line 2: category 3 is not one of"),
+    ],
+)
+def test_a_label_outside_the_taxonomy_names_the_line(
+    tmp_path: Path, label: dict[str, object], fragment: str
+) -> None:
+    good = {"text": "ok", "category": "crash", "urgency": "low", "needs_human": False}
+    path = write_cases(tmp_path, good, {**good, **label})
+    with pytest.raises(BadEvalFile) as caught:
+        load_labelled(path, GAME)
+    assert fragment in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_a_custom_taxonomys_report_lists_its_categories() -> None:
+    records = [
+        EvalRecord(
+            LabelledCase(text="t", category="crash", urgency="high", needs_human=False),
+            classification("crash", "high", False, latency_ms=10),  # type: ignore[arg-type]
+        ),
+        EvalRecord(
+            LabelledCase(text="t", category="purchases", urgency="low", needs_human=True),
+            classification("other", "low", True, latency_ms=10),  # type: ignore[arg-type]
+        ),
+    ]
+    report = summarize(records, GAME)
+    assert list(report.per_category) == ["crash", "purchases", "other"]
+    assert report.per_category["purchases"].recall == 0.0
+    assert report.per_category["other"].precision == 0.0
+    assert report.confusion == {"crash": {"crash": 1}, "purchases": {"other": 1}}
+    assert "expected \\ predicted" in report.render()
+    assert "billing" not in report.render()

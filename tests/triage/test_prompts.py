@@ -29,7 +29,12 @@ def test_prompts_come_from_package_data() -> None:
     for name in PROMPT_NAMES:
         prompt = book.get(name)
         shipped = files.joinpath(f"{prompt.version}.md").read_bytes().decode("utf-8")
-        assert prompt.text == shipped
+        if shipped.startswith("{#"):  # a template: rendered, nothing of Jinja left
+            assert not re.search(r"\{\{|\{%|\{#|\}\}|%\}|#\}", prompt.text)
+            assert prompt.text.endswith("\n")
+            assert not prompt.text.startswith("\n")
+        else:
+            assert prompt.text == shipped
 
 
 def test_triage_prompt_asks_for_json_and_shows_one_example() -> None:
@@ -62,6 +67,14 @@ def test_correction_prompt_has_the_error_placeholder() -> None:
 def test_pinning_a_version() -> None:
     assert PromptBook({"triage": "v1"}).get("triage").version == "triage.v1"
     assert PromptBook({"answer": "answer.v1"}).get("answer").version == "answer.v1"
+
+
+def test_every_old_version_stays_shipped() -> None:
+    files = {entry.name for entry in resources.files("prompts").iterdir()}
+    old = {"triage.v1.md", "triage.v2.md", "correction.v1.md", "answer.v1.md",
+           "grounded_answer.v1.md", "answer_draft.v1.md", "reasoner_brief.v1.md",
+           "summary.v1.md"}  # fmt: skip
+    assert old <= files
 
 
 @pytest.mark.parametrize(
@@ -116,15 +129,21 @@ def test_triage_v1_is_unchanged_and_still_pinnable() -> None:
     assert PromptBook({"triage": "v1"}).get("triage").text.encode("utf-8") == shipped
 
 
-def test_triage_v2_is_the_default_and_asks_for_search_queries() -> None:
+def test_triage_v3_is_the_default_and_asks_for_search_queries() -> None:
     prompt = PromptBook().get("triage")
-    assert prompt.version == "triage.v2"
+    assert prompt.version == "triage.v3"
     v1 = PromptBook({"triage": "v1"}).get("triage").text
     assert "five fields" in v1
     assert "five" not in prompt.text
     assert "with these six fields and no others" in prompt.text
     assert '- "search_queries": array of 1 to 3 strings' in prompt.text
     assert "No personal data: no names, emails, order" in prompt.text
+
+
+def test_triage_v2_pinned_is_its_static_file() -> None:
+    shipped = resources.files("prompts").joinpath("triage.v2.md").read_bytes().decode("utf-8")
+    prompt = PromptBook({"triage": "v2"}).get("triage")
+    assert (prompt.version, prompt.text) == ("triage.v2", shipped)
 
 
 def test_triage_v2_example_queries_fit_the_rules_they_state() -> None:
@@ -138,7 +157,7 @@ def test_triage_v2_example_queries_fit_the_rules_they_state() -> None:
 
 def test_triage_prompts_hold_no_dates_or_ids() -> None:
     # The system prompt is the cached prefix: anything that varies would break it.
-    for version in ("v1", "v2"):
+    for version in ("v1", "v2", "v3"):
         text = PromptBook({"triage": version}).get("triage").text
         assert not re.search(r"\d{4}-\d{2}|\d{1,2}:\d{2}|[0-9a-f]{8}-", text)
         assert text.count("{") == 1  # the example object; no template slots

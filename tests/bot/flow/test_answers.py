@@ -83,7 +83,7 @@ async def test_answer_uses_the_chat_model(writer: Writer, fake: FakeModel) -> No
     )
     (call,) = fake.calls
     assert call.model == "deepseek-chat"
-    assert call.context == replace(CONTEXT, purpose="answer", prompt_version="answer.v1")
+    assert call.context == replace(CONTEXT, purpose="answer", prompt_version="answer.v2")
     assert (call.json_mode, call.max_tokens, call.temperature) == (False, 800, None)
     assert [m["role"] for m in call.messages] == ["system", "user"]
     assert call.system == prompt("answer")
@@ -104,7 +104,7 @@ async def test_deep_answer_uses_the_reasoner_and_returns_its_reasoning(
     (call,) = fake.calls
     assert call.model == "deepseek-reasoner"
     # Same answer prompt; the ledger's purpose says the reasoner wrote it.
-    assert call.context == replace(CONTEXT, purpose="reasoner", prompt_version="answer.v1")
+    assert call.context == replace(CONTEXT, purpose="reasoner", prompt_version="answer.v2")
     assert call.system == prompt("answer")
 
 
@@ -278,7 +278,7 @@ async def test_brief_uses_the_reasoner_and_its_prompt(writer: Writer, fake: Fake
     )
     (call,) = fake.calls
     assert call.model == "deepseek-reasoner"
-    assert call.context == replace(CONTEXT, purpose="reasoner", prompt_version="reasoner_brief.v1")
+    assert call.context == replace(CONTEXT, purpose="reasoner", prompt_version="reasoner_brief.v2")
     assert call.system == prompt("reasoner_brief")
     assert payload_of(call.user)["earlier_summary"] == "Earlier summary."
 
@@ -318,7 +318,7 @@ async def test_summary_uses_the_chat_model_and_the_previous_summary(
     )
     (call,) = fake.calls
     assert call.model == "deepseek-chat"
-    assert call.context == replace(CONTEXT, purpose="summary", prompt_version="summary.v1")
+    assert call.context == replace(CONTEXT, purpose="summary", prompt_version="summary.v2")
     assert call.system == prompt("summary")
     data = payload_of(call.user)
     assert data["earlier_summary"] == "- Charged twice."

@@ -54,10 +54,10 @@ async def test_mention_opens_a_ticket_triages_it_and_answers_in_its_thread(
     assert (ticket.category, ticket.urgency, ticket.route) == ("feature_request", "low", "answer")
     assert ticket.thread_id == event.message_id  # the thread hangs off the mention
     assert ticket.status == "open"
-    assert (run.source, run.prompt_version) == ("llm", "triage.v2")
+    assert (run.source, run.prompt_version) == ("llm", "triage.v3")
     assert [c.purpose for c in calls] == ["triage", "answer"]
     assert all(c.ticket_id == ticket.id and c.workspace_id == "T_ACME" for c in calls)
-    assert calls[0].prompt_version == "triage.v2"
+    assert calls[0].prompt_version == "triage.v3"
     assert len(triage_requests(fake_deepseek)) == 1
     (first,) = outlet.sent  # one message: the card and the answer
     assert first.card is not None
