@@ -101,8 +101,12 @@ def render_card(card: TicketCard) -> list[str]:
     lines = [f"{card.urgency or '?'} urgency · {card.category or 'untriaged'}"]
     if card.summary:
         lines.append(card.summary)
+    if card.team:
+        lines.append(f"team: {card.team}")
     if card.assignee_id:
         lines.append(f"assignee: {card.assignee_id}")
+    elif card.suggested_assignee_id:
+        lines.append(f"suggested: {card.suggested_assignee_id}")
     if card.actions:
         lines.append(" ".join(f"[{ACTION_LABELS[a]}]" for a in card.actions))
     width = max(len(head), *(len(line) for line in lines)) + 2

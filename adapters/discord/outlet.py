@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -85,8 +86,8 @@ class DiscordOutlet(OutletBase):
         it behind)."""
         place = reply.place
         # A new ticket's mention is in the channel (its thread has the mention's id);
-        # a follow-up's is in the thread.
-        in_channel = place.thread_id in (None, reply.message_id)
+        # a follow-up's is in the thread, and so is a forum post's first message.
+        in_channel = place.thread_id in (None, reply.message_id) and not self._in_forum(place)
         where = int(place.channel_id if in_channel else place.thread_id or place.channel_id)
         message = self._client.get_partial_messageable(where).get_partial_message(
             int(reply.message_id)
@@ -99,6 +100,11 @@ class DiscordOutlet(OutletBase):
         except (discord.HTTPException, OSError, TimeoutError) as exc:
             log.warning("discord.seen.not_shown error=%s", type(exc).__name__)
 
+    def _in_forum(self, place: Place) -> bool:
+        """Whether the ticket's channel is a forum (each post is a thread of its own)."""
+        channel = self._client.get_channel(int(place.channel_id))
+        return isinstance(channel, discord.ForumChannel)
+
     def _self(self) -> discord.abc.Snowflake:
         user = self._client.user
         if user is None:  # not logged in yet: nothing to take away
@@ -110,6 +116,8 @@ class DiscordOutlet(OutletBase):
         guild_id = int(place.workspace_id) if place.workspace_id.isdigit() else None
         if place.thread_id is None:
             return self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
+        if place.thread_id not in self._threads and self._in_forum(place):
+            self._threads.add(place.thread_id)  # a forum post is its own thread already
         if place.thread_id not in self._threads:
             # create_thread needs to know the guild, or discord.py refuses before sending.
             parent = self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
@@ -183,11 +191,11 @@ class DiscordOutlet(OutletBase):
 
     async def notify(self, reply: Notify) -> str:
         """A leads-channel notice, pinging only the lead roles when asked."""
-        roles = self._lead_roles(reply.place.workspace_id) if reply.ping_leads else []
-        pings = " ".join(f"<@&{role.id}>" for role in roles)
+        roles, users = self._pinged(reply)
+        pings = " ".join([*(f"<@&{role.id}>" for role in roles), *(f"<@{u.id}>" for u in users)])
         content = notice_content(pings, reply.text, with_embed=reply.card is not None)
         allowed = discord.AllowedMentions(
-            everyone=False, users=False, roles=roles, replied_user=False
+            everyone=False, users=users or False, roles=roles, replied_user=False
         )
         channel = self._client.get_partial_messageable(int(reply.place.channel_id))
         kwargs: dict[str, Any] = {"content": content, "allowed_mentions": allowed}
@@ -198,13 +206,26 @@ class DiscordOutlet(OutletBase):
         sent = await channel.send(**kwargs, **_nonce(reply.key, "notify"))
         return str(sent.id)
 
-    def _lead_roles(self, guild_id: str) -> list[discord.Object]:
+    def _pinged(self, reply: Notify) -> tuple[list[discord.Object], list[discord.Object]]:
+        """The roles and users a notice pings: the ticket's team (its roles, else its
+        leads), or the desk's lead roles; nobody unless asked."""
+        if not reply.ping_leads:
+            return [], []
+        team = reply.team_ping
+        guild_id = reply.place.workspace_id
+        if team is not None and team.role_ids:
+            return self._lead_roles(guild_id, team.role_ids), []
+        if team is not None and team.user_ids:
+            return [], [discord.Object(int(u)) for u in team.user_ids if u.isdigit()]
+        return self._lead_roles(guild_id, self._lead_role_ids), []
+
+    def _lead_roles(self, guild_id: str, role_ids: Sequence[str]) -> list[discord.Object]:
         guild = self._client.get_guild(int(guild_id)) if guild_id.isdigit() else None
         if guild is None:
             return []
         return [
             discord.Object(int(r))
-            for r in self._lead_role_ids
+            for r in role_ids
             if r.isdigit() and guild.get_role(int(r)) is not None
         ]
 

@@ -25,14 +25,12 @@ from adapters.discord.text import (
 )
 from bot.events import (
     Buttons,
-    Category,
     SourceLink,
     TicketAction,
     TicketCard,
     TicketStatus,
-    Urgency,
 )
-from bot.flow.copy import ACTION_LABELS, label
+from bot.flow.copy import ACTION_LABELS
 
 __all__ = [
     "BUTTON_ACTIONS",
@@ -70,6 +68,8 @@ STYLES = {
     TicketAction.SOLVED: discord.ButtonStyle.success,
 }
 REQUESTER_ROW = 4  # the last of a message's five rows: under the card's own
+SELECT_OPTIONS = 25  # a select menu's limit
+OPTION_LABEL_LIMIT = 100
 _VERBS = "|".join(re.escape(action) for action in BUTTON_ACTIONS)
 
 Press = Callable[[discord.Interaction], Coroutine[Any, Any, None]]
@@ -159,9 +159,28 @@ def card_embed(card: TicketCard) -> discord.Embed:
     )
     embed.add_field(name="Category", value=_field(card.category or "not triaged", FIELD_LIMIT))
     embed.add_field(name="Urgency", value=_field(card.urgency or "not triaged", FIELD_LIMIT))
-    if card.assignee_id:  # the bot's own mention: shows the name, pings nobody
-        embed.add_field(name="Assignee", value=f"<@{card.assignee_id}>")
+    if card.team:
+        embed.add_field(name="Team", value=_field(card.team, FIELD_LIMIT))
+    # The bot's own mentions (ids only): an embed shows the name and pings nobody.
+    if card.assignee_id:
+        embed.add_field(name="Assignee", value=_mention(card.assignee_id))
+    elif card.suggested_assignee_id:
+        embed.add_field(name="Suggested", value=_mention(card.suggested_assignee_id))
     return embed
+
+
+def _mention(user_id: str) -> str:
+    return f"<@{user_id}>" if user_id.isdigit() else _field(user_id, 64)
+
+
+Choices = tuple[tuple[str, str], ...]
+
+
+def _options(choices: Choices) -> list[discord.SelectOption]:
+    return [
+        discord.SelectOption(label=clip(text, OPTION_LABEL_LIMIT) or value, value=value)
+        for value, text in choices[:SELECT_OPTIONS]
+    ]
 
 
 def make_ticket_items(on_press: Press) -> tuple[type[discord.ui.DynamicItem[Any]], ...]:
@@ -198,13 +217,13 @@ def make_ticket_items(on_press: Press) -> tuple[type[discord.ui.DynamicItem[Any]
         discord.ui.DynamicItem[discord.ui.Select[Any]],
         template=r"ticket:reclassify-(?P<what>category|urgency):(?P<id>\d+)",
     ):
-        def __init__(self, what: str, ticket_id: int) -> None:
-            values = list(Category) if what == "category" else list(Urgency)
+        def __init__(self, what: str, ticket_id: int, choices: Choices = ()) -> None:
+            # The value names what it sets (`category=low` is no urgency).
             super().__init__(
                 discord.ui.Select(
                     custom_id=f"ticket:reclassify-{what}:{ticket_id}",
                     placeholder=f"Reclassify {what}",
-                    options=[discord.SelectOption(label=label(v), value=v) for v in values],
+                    options=_options(tuple((f"{what}={v}", text) for v, text in choices)),
                 )
             )
 
@@ -212,6 +231,7 @@ def make_ticket_items(on_press: Press) -> tuple[type[discord.ui.DynamicItem[Any]
         async def from_custom_id(
             cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
         ) -> TicketSelect:
+            # Rebuilt to dispatch a pick from an old card: the pick is in the interaction.
             return cls(match["what"], int(match["id"]))
 
         async def callback(self, interaction: discord.Interaction) -> None:
@@ -228,8 +248,13 @@ def ticket_view(card: TicketCard, items: tuple[type[Any], ...]) -> discord.ui.Vi
         if action in BUTTON_ACTIONS:
             view.add_item(button_cls(action, card.ticket_id))
         elif action is TicketAction.RECLASSIFY:
-            view.add_item(select_cls("category", card.ticket_id))
-            view.add_item(select_cls("urgency", card.ticket_id))
+            # The workspace's own categories and urgency labels, as the card carries them.
+            for what, choices in (
+                ("category", card.category_choices),
+                ("urgency", card.urgency_choices),
+            ):
+                if choices:
+                    view.add_item(select_cls(what, card.ticket_id, choices))
     return view if view.children else None
 
 

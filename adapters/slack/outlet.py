@@ -156,10 +156,7 @@ class SlackOutlet(OutletBase):
 
     async def notify(self, reply: Notify) -> str:
         """A leads-channel notice, pinging the lead group when asked."""
-        # The only ping the bot makes on purpose: the lead group, in our own words.
-        ping = ""
-        if reply.ping_leads and self._lead_group_id:
-            ping = f"<!subteam^{self._lead_group_id}> "
+        ping = _ping(reply, self._lead_group_id)
         section = ping + clip(reply.text, SECTION_LIMIT - len(ping))
         blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=section, verbatim=True))]
         if reply.card is not None:
@@ -196,3 +193,16 @@ class SlackOutlet(OutletBase):
 
 def _card_text(card: Any) -> str:
     return clip(f"Ticket #{card.ticket_id} ({card.status}): {card.summary}", FALLBACK_LIMIT)
+
+
+def _ping(reply: Notify, lead_group_id: str | None) -> str:
+    """The only pings the bot makes on purpose, in our own words: the ticket's team (its
+    user group, else its leads), or the desk's lead group."""
+    if not reply.ping_leads:
+        return ""
+    team = reply.team_ping
+    if team is not None and team.usergroup_id:
+        return f"<!subteam^{team.usergroup_id}> "
+    if team is not None and team.user_ids:
+        return " ".join(f"<@{user}>" for user in team.user_ids) + " "
+    return f"<!subteam^{lead_group_id}> " if lead_group_id else ""

@@ -27,14 +27,12 @@ from slack_sdk.models.views import View
 
 from bot.events import (
     Buttons,
-    Category,
     HomeSection,
     SourceLink,
     TicketAction,
     TicketCard,
-    Urgency,
 )
-from bot.flow.copy import ACTION_LABELS, label
+from bot.flow.copy import ACTION_LABELS
 
 __all__ = [
     "answer_messages",
@@ -71,6 +69,8 @@ URL_LIMIT = 2000  # longer links are shown as text: a context element holds 3000
 # end a `<url|text>` early) is percent-encoded. `&` is kept, then escaped like any text.
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 PIPE_LOOKALIKE = "\u2223"  # mrkdwn has no entity for `|`; link text shows this instead
+SELECT_OPTIONS = 100  # a static select's limit
+OPTION_TEXT_LIMIT = 75  # an option's label
 
 
 def escape(text: str) -> str:
@@ -232,10 +232,15 @@ def _fields(card: TicketCard) -> list[MarkdownTextObject]:
         MarkdownTextObject(text="*Category*\n" + clip(card.category or "not triaged", limit)),
         MarkdownTextObject(text="*Urgency*\n" + clip(card.urgency or "not triaged", limit)),
     ]
+    if card.team:
+        fields.append(MarkdownTextObject(text="*Team*\n" + clip(card.team, limit)))
+    # The mentions on a card are ours; the ids inside them are escaped like any text.
     if card.assignee_id:
-        # The one mention on a card is ours; the id inside it is escaped like any text.
         assignee = clip(card.assignee_id, 64)
         fields.append(MarkdownTextObject(text=f"*Assignee*\n<@{assignee}>"))
+    elif card.suggested_assignee_id:
+        suggested = clip(card.suggested_assignee_id, 64)
+        fields.append(MarkdownTextObject(text=f"*Suggested*\n<@{suggested}>"))
     return fields
 
 
@@ -243,18 +248,27 @@ def _elements(card: TicketCard) -> list[ButtonElement | StaticSelectElement]:
     elements: list[ButtonElement | StaticSelectElement] = []
     for action in card.actions:
         if action is TicketAction.RECLASSIFY:
-            elements.append(_select(card.ticket_id, "category", list(Category)))
-            elements.append(_select(card.ticket_id, "urgency", list(Urgency)))
+            # The workspace's own categories and urgency labels, as the card carries them.
+            for what, choices in (
+                ("category", card.category_choices),
+                ("urgency", card.urgency_choices),
+            ):
+                if choices:
+                    elements.append(_select(card.ticket_id, what, choices))
             continue
         elements.append(_button(card.ticket_id, action))
     return elements
 
 
-def _select(ticket_id: int, what: str, values: list[str]) -> StaticSelectElement:
+def _select(ticket_id: int, what: str, choices: tuple[tuple[str, str], ...]) -> StaticSelectElement:
+    # The value names what it sets (`category=low` is no urgency), after the ticket id.
     return StaticSelectElement(
         placeholder=clip_plain(f"Reclassify {what}", 150),
         action_id=f"ticket:reclassify-{what}",
-        options=[Option(value=f"{ticket_id}:{v}", label=label(v)) for v in values],
+        options=[
+            Option(value=f"{ticket_id}:{what}={value}", label=clip_plain(text, OPTION_TEXT_LIMIT))
+            for value, text in choices[:SELECT_OPTIONS]
+        ],
     )
 
 

@@ -1,7 +1,11 @@
 """Lead actions on ticket cards: claim, resolve, reopen, reclassify, ask the reasoner.
 
-Anyone but a lead is refused and audited. A change updates every card of the ticket
-and is audited; a reclassification is also stored as a `human` triage run.
+Anyone but a lead (of the desk, or of the ticket's team) is refused and audited. A
+change updates every card of the ticket and is audited; a reclassification is also
+stored as a `human` triage run. Labels are the workspace's taxonomy's: a category it
+does not have is refused with the ones it has. A reclassified ticket keeps its team
+(routing rules decide a team once, at triage; moving a ticket between teams is a
+lead's call, not a side effect of relabelling it).
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.config.taxonomy import Taxonomy, normal_name
 from bot.desk.base import DeskBase, already_applied, name_of
-from bot.events import ActionInvoked, Category, PostReply, TicketAction, Urgency
+from bot.events import ActionInvoked, PostReply, TicketAction
 from bot.flow import copy
 from bot.pipeline.keys import note_key
 from bot.store.audit import audit, who
@@ -26,13 +31,21 @@ from bot.tickets.queries import (
 )
 from bot.tickets.status import StatusChange, change_status
 
-__all__ = ["LeadActions"]
+__all__ = ["LeadActions", "UnknownLabel", "parse_labels"]
 
 STATUS_CHANGES = {
     TicketAction.CLAIM: StatusChange.CLAIM,
     TicketAction.RESOLVE: StatusChange.RESOLVE,
     TicketAction.REOPEN: StatusChange.REOPEN,
 }
+
+
+class UnknownLabel(ValueError):
+    """A reclassification names a label the workspace's taxonomy does not have."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
 
 
 class LeadActions(DeskBase):
@@ -47,15 +60,15 @@ class LeadActions(DeskBase):
     async def action(self, event: ActionInvoked) -> list[str]:
         """Apply a lead's button press; refuse and audit anyone else."""
         now, target = self._clock(), f"ticket:{event.ticket_id}"
-        if not self.is_lead(event.actor):
+        async with self._sessions() as session:
+            ticket = await get_ticket(session, event.ticket_id)
+            done = ticket is not None and await already_applied(session, event)
+        if not self.may_work(event.actor, ticket, event.place):
             text = copy.LEADS_ONLY_BUTTONS
             refused = await self._refuse(
                 event, text, action="action.refused", target=target, requested=event.action
             )
             return [refused]
-        async with self._sessions() as session:
-            ticket = await get_ticket(session, event.ticket_id)
-            done = ticket is not None and await already_applied(session, event)
         if ticket is None:
             return [await self._say(event, copy.no_such_ticket(event.ticket_id))]
         if not same_workspace(ticket, event.place):  # refused, audited, nothing told of it
@@ -104,9 +117,13 @@ class LeadActions(DeskBase):
         return None if changed else copy.cannot_change(ticket.id, before, event.action)
 
     async def _reclassify(self, event: ActionInvoked, now: datetime) -> str | None:
-        parsed = _parse_labels(event.value)
+        taxonomy = self.playbook(event.place.workspace_id).taxonomy  # the ticket's workspace
+        try:
+            parsed = parse_labels(event.value, taxonomy)
+        except UnknownLabel as exc:
+            return copy.unknown_label(exc.word, taxonomy)
         if parsed is None:
-            return copy.pick_labels()
+            return copy.pick_labels(taxonomy)
         category, urgency = parsed
         async with self._sessions.begin() as session:
             ticket = await session.get_one(Ticket, event.ticket_id, with_for_update=True)
@@ -169,17 +186,27 @@ class LeadActions(DeskBase):
         return await self._say(event, copy.reasoner_brief(ticket.id, brief.text if brief else None))
 
 
-def _parse_labels(value: str | None) -> tuple[str | None, str | None] | None:
-    """`bug`, `high`, `bug:high` or `urgency=high` -> (category, urgency); None if invalid."""
-    if not value:
-        return None
+def parse_labels(value: str | None, taxonomy: Taxonomy) -> tuple[str | None, str | None] | None:
+    """`bug`, `high`, `bug:high`, `category=bug` or `urgency=high` -> (category, urgency),
+    in the workspace's `taxonomy` (a category's old name gives today's); None when empty.
+
+    A bare word is a category when the taxonomy has one of that name, else an urgency.
+
+    Raises:
+        UnknownLabel: a word is neither (or not what its `category=`/`urgency=` says).
+    """
     category = urgency = None
-    for part in value.replace(",", ":").split(":"):
-        word = part.split("=")[-1].strip().lower().replace(" ", "_").replace("-", "_")
-        if word in set(Category):
-            category = word
-        elif word in set(Urgency):
-            urgency = word
-        elif word:
-            return None
+    for part in (value or "").replace(",", ":").split(":"):
+        kind, _, word = part.rpartition("=")
+        kind, word = normal_name(kind), word.strip()
+        if not word:
+            continue
+        found = taxonomy.canonical(word) if kind in ("", "category") else None
+        level = taxonomy.urgency(word) if kind in ("", "urgency") and found is None else None
+        if found is not None:
+            category = found
+        elif level is not None:
+            urgency = level.name
+        else:
+            raise UnknownLabel(word)
     return (category, urgency) if category or urgency else None

@@ -1,4 +1,8 @@
-"""What the command desks share: their collaborators, the lead check, and how they answer."""
+"""What the command desks share: their collaborators, the lead check, and how they answer.
+
+A lead of the desk may work every ticket of the workspace; a playbook team's lead
+may work that team's tickets (`may_work`), looked up in the ticket's own workspace.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.playbook import Playbook, Playbooks
 from bot.desk.leads import Leads
 from bot.events import (
     ActionInvoked,
@@ -18,8 +23,10 @@ from bot.events import (
     CardRef,
     CommandInvoked,
     Ephemeral,
+    Place,
     PostReply,
     TicketAction,
+    TicketCard,
     UpdateCard,
 )
 from bot.flow import copy
@@ -30,7 +37,8 @@ from bot.pipeline.outbox import Outbox
 from bot.store.audit import audit, who
 from bot.store.models import AuditEntry, Ticket, utcnow
 from bot.tickets.cards import card_for
-from bot.tickets.queries import place_of
+from bot.tickets.queries import place_of, same_workspace
+from bot.tickets.teams import team_of
 
 __all__ = ["DeskBase", "already_applied", "name_of"]
 
@@ -64,6 +72,7 @@ class DeskBase:
         summaries: Summaries,
         writer: Writer,
         leads: Leads,
+        playbooks: Playbooks | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -71,11 +80,30 @@ class DeskBase:
         self._summaries = summaries
         self._writer = writer
         self._leads = leads
+        self._playbooks = playbooks or Playbooks()
         self._clock = clock
 
     def is_lead(self, actor: Actor) -> bool:
-        """True when `actor` may work escalations."""
+        """True when `actor` is one of the desk's leads (who may work any escalation)."""
         return self._leads.includes(actor)
+
+    def may_work(self, actor: Actor, ticket: Ticket | None, place: Place) -> bool:
+        """True when `actor` may work `ticket` as a lead: a desk lead, or a lead of the
+        ticket's team pressing in the ticket's own workspace."""
+        if self.is_lead(actor):
+            return True
+        if ticket is None or not same_workspace(ticket, place):
+            return False
+        team = team_of(self._playbooks, ticket)
+        return team is not None and Leads.of_team(team).includes(actor)
+
+    def playbook(self, workspace_id: str) -> Playbook:
+        """The playbook of a workspace."""
+        return self._playbooks.for_workspace(workspace_id)
+
+    def card(self, ticket: Ticket) -> TicketCard:
+        """The ticket's card, labelled by its workspace's taxonomy."""
+        return card_for(ticket, self.playbook(ticket.workspace_id))
 
     async def _refuse(
         self,
@@ -130,7 +158,7 @@ class DeskBase:
         keys = []
         for index, ref in enumerate(refs):
             key = card_update_key(event, index)
-            update = UpdateCard(ref=ref, card=card_for(ticket))
+            update = UpdateCard(ref=ref, card=self.card(ticket))
             await self._outbox.add(session, key, update, ticket_id=ticket.id)
             keys.append(key)
         return keys

@@ -53,31 +53,41 @@ class CommandDesk(DeskBase):
         return [await self._say(event, text, public=public)]
 
     async def _may_share(self, event: CommandInvoked) -> bool:
-        """Help is for anyone to share; ticket details only for leads, in the ticket's channel."""
+        """Help is for anyone to share; ticket details only for leads (the ticket's team's
+        too), in the ticket's channel."""
         if event.name is CommandName.HELP:
             return True
-        if not self.is_lead(event.actor):
-            return False
         if event.name is CommandName.TICKET:
             ticket = await self._visible_ticket(event)
-            return ticket is not None and ticket.channel_id == event.place.channel_id
-        return True
+            return (
+                ticket is not None
+                and self.may_work(event.actor, ticket, event.place)
+                and ticket.channel_id == event.place.channel_id
+            )
+        return self.is_lead(event.actor)
 
     async def _visible_ticket(self, event: CommandInvoked) -> Ticket | None:
         """The ticket `ticket N` names, if the caller may see it: its requester, or a lead
-        of its workspace. Anyone else is told it does not exist."""
+        of its workspace (or of its team). Anyone else is told it does not exist."""
         if not event.args or not event.args[0].lstrip("#").isdigit():
             return None
         async with self._sessions() as session:
             ticket = await get_ticket(session, int(event.args[0].lstrip("#")))
         if ticket is None or not same_workspace(ticket, event.place):
             return None
-        if ticket.requester_id != event.actor.user_id and not self.is_lead(event.actor):
+        if ticket.requester_id != event.actor.user_id and not self.may_work(
+            event.actor, ticket, event.place
+        ):
             return None
         return ticket
 
-    async def _help(self, _event: CommandInvoked) -> str:
-        return copy.HELP
+    async def _help(self, event: CommandInvoked) -> str:
+        return copy.help_text(self.playbook(event.place.workspace_id).taxonomy)
+
+    def _labels(self, ticket: Ticket) -> str:
+        """`high billing`: the ticket's urgency and category as its workspace reads them."""
+        card = self.card(ticket)
+        return f"{card.urgency or '?'} {card.category or '?'}"
 
     async def _summary(self, event: CommandInvoked) -> str:
         async with self._sessions() as session:
@@ -108,8 +118,7 @@ class CommandDesk(DeskBase):
             return copy.NO_OPEN_TICKETS
         lines = [f"Open tickets in this channel ({len(rows)}):"]
         lines += [
-            f"  #{t.id} [{t.status}] {t.urgency or '?'} {t.category or '?'}: "
-            f"{t.summary or '(not triaged yet)'}"
+            f"  #{t.id} [{t.status}] {self._labels(t)}: {t.summary or '(not triaged yet)'}"
             for t in rows
         ]
         return "\n".join(lines)
@@ -124,8 +133,9 @@ class CommandDesk(DeskBase):
             return copy.NO_ESCALATIONS
         lines = [f"Open escalations ({len(rows)}), oldest first:"]
         for t in rows:
+            team = f" (team {t.team})" if t.team else ""
             lines.append(
-                f"  #{t.id} {t.urgency} {t.category}, {escalation_state(t, now)}: {t.summary}"
+                f"  #{t.id} {self._labels(t)}{team}, {escalation_state(t, now)}: {t.summary}"
             )
         return "\n".join(lines)
 
@@ -180,10 +190,15 @@ class CommandDesk(DeskBase):
         if ticket is None:
             return copy.no_such_ticket(int(event.args[0].lstrip("#")), here=True)
         summary = await self._summaries.current(ticket.id)
+        card = self.card(ticket)
+        team = f"Team: {card.team}\n" if card.team else ""
+        suggested = (
+            f" (suggested: {card.suggested_assignee_id})" if card.suggested_assignee_id else ""
+        )
         return (
-            f"Ticket #{ticket.id} [{ticket.status}] {ticket.urgency} {ticket.category}\n"
-            f"{ticket.summary}\nRoute: {ticket.route} ({ticket.route_reason})\n"
-            f"Assignee: {ticket.assignee_id or 'nobody'}\nSummary:\n{summary}"
+            f"Ticket #{ticket.id} [{ticket.status}] {self._labels(ticket)}\n"
+            f"{ticket.summary}\nRoute: {ticket.route} ({ticket.route_reason})\n{team}"
+            f"Assignee: {ticket.assignee_id or 'nobody'}{suggested}\nSummary:\n{summary}"
         )
 
     async def _forget_me(self, event: CommandInvoked) -> str:

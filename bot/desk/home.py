@@ -1,18 +1,23 @@
-"""The home view: a lead's queue (escalations, today's tickets, today's spend)."""
+"""The home view: a lead's queue (escalations, today's tickets, today's spend).
+
+Categories read as the workspace's taxonomy names them today: tickets stored under
+a category's old name count with it.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from bot.desk.base import DeskBase
-from bot.events import HomeOpened, HomeSection, PublishHome
+from bot.events import HomeOpened, HomeSection, PublishHome, TicketCard
 from bot.flow import copy
 from bot.pipeline.keys import home_key
 from bot.reports.costs import cost_report
 from bot.store.models import Ticket
-from bot.tickets.cards import escalation_state
+from bot.tickets.cards import card_for, escalation_state
 from bot.tickets.queries import open_escalations
 
 __all__ = ["HomeDesk"]
@@ -26,7 +31,9 @@ class HomeDesk(DeskBase):
         if self.is_lead(event.actor):
             sections = await self._lead_home(event)
         else:
-            sections = (HomeSection(title="Getting help", lines=tuple(copy.HELP.splitlines())),)
+            taxonomy = self.playbook(event.place.workspace_id).taxonomy
+            lines = tuple(copy.help_text(taxonomy).splitlines())
+            sections = (HomeSection(title="Getting help", lines=lines),)
         key = home_key(event)
         async with self._sessions.begin() as session:
             await self._outbox.add(
@@ -53,8 +60,14 @@ class HomeDesk(DeskBase):
                 )
             ).all()
         spend = await cost_report(self._sessions, midnight, event.place.workspace_id)
-        queue = tuple(_queue_line(t, now) for t in open_rows) or (copy.NOTHING_WAITING,)
-        by_category = tuple(f"{c or 'untriaged'}: {n}" for c, n in sorted(today, key=str))
+        playbook = self.playbook(event.place.workspace_id)
+        queue = tuple(_queue_line(t, now, card_for(t, playbook)) for t in open_rows) or (
+            copy.NOTHING_WAITING,
+        )
+        counts: Counter[str] = Counter()
+        for category, count in today:
+            counts[playbook.taxonomy.shown(category) or "untriaged"] += count
+        by_category = tuple(f"{c}: {n}" for c, n in sorted(counts.items()))
         return (
             HomeSection(title=f"Open escalations ({len(open_rows)})", lines=queue),
             HomeSection(title="Today's tickets by category", lines=by_category or ("none yet",)),
@@ -65,8 +78,9 @@ class HomeDesk(DeskBase):
         )
 
 
-def _queue_line(ticket: Ticket, now: datetime) -> str:
+def _queue_line(ticket: Ticket, now: datetime, card: TicketCard) -> str:
     minutes = int((now - (ticket.escalated_at or ticket.created_at)).total_seconds() // 60)
     age = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
     state = escalation_state(ticket, now)
-    return f"#{ticket.id} {ticket.urgency} {ticket.category}, open {age}, {state}: {ticket.summary}"
+    labels = f"{card.urgency} {card.category}" + (f" (team {card.team})" if card.team else "")
+    return f"#{ticket.id} {labels}, open {age}, {state}: {ticket.summary}"

@@ -18,17 +18,11 @@ from bot.flow import copy
 from bot.pipeline.keys import note_key, person_key
 from bot.store.audit import audit, who
 from bot.store.models import Ticket
-from bot.tickets.cards import card_for
 from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.queries import get_ticket, place_of, same_workspace
 from bot.tickets.sla import SlaPolicy
-from bot.tickets.status import (
-    ESCALATION_STATES,
-    FINISHED,
-    StatusChange,
-    change_status,
-    escalate,
-)
+from bot.tickets.status import ESCALATION_STATES, FINISHED, StatusChange, change_status
+from bot.tickets.teams import escalate_to_team, team_of, team_ping
 
 __all__ = ["RequesterActions", "route_presses"]
 
@@ -80,7 +74,7 @@ class RequesterActions(DeskBase):
     def _may_press(self, event: ActionInvoked, ticket: Ticket, *, rating: bool) -> bool:
         if event.actor.user_id == ticket.requester_id:
             return True
-        return not rating and self.is_lead(event.actor)
+        return not rating and self.may_work(event.actor, ticket, event.place)
 
     async def _solve(self, event: ActionInvoked, now: datetime) -> str | None:
         async with self._sessions.begin() as session:
@@ -102,8 +96,9 @@ class RequesterActions(DeskBase):
             actor = who(event.actor)
             if ticket.status in FINISHED:
                 change_status(session, ticket, StatusChange.REOPEN, actor=actor, now=now)
-            escalate(session, ticket, sla=self._sla, now=now, reason=copy.REQUESTER_ASKED)
-            ticket.route_reason = copy.REQUESTER_ASKED
+            team = team_of(self._playbooks, ticket)
+            reason = ticket.route_reason = copy.REQUESTER_ASKED
+            await escalate_to_team(session, ticket, team, sla=self._sla, now=now, reason=reason)
             audit(
                 session, actor=actor, action="ticket.person_requested",
                 target=f"ticket:{ticket.id}", at=now, event=event.event_id,
@@ -124,14 +119,19 @@ class RequesterActions(DeskBase):
             post = PostReply(place=place_of(ticket), text=note)
             await self._outbox.add(session, key, post, ticket_id=ticket.id)
             keys.append(key)
-            leads = self._leads_channels.place(ticket.platform, ticket.workspace_id)
+            team = team_of(self._playbooks, ticket)
+            leads = self._leads_channels.place(
+                ticket.platform, ticket.workspace_id, team.name if team else None
+            )
             if not solved and leads is not None:
                 key = person_key(event)
+                card = self.card(ticket)
                 notice = Notify(
                     place=leads,
-                    text=copy.escalated_by_requester(ticket.id, ticket.urgency, ticket.category),
+                    text=copy.escalated_by_requester(ticket.id, card.urgency, card.category),
                     ping_leads=True,
-                    card=card_for(ticket),
+                    team_ping=team_ping(team),
+                    card=card,
                 )
                 await self._outbox.add(session, key, notice, ticket_id=ticket.id, is_card=True)
                 keys.append(key)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.events import Category, CommandName, TicketAction, Urgency
+from bot.config.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from bot.events import CommandName, TicketAction
 
 # --- Requesters, in a ticket's thread --------------------------------------------------
 
@@ -143,9 +144,12 @@ def stale_warning(warn_days: float, close_days: float) -> str:
 # --- Leads -----------------------------------------------------------------------------
 
 
-def escalation_notice(ticket_id: int, urgency: str | None, category: str | None, why: str) -> str:
-    """The leads channel's line above an escalation card."""
-    return f"Escalated ticket #{ticket_id} ({urgency} {category}): {why}"
+def escalation_notice(
+    ticket_id: int, urgency: str | None, category: str | None, why: str, team: str | None = None
+) -> str:
+    """The leads channel's line above an escalation card (naming the team, if any)."""
+    for_team = f", team {team}" if team else ""
+    return f"Escalated ticket #{ticket_id} ({urgency} {category}{for_team}): {why}"
 
 
 def budget_spent(daily_budget_usd: Decimal | None) -> str:
@@ -182,11 +186,17 @@ def sla_breached(
 LEADS_ONLY_BUTTONS = "Only support leads can use these buttons."
 
 
-def pick_labels() -> str:
-    """A reclassification with no label the bot knows."""
-    categories = ", ".join(Category)
-    urgencies = ", ".join(Urgency)
+def pick_labels(taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> str:
+    """A reclassification with no label: the workspace's categories and urgencies."""
+    categories = ", ".join(taxonomy.names)
+    urgencies = ", ".join(level.name for level in taxonomy.urgencies)
     return f"Pick a category ({categories}) and/or an urgency ({urgencies})."
+
+
+def unknown_label(word: str, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> str:
+    """A reclassification to a category (or urgency) this workspace does not have."""
+    shown = word if len(word) <= 40 else word[:39] + "…"
+    return f"“{shown}” is not a category or an urgency here. {pick_labels(taxonomy)}"
 
 
 def satisfaction(days: float, good: int, bad: int, unrated: int) -> str:
@@ -276,6 +286,14 @@ HELP = "\n".join(
         "Mention the bot in a channel to open a ticket; reply in its thread to add to it.",
     ]
 )
+
+
+def help_text(taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> str:
+    """The help, with the categories tickets are sorted into in this workspace."""
+    categories = ", ".join(label(name) for name in taxonomy.names)
+    return f"{HELP}\nTickets here are sorted into: {categories}."
+
+
 NO_OPEN_TICKETS = "No open tickets in this channel."
 NOT_SHARED = (
     "(Only support leads can share ticket details, and only in the ticket's own channel: "

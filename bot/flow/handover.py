@@ -3,7 +3,8 @@
 When triage asks for a person, when no answer can be written, or when the docs do not
 cover a question, the ticket goes to the leads: its card in the thread (with a note
 to the requester, in one message for a new ticket), and a card in the leads channel,
-each once under its key.
+each once under its key. A ticket of a playbook team goes to that team's leads
+channel (when it has one) and is due by the team's SLA.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.events import MessagePosted, Notify, Place, PostReply
+from bot.config.playbook import Playbook, Playbooks
+from bot.events import MessagePosted, Notify, Place, PostReply, TicketCard
 from bot.flow import copy
 from bot.flow.answers import Writer
 from bot.flow.grounding import Found, Grounding, Outcome
@@ -25,7 +27,7 @@ from bot.tickets.cards import card_for
 from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.queries import call_context, facts_of, place_of, thread_lines
 from bot.tickets.sla import SlaPolicy
-from bot.tickets.status import escalate
+from bot.tickets.teams import escalate_to_team, team_of, team_ping
 
 __all__ = ["Handovers"]
 
@@ -49,6 +51,7 @@ class Handovers:
         human_brief: bool = False,
         sla: SlaPolicy | None = None,
         grounding: Grounding | None = None,
+        playbooks: Playbooks | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -58,12 +61,21 @@ class Handovers:
         self._human_brief = human_brief
         self._sla = sla or SlaPolicy()
         self._grounding = grounding
+        self._playbooks = playbooks or Playbooks()
         self._clock = clock
+
+    def playbook(self, ticket: Ticket) -> Playbook:
+        """The playbook of the ticket's workspace."""
+        return self._playbooks.for_workspace(ticket.workspace_id)
+
+    def card(self, ticket: Ticket) -> TicketCard:
+        """The ticket's card, labelled by its workspace's taxonomy."""
+        return card_for(ticket, self.playbook(ticket))
 
     async def _add_card(self, session: AsyncSession, ticket: Ticket) -> str:
         """The ticket card in its thread, once."""
         key = card_key(ticket.id)
-        card = PostReply(place=place_of(ticket), card=card_for(ticket))
+        card = PostReply(place=place_of(ticket), card=self.card(ticket))
         await self.outbox.add(session, key, card, ticket_id=ticket.id, is_card=True)
         return key
 
@@ -90,7 +102,9 @@ class Handovers:
         person told."""
         async with self._sessions.begin() as session:
             row = await session.get_one(Ticket, ticket.id, with_for_update=True)
-            if escalate(session, row, sla=self._sla, now=self._clock(), reason=reason):
+            team = team_of(self._playbooks, row)
+            now = self._clock()
+            if await escalate_to_team(session, row, team, sla=self._sla, now=now, reason=reason):
                 row.route_reason = reason
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, ticket.id)
@@ -125,7 +139,7 @@ class Handovers:
         async with self._sessions.begin() as session:
             if merge:
                 thread_key = card_key(ticket.id)
-                merged = reply.model_copy(update={"card": card_for(ticket)})
+                merged = reply.model_copy(update={"card": self.card(ticket)})
                 await self.outbox.add(
                     session, thread_key, merged, ticket_id=ticket.id, is_card=True
                 )
@@ -134,13 +148,20 @@ class Handovers:
                 if not quiet:
                     await self.outbox.add(session, note_key, reply, ticket_id=ticket.id)
             if leads is not None:
+                card = self.card(ticket)
                 text = copy.escalation_notice(
-                    ticket.id, ticket.urgency, ticket.category, ticket.route_reason or ""
+                    ticket.id, card.urgency, card.category, ticket.route_reason or "", card.team
                 )
                 await self.outbox.add(
                     session,
                     leads_key,
-                    Notify(place=leads, text=text, ping_leads=True, card=card_for(ticket)),
+                    Notify(
+                        place=leads,
+                        text=text,
+                        ping_leads=True,
+                        team_ping=team_ping(team_of(self._playbooks, ticket)),
+                        card=card,
+                    ),
                     ticket_id=ticket.id,
                     is_card=True,
                 )
@@ -169,8 +190,8 @@ class Handovers:
         return reply.model_copy(update={"text": text, "sources": links})
 
     async def notify_leads(self, ticket: Ticket, key: str, text: str) -> str:
-        """A one-off notice to the ticket's leads channel, once per key."""
-        leads = self._leads_place(ticket)
+        """A one-off notice to the ticket's workspace's leads channel, once per key."""
+        leads = self._leads_channels.place(ticket.platform, ticket.workspace_id)
         if leads is not None:
             async with self._sessions.begin() as session:
                 await self.outbox.add(session, key, Notify(place=leads, text=text))
@@ -196,4 +217,7 @@ class Handovers:
         return key
 
     def _leads_place(self, ticket: Ticket) -> Place | None:
-        return self._leads_channels.place(ticket.platform, ticket.workspace_id)
+        """The ticket's team's leads channel, else its workspace's."""
+        team = team_of(self._playbooks, ticket)
+        name = team.name if team is not None else None
+        return self._leads_channels.place(ticket.platform, ticket.workspace_id, name)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.playbook import Playbooks
 from bot.events import Buttons, MessagePosted, PostReply, TicketAction
 from bot.flow import copy
 from bot.flow.answers import Reply, Writer, abstained
@@ -28,7 +29,6 @@ from bot.pipeline.outbox import Outbox
 from bot.pipeline.ports import LiveMessage
 from bot.store.audit import who
 from bot.store.models import Ticket, utcnow
-from bot.tickets.cards import card_for
 from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.queries import (
     add_message,
@@ -65,6 +65,7 @@ class ThreadReplies:
         sla: SlaPolicy | None = None,
         grounding: Grounding | None = None,
         live: LiveAnswers | None = None,
+        playbooks: Playbooks | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -88,6 +89,7 @@ class ThreadReplies:
             human_brief=human_brief,
             sla=sla,
             grounding=grounding,
+            playbooks=playbooks,
             clock=clock,
         )
         """Hands tickets to people: escalations, notices and briefs for the leads."""
@@ -137,7 +139,8 @@ class ThreadReplies:
         first: bool,
     ) -> list[str]:
         """Await `draft`, showing what it writes into `feed` in a live message meanwhile."""
-        live = await self.live.open(feed, place_of(ticket), event.author, card_for(ticket))
+        card = self.handovers.card(ticket)
+        live = await self.live.open(feed, place_of(ticket), event.author, card)
         try:
             written = await draft
         except BaseException:
@@ -195,7 +198,7 @@ class ThreadReplies:
         async with self._sessions.begin() as session:
             if first:
                 written = card_key(ticket.id)
-                post = post.model_copy(update={"card": card_for(ticket)})
+                post = post.model_copy(update={"card": self.handovers.card(ticket)})
             added = await self.outbox.add(
                 session, written, post, ticket_id=ticket.id, is_card=first
             )

@@ -33,6 +33,7 @@ async def _post(ctx: JobContext, now: datetime) -> int:
             since=since,
             until=now,
             embedder=ctx.knowledge.embedder if ctx.knowledge is not None else None,
+            taxonomy=ctx.playbooks.for_workspace(workspace).taxonomy,
         )
         key = digest_key(platform, workspace, now)
         async with ctx.sessions.begin() as session:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.playbook import Playbooks
 from bot.knowledge.base import KnowledgeBase
 from bot.pipeline.outbox import Outbox
 from bot.store.models import JobRun, utcnow
@@ -48,6 +49,8 @@ class JobContext:
     digest_hour_utc: int = 9
     knowledge: KnowledgeBase | None = None
     kb_refresh_daily: bool = True
+    playbooks: Playbooks = field(default_factory=Playbooks)
+    """Each workspace's playbook: its teams' channels and SLAs, its taxonomy on cards."""
     clock: Callable[[], datetime] = utcnow
 
 

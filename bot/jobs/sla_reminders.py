@@ -1,4 +1,8 @@
-"""SLA reminders: ping the leads once per threshold for escalations nobody claimed."""
+"""SLA reminders: ping the leads once per threshold for escalations nobody claimed.
+
+A team's ticket is measured by the team's SLA and its reminders go to the team's
+leads channel (the workspace's when the team has none).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from bot.pipeline.keys import sla_key
 from bot.store.audit import audit
 from bot.store.models import Ticket
 from bot.tickets.cards import card_for
+from bot.tickets.teams import team_of, team_ping
 
 __all__ = ["SLA_REMINDERS", "run_sla_reminders"]
 
@@ -29,8 +34,12 @@ async def _remind(ctx: JobContext, now: datetime) -> int:
     keys = []
     for ticket in waiting:
         assert ticket.sla_due_at is not None
-        threshold = ctx.sla.reminders_due(ticket.urgency, ticket.sla_due_at, now, ctx.sla_reminders)
-        leads = ctx.leads_channels.place(ticket.platform, ticket.workspace_id)
+        team = team_of(ctx.playbooks, ticket)
+        sla = ctx.sla.for_team(team)
+        threshold = sla.reminders_due(ticket.urgency, ticket.sla_due_at, now, ctx.sla_reminders)
+        leads = ctx.leads_channels.place(
+            ticket.platform, ticket.workspace_id, team.name if team else None
+        )
         if threshold == 0 or leads is None:
             continue
         keys.append(await _queue(ctx, ticket, leads, threshold, now))
@@ -43,11 +52,13 @@ async def _queue(
     assert ticket.sla_due_at is not None
     late = int((now - ticket.sla_due_at).total_seconds() // 60)
     key = sla_key(ticket.id, threshold)
+    card = card_for(ticket, ctx.playbooks.for_workspace(ticket.workspace_id))
     notice = Notify(
         place=leads,
         ping_leads=True,
-        card=card_for(ticket),
-        text=copy.sla_breached(ticket.id, late, ticket.urgency, ticket.category),
+        team_ping=team_ping(team_of(ctx.playbooks, ticket)),
+        card=card,
+        text=copy.sla_breached(ticket.id, late, card.urgency, card.category),
     )
     async with ctx.sessions.begin() as session:
         if await ctx.outbox.add(session, key, notice, ticket_id=ticket.id):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from bot.events import TicketStatus
 from bot.knowledge.embeddings import Embedder
 from bot.reports.costs import cost_report
@@ -91,10 +92,12 @@ async def build_digest(
     since: datetime,
     until: datetime,
     embedder: Embedder | None = None,
+    taxonomy: Taxonomy = DEFAULT_TAXONOMY,
 ) -> Digest:
     """Count a workspace's tickets created in [since, until) and its spend in that time.
 
-    `embedder` groups the questions the docs did not answer (None: by shared words).
+    `embedder` groups the questions the docs did not answer (None: by shared words);
+    `taxonomy` (the workspace's) counts a renamed category's tickets under today's name.
     """
     digest = Digest(since=since, until=until)
     async with sessions() as session:
@@ -114,7 +117,7 @@ async def build_digest(
             )
         ).all()
     digest.docs_outcomes.update(outcomes)
-    _count_tickets(digest, tickets, until)
+    _count_tickets(digest, tickets, until, taxonomy)
     tenant = {"platform": platform, "workspace_id": workspace_id}
     digest.outcomes = await measure_outcomes(sessions, since=since, until=until, **tenant)
     digest.gaps = await coverage_gaps(
@@ -126,11 +129,13 @@ async def build_digest(
     return digest
 
 
-def _count_tickets(digest: Digest, tickets: Sequence[Ticket], until: datetime) -> None:
+def _count_tickets(
+    digest: Digest, tickets: Sequence[Ticket], until: datetime, taxonomy: Taxonomy
+) -> None:
     """Categories, urgencies, escalations, SLA breaches and time to claim."""
     minutes = []
     for ticket in tickets:
-        digest.by_category[ticket.category or "untriaged"] += 1
+        digest.by_category[taxonomy.shown(ticket.category) or "untriaged"] += 1
         digest.by_urgency[ticket.urgency or "untriaged"] += 1
         if ticket.escalated_at is not None:
             digest.escalations[_escalation_state(ticket)] += 1

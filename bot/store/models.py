@@ -112,6 +112,7 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("platform", "workspace_id", "channel_id", "thread_id"),
         Index("ix_tickets_status", "status"),
+        Index("ix_tickets_team", "platform", "workspace_id", "team"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +139,12 @@ class Ticket(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(8))
     """The requester's rating once resolved: "good" or "bad" (None until rated)."""
     rated_at: Mapped[datetime | None]
+    team: Mapped[str | None] = mapped_column(String(32))
+    """The playbook team whose leads get the ticket (a routing rule's); None: the
+    workspace's leads. A team since removed from the playbook reads as none."""
+    suggested_assignee_id: Mapped[str | None] = mapped_column(String(64))
+    """The team lead suggested on the card when it was escalated (round robin or least
+    loaded); the next round-robin pick follows the last one suggested."""
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,10 +1,14 @@
-"""The SLA policy: how long each urgency may wait for a lead, and how that reads."""
+"""The SLA policy: how long each urgency may wait for a lead, and how that reads.
+
+A team of the playbook may set its own times; `SlaPolicy.for_team` applies them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.config.playbook import Team
 from bot.events import Urgency
 
 __all__ = ["SlaPolicy", "sla_state"]
@@ -21,6 +25,17 @@ class SlaPolicy:
     high_minutes: int = 15
     medium_minutes: int = 120
     low_business_days: int = 1
+
+    def for_team(self, team: Team | None) -> SlaPolicy:
+        """This policy with `team`'s own times where it sets them (its tickets' SLA)."""
+        if team is None:
+            return self
+        return replace(
+            self,
+            high_minutes=team.sla_high_minutes or self.high_minutes,
+            medium_minutes=team.sla_medium_minutes or self.medium_minutes,
+            low_business_days=team.sla_low_business_days or self.low_business_days,
+        )
 
     def due(self, urgency: str | None, start: datetime) -> datetime:
         """When an escalation of `urgency` must be claimed by (unknown counts as medium)."""

@@ -2,7 +2,8 @@
 
 The whole verdict, knowledge-base search queries included, is kept in
 `triage_runs.result`, so a retried event that finds the ticket triaged reads them
-back with `stored_search_queries` instead of asking the model again.
+back with `stored_search_queries` instead of asking the model again. The route's
+team is stored on the ticket; an escalation is due by that team's SLA.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.playbook import DEFAULT_PLAYBOOK, Playbook
 from bot.store.audit import audit
 from bot.store.models import Ticket, TriageRun
 from bot.tickets.sla import SlaPolicy
-from bot.tickets.status import escalate
+from bot.tickets.teams import escalate_to_team
 from triage.classify import Classification
 from triage.route import Route, RouteDecision
 from triage.schema import normalise_search_queries
@@ -33,8 +35,20 @@ async def store_verdict(
     decision: RouteDecision,
     sla: SlaPolicy,
     now: datetime,
+    *,
+    playbook: Playbook = DEFAULT_PLAYBOOK,
 ) -> Ticket:
-    """Record the verdict once; a retry finds the route set and returns the ticket as is."""
+    """Record the verdict once; a retry finds the route set and returns the ticket as is.
+
+    Args:
+        sessions: the database.
+        ticket_id: the ticket triaged.
+        classification: the verdict and how it was reached.
+        decision: its route, reason and team (`triage.route.decide_route`).
+        sla: the workspace's SLA; the team's own times override it.
+        now: when.
+        playbook: the ticket's workspace's playbook (where its team is defined).
+    """
     result = classification.result
     async with sessions.begin() as session:
         ticket = await session.get_one(Ticket, ticket_id, with_for_update=True)
@@ -53,13 +67,15 @@ async def store_verdict(
         )
         _label(ticket, classification, decision)
         if decision.route is Route.HUMAN:
-            escalate(session, ticket, sla=sla, now=now, reason=decision.reason)
+            team = playbook.team(ticket.team)
+            await escalate_to_team(session, ticket, team, sla=sla, now=now, reason=decision.reason)
         _audit_verdict(session, ticket, classification, now)
     log.info(
-        "ticket.triaged ticket=%s source=%s route=%s",
+        "ticket.triaged ticket=%s source=%s route=%s team=%s",
         ticket.id,
         classification.source,
         decision.route.value,
+        ticket.team,
     )
     return ticket
 
@@ -86,9 +102,11 @@ async def stored_search_queries(session: AsyncSession, ticket_id: int) -> tuple[
 
 def _label(ticket: Ticket, classification: Classification, decision: RouteDecision) -> None:
     result = classification.result
-    ticket.category, ticket.urgency = result.category.value, result.urgency.value
+    # str() reads a plain string and an enum member alike.
+    ticket.category, ticket.urgency = str(result.category), str(result.urgency)
     ticket.needs_human, ticket.summary = result.needs_human, result.summary
     ticket.route, ticket.route_reason = decision.route.value, decision.reason
+    ticket.team = decision.team
 
 
 def _audit_verdict(
@@ -104,4 +122,5 @@ def _audit_verdict(
         route=ticket.route,
         category=ticket.category,
         urgency=ticket.urgency,
+        team=ticket.team,
     )

@@ -17,8 +17,10 @@ from adapters.discord.render import (
     ticket_view,
 )
 from adapters.discord.to_event import from_component, parse_custom_id
-from bot.events import REQUESTER_ACTIONS, Category, TicketAction, TicketCard, TicketStatus, Urgency
-from bot.flow.copy import ACTION_LABELS, label
+from bot.config.taxonomy import DEFAULT_TAXONOMY
+from bot.events import REQUESTER_ACTIONS, TicketAction, TicketCard, TicketStatus
+from bot.flow.copy import ACTION_LABELS
+from bot.tickets.cards import category_choices, urgency_choices
 from tests.adapters.discord.test_to_event import load, make_world
 
 WORKING = (
@@ -45,6 +47,8 @@ def card(**overrides: Any) -> TicketCard:
         "urgency": "high",
         "summary": "Charged twice for March",
         "actions": WORKING,
+        "category_choices": category_choices(DEFAULT_TAXONOMY),
+        "urgency_choices": urgency_choices(DEFAULT_TAXONOMY),
     }
     values.update(overrides)
     return TicketCard(**values)
@@ -185,10 +189,16 @@ async def test_the_view_offers_the_cards_actions(actions: tuple[TicketAction, ..
         assert category["custom_id"] == "ticket:reclassify-category:7"
         assert urgency["custom_id"] == "ticket:reclassify-urgency:7"
         assert [(o["label"], o["value"]) for o in category["options"]] == [
-            (label(c), c.value) for c in Category
+            ("billing", "category=billing"),
+            ("bug", "category=bug"),
+            ("feature request", "category=feature_request"),
+            ("account", "category=account"),
+            ("other", "category=other"),
         ]
         assert [(o["label"], o["value"]) for o in urgency["options"]] == [
-            (label(u), u.value) for u in Urgency
+            ("high", "urgency=high"),
+            ("medium", "urgency=medium"),
+            ("low", "urgency=low"),
         ]
         assert (category["min_values"], category["max_values"]) == (1, 1)
     else:
@@ -402,3 +412,39 @@ def test_no_unfurl_brackets_bare_urls_only(text: str, bracketed: str) -> None:
     from adapters.discord.text import no_unfurl
 
     assert no_unfurl(text) == bracketed
+
+
+# --- the workspace's taxonomy and teams on a card ----------------------------------------
+
+
+def test_the_embed_shows_the_team_and_the_suggested_lead_until_someone_claims() -> None:
+    suggested = card(team="bugs", suggested_assignee_id="839201175562731530")
+    assert [(f.name, f.value) for f in card_embed(suggested).fields][2:] == [
+        ("Team", "bugs"),
+        ("Suggested", "<@839201175562731530>"),
+    ]
+    claimed = suggested.model_copy(update={"assignee_id": "839201175562731531"})
+    assert [(f.name, f.value) for f in card_embed(claimed).fields][2:] == [
+        ("Team", "bugs"),
+        ("Assignee", "<@839201175562731531>"),
+    ]
+    odd = card(suggested_assignee_id="@everyone")  # not a user id: shown, never a mention
+    assert MENTION.search(card_embed(odd).fields[-1].value) is None
+
+
+async def test_the_selects_offer_the_cards_own_choices_within_discords_25() -> None:
+    custom = card(
+        category_choices=tuple((f"c{n}", f"category {n}") for n in range(40)),
+        urgency_choices=(("high", "P1 - critical"), ("medium", "P2"), ("low", "P3")),
+    )
+    category, urgency = [c for c in flat(components(ticket_view(custom, ITEMS))) if c["type"] == 3]
+    assert len(category["options"]) == 25
+    first = category["options"][0]
+    assert (first["label"], first["value"]) == ("category 0", "category=c0")
+    assert [(o["label"], o["value"]) for o in urgency["options"]] == [
+        ("P1 - critical", "urgency=high"),
+        ("P2", "urgency=medium"),
+        ("P3", "urgency=low"),
+    ]
+    bare = card(category_choices=(), urgency_choices=())
+    assert [c for c in flat(components(ticket_view(bare, ITEMS))) if c["type"] == 3] == []

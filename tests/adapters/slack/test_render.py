@@ -30,6 +30,7 @@ from bot.events import (
     Platform,
     PostReply,
     SourceLink,
+    TicketAction,
     TicketCard,
     TicketStatus,
     UpdateCard,
@@ -253,3 +254,63 @@ async def test_the_card_and_the_answer_are_one_message_and_an_update_keeps_the_a
         ]
         assert sections[-1] == "Use Settings &gt; Export."
     assert update.params["ts"] == ts
+
+
+# --- the workspace's taxonomy and teams on a card ----------------------------------------
+
+
+def _card_with_choices(**values: Any) -> TicketCard:
+    return TicketCard(
+        ticket_id=12,
+        status=TicketStatus.ESCALATED,
+        category="crash",
+        urgency="P1 - critical",
+        actions=(TicketAction.CLAIM, TicketAction.RECLASSIFY),
+        category_choices=(("crash", "crash"), ("matchmaking", "matchmaking")),
+        urgency_choices=(("high", "P1 - critical"), ("medium", "P2"), ("low", "P3")),
+        **values,
+    )
+
+
+def _select_options(blocks: list[Any], action_id: str) -> list[tuple[str, str]]:
+    actions = next(b for b in blocks if b["type"] == "actions")["elements"]
+    chosen = next(e for e in actions if e["action_id"] == action_id)
+    return [(o["text"]["text"], o["value"]) for o in chosen["options"]]
+
+
+def test_the_reclassify_selects_offer_the_cards_choices_naming_what_they_set() -> None:
+    blocks = [b.to_dict() for b in card_blocks(_card_with_choices())]
+    assert _select_options(blocks, "ticket:reclassify-category") == [
+        ("crash", "12:category=crash"),
+        ("matchmaking", "12:category=matchmaking"),
+    ]
+    assert _select_options(blocks, "ticket:reclassify-urgency") == [
+        ("P1 - critical", "12:urgency=high"),
+        ("P2", "12:urgency=medium"),
+        ("P3", "12:urgency=low"),
+    ]
+    assert _texts(card_blocks(_card_with_choices()))[1:3] == [
+        "*Category*\ncrash",
+        "*Urgency*\nP1 - critical",
+    ]
+
+
+def test_a_card_without_choices_offers_no_select_and_many_are_cut_to_slacks_100() -> None:
+    bare_card = TicketCard(
+        ticket_id=1, status=TicketStatus.OPEN, actions=(TicketAction.RECLASSIFY,)
+    )
+    bare = [b.to_dict() for b in card_blocks(bare_card)]
+    assert not any(b["type"] == "actions" for b in bare)
+    many = tuple((f"c{n}", f"category {n}") for n in range(150))
+    card = _card_with_choices().model_copy(update={"category_choices": many})
+    blocks = [b.to_dict() for b in card_blocks(card)]  # to_dict() validates the limits
+    assert len(_select_options(blocks, "ticket:reclassify-category")) == 100
+
+
+def test_the_team_and_the_suggested_lead_are_shown_escaped_until_someone_claims() -> None:
+    card = _card_with_choices(team="bugs", suggested_assignee_id="U_CY><!here")
+    fields = _texts(card_blocks(card))[1:5]
+    assert fields[2:] == ["*Team*\nbugs", "*Suggested*\n<@U_CY&gt;&lt;!here>"]
+    claimed = card.model_copy(update={"assignee_id": "U_DEE"})
+    fields = _texts(card_blocks(claimed))[1:5]
+    assert fields[2:] == ["*Team*\nbugs", "*Assignee*\n<@U_DEE>"]
