@@ -164,7 +164,13 @@ class DiscordAdapter:
             log.warning("discord.commands.sync_failed code=%s", exc.code)
 
     async def on_message(self, message: discord.Message) -> None:
-        """Mentions open tickets; other thread messages are stored by the core."""
+        """Every guild message with text goes to the core, which decides: mentions open
+        tickets, and so do new messages in help channels and new posts in forum channels
+        (the workspace's listening); other messages in ticket threads are stored.
+
+        A forum post arrives as THREAD_CREATE (which puts the post in discord.py's
+        cache) before its first message, so that message is placed in its post.
+        """
         if self.client.user is None:
             return
         event = from_message(message, self.client.user.id)

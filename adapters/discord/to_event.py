@@ -107,6 +107,24 @@ def _addressed(message: discord.Message, bot_id: int) -> tuple[str, bool]:
     return re.sub(own, "", message.content).strip(), mentioned
 
 
+def _post_title(message: discord.Message) -> str:
+    """The title of the forum post `message` starts (its thread's name), or "".
+
+    A forum post is a thread whose first message has the thread's own id; the title
+    is often the question itself, so it leads the ticket's text."""
+    channel = message.channel
+    if isinstance(channel, discord.Thread) and channel.id == message.id:
+        return (channel.name or "").strip()
+    return ""
+
+
+def _spoken(message: discord.Message, bot_id: int) -> tuple[str, bool]:
+    """`_addressed`, with a forum post's title on the first line of its text."""
+    text, mentioned = _addressed(message, bot_id)
+    title = _post_title(message)
+    return (f"{title}\n{text}" if title and text else title or text), mentioned
+
+
 def _ours(message: discord.Message) -> bool:
     """A person's guild message (not a DM, a bot's or a system message)."""
     return (
@@ -117,10 +135,15 @@ def _ours(message: discord.Message) -> bool:
 
 
 def from_message(message: discord.Message, bot_id: int) -> MessagePosted | None:
-    """A guild message -> MessagePosted; DMs, bots and system messages give None."""
+    """A guild message -> MessagePosted; DMs, bots and system messages give None.
+
+    A new forum post's first message is placed in its post (the forum channel, the
+    post's thread) with the post's title leading its text; whether it opens a ticket
+    without a mention is the core's to decide (the workspace's forum channels).
+    """
     if message.guild is None or not _ours(message):
         return None
-    text, mentioned = _addressed(message, bot_id)
+    text, mentioned = _spoken(message, bot_id)
     return MessagePosted(
         event_id=f"message:{message.id}",
         message_id=str(message.id),
@@ -154,7 +177,7 @@ def from_edit(payload: discord.RawMessageUpdateEvent, bot_id: int) -> MessageEdi
     return MessageEdited(
         event_id=f"edit:{payload.message_id}:{stamp}",
         message_id=str(payload.message_id),
-        new_text=_addressed(message, bot_id)[0],
+        new_text=_spoken(message, bot_id)[0],
         place=_place(payload.guild_id, message.channel),
     )
 

@@ -108,6 +108,12 @@ class Listening(_Frozen):
             channel_id in self.help_channels or channel_id in self.forum_channels
         )
 
+    def ask_in(self) -> tuple[str, ...]:
+        """Where to send someone who mentions the bot in a channel it takes no tickets
+        in: the help and forum channels it listens in, in the order configured."""
+        listed = dict.fromkeys(self.help_channels + self.forum_channels)
+        return tuple(channel for channel in listed if self.allows(channel))
+
 
 class Playbook(_Frozen):
     """Everything one workspace's desk is configured with."""

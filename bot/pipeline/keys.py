@@ -22,6 +22,7 @@ __all__ = [
     "escalation_key",
     "event_reply_key",
     "home_key",
+    "not_here_key",
     "note_key",
     "person_key",
     "rate_key",
@@ -39,6 +40,11 @@ DeskEvent = CommandInvoked | ActionInvoked | AnswerApproved | HomeOpened
 def answer_key(event: MessagePosted) -> str:
     """The bot's one reply to a message (an answer, a note, a hint)."""
     return f"msg:{event.place.platform}:{event.message_id}:answer"
+
+
+def not_here_key(event: MessagePosted) -> str:
+    """The note to a mention in a channel the bot takes no tickets in."""
+    return f"msg:{event.place.platform}:{event.message_id}:not-here"
 
 
 def card_key(ticket_id: int) -> str:

@@ -1,5 +1,7 @@
-"""The 👀 a mention gets as soon as it is accepted, written beside it in the inbox's
-transaction, so the asker sees it whatever the worker and the model are doing.
+"""The 👀 a question gets as soon as it is accepted, written beside it in the inbox's
+transaction, so the asker sees it whatever the worker and the model are doing. A
+question is a mention with text, or a message that opens a ticket without one (the
+intake marks those: a help channel's top-level message, a new forum post).
 
 The flow takes it away once the ticket's replies are written (`MessageFlow`); the key
 is the one the flow would write, so a sign is never written twice.
@@ -13,7 +15,17 @@ from typing import Any
 from bot.events import Event, MessagePosted, Seen, dump
 from bot.pipeline.keys import seen_done_key, seen_key
 
-__all__ = ["seen_row", "seen_sign"]
+__all__ = ["seen_row", "seen_sign", "shows_seen"]
+
+
+def shows_seen(event: Event) -> bool:
+    """Whether `event` gets the seen sign at intake (and so has it taken away after):
+    a question the bot will answer. An empty mention gets a hint instead."""
+    return (
+        isinstance(event, MessagePosted)
+        and (event.mentions_bot or event.opens_without_mention)
+        and bool(event.text.strip())
+    )
 
 
 def seen_sign(event: MessagePosted, *, done: bool = False) -> Seen:
@@ -28,9 +40,8 @@ def seen_sign(event: MessagePosted, *, done: bool = False) -> Seen:
 
 
 def seen_row(event: Event, now: datetime) -> dict[str, Any] | None:
-    """The outbox row of the seen sign for `event`: a mention the bot will answer (one
-    with text; an empty mention gets a hint instead), or None."""
-    if not isinstance(event, MessagePosted) or not event.mentions_bot or not event.text.strip():
+    """The outbox row of the seen sign for `event` (when `shows_seen`), or None."""
+    if not isinstance(event, MessagePosted) or not shows_seen(event):
         return None
     sign = seen_sign(event)
     return {

@@ -28,6 +28,7 @@ def _every_key() -> list[tuple[str, str]]:
         made.append((f"answer {event.message_id}", keys.answer_key(event)))
         made.append((f"seen {event.message_id}", keys.seen_key(event)))
         made.append((f"seen done {event.message_id}", keys.seen_done_key(event)))
+        made.append((f"not here {event.message_id}", keys.not_here_key(event)))
     for ticket in (1, 2, 12):
         made += [
             (f"card {ticket}", keys.card_key(ticket)),
@@ -83,7 +84,7 @@ def test_every_constructor_is_covered() -> None:
     covered = {
         "answer_key", "brief_key", "budget_key", "card_key", "card_update_key",
         "command_reply_key", "digest_key", "escalation_key", "event_reply_key", "home_key",
-        "note_key", "person_key", "rate_key", "rating_key", "seen_done_key", "seen_key",
-        "sla_key", "stale_close_key", "stale_warn_key",
+        "not_here_key", "note_key", "person_key", "rate_key", "rating_key", "seen_done_key",
+        "seen_key", "sla_key", "stale_close_key", "stale_warn_key",
     }  # fmt: skip
     assert set(keys.__all__) == covered
