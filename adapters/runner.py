@@ -156,6 +156,7 @@ async def _start_slack(
         intake=app.intake,
         on_ack=app.metrics.ack_seconds.labels("slack").observe,
         drafts=app.drafts,
+        playbooks=app.settings.playbooks,
     )
     adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
     adapter.add_route("/healthz", health_handler(app.healthy))  # 503 while the bot cannot work

@@ -45,6 +45,7 @@ from adapters.slack.socket import CheckedSocketModeHandler
 from adapters.slack.to_event import from_block_actions, from_command, from_envelope
 from bot import AdapterStartError
 from bot.config import LeadsSettings
+from bot.config.playbook import Playbooks
 from bot.pipeline.pacing import ChannelBuckets, Pace
 
 __all__ = ["MAX_BODY_BYTES", "SlackAdapter"]
@@ -66,6 +67,7 @@ class SlackAdapter:
         app_token: str | None = None,
         api_url: str = "https://slack.com/api/",
         lead_group_id: str | None = None,
+        team_group_ids: tuple[str, ...] = (),
         allowed_bot_ids: tuple[str, ...] = (),
         messages_per_second: float = 1.0,
         on_ack: Callable[[float], None] | None = None,
@@ -76,7 +78,11 @@ class SlackAdapter:
         self._api_url = api_url
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
         self.client.retry_handlers.extend(retry_handlers())
-        self.ids = SlackIds(allowed_bot_ids=allowed_bot_ids, lead_group_id=lead_group_id)
+        self.ids = SlackIds(
+            allowed_bot_ids=allowed_bot_ids,
+            lead_group_id=lead_group_id,
+            team_group_ids=team_group_ids,
+        )
         self._auth: AuthorizeResult | None = None
         self._auth_lock = asyncio.Lock()
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -122,9 +128,11 @@ class SlackAdapter:
         intake: Intake,
         on_ack: Callable[[float], None] | None = None,
         drafts: Drafts | None = None,
+        playbooks: Playbooks | None = None,
     ) -> SlackAdapter:
-        """Build from the Slack settings (the bot token must be set) and the leads';
-        without `drafts`, "Save as answer" says it is not available."""
+        """Build from the Slack settings (the bot token must be set) and the leads' (the
+        teams' user groups from `playbooks`); without `drafts`, "Save as answer" says it
+        is not available."""
         assert settings.bot_token is not None
         return cls(
             intake=intake,
@@ -133,6 +141,7 @@ class SlackAdapter:
             app_token=_secret(settings.app_token),
             api_url=settings.api_url,
             lead_group_id=leads.slack_usergroup_id,
+            team_group_ids=_team_groups(playbooks),
             allowed_bot_ids=tuple(settings.allowed_bot_ids),
             messages_per_second=settings.messages_per_second,
             on_ack=on_ack,
@@ -297,3 +306,16 @@ class SlackAdapter:
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
+
+
+def _team_groups(playbooks: Playbooks | None) -> tuple[str, ...]:
+    """Every team's Slack user group, in every workspace's playbook, once each."""
+    if playbooks is None:
+        return ()
+    groups = (
+        team.slack_usergroup_id
+        for playbook in playbooks.all().values()
+        for team in playbook.teams
+        if team.slack_usergroup_id
+    )
+    return tuple(dict.fromkeys(groups))

@@ -49,6 +49,7 @@ class SlackIds:
         bot_user_id: str = "",
         allowed_bot_ids: tuple[str, ...] = (),
         lead_group_id: str | None = None,
+        team_group_ids: tuple[str, ...] = (),
         team_id: str | None = None,
     ) -> None:
         self.bot_user_id = bot_user_id
@@ -60,15 +61,15 @@ class SlackIds:
         self.allowed_bot_ids = allowed_bot_ids
         self.lead_group_id = lead_group_id
         self.lead_group_members: frozenset[str] = frozenset()
+        self.team_group_ids = tuple(g for g in team_group_ids if g != lead_group_id)
+        """The teams' own user groups (the playbook's `slack_usergroup_id`s)."""
+        self.team_group_members: dict[str, frozenset[str]] = {}
         self._group_loaded_at: float | None = None
 
     def actor(self, user_id: str, name: str = "", *, is_bot: bool = False) -> Actor:
-        """An Actor with the lead group as a role when the user is in it."""
-        roles = (
-            (self.lead_group_id,)
-            if self.lead_group_id and user_id in self.lead_group_members
-            else ()
-        )
+        """An Actor with the lead group, and each team's group, the user is in as roles."""
+        groups = [(self.lead_group_id, self.lead_group_members), *self.team_group_members.items()]
+        roles = tuple(group for group, members in groups if group and user_id in members)
         return Actor(
             platform=Platform.SLACK, user_id=user_id, display_name=name, is_bot=is_bot, roles=roles
         )
@@ -91,20 +92,21 @@ class SlackIds:
         self.enterprise_install = auth.get("is_enterprise_install") is True
 
     async def refresh_lead_group(self, client: AsyncWebClient) -> None:
-        """Reload the lead group's members when last read over 5 minutes ago; on a
-        failure keep the members known and go on (a warning is logged)."""
+        """Reload the lead group's and the teams' groups' members when last read over 5
+        minutes ago; on a failure keep the members known and go on (a warning is logged)."""
         loaded = self._group_loaded_at
         fresh = loaded is not None and time.monotonic() - loaded < GROUP_REFRESH_SECONDS
-        if not self.lead_group_id or fresh:
+        if not (self.lead_group_id or self.team_group_ids) or fresh:
             return
         self._group_loaded_at = time.monotonic()
-        try:
-            found = await client.usergroups_users_list(usergroup=self.lead_group_id)
-            self.lead_group_members = frozenset(found.get("users") or ())
-        except SlackApiError as exc:
-            log.warning("slack.leads.group_unreadable error=%s", exc.response.get("error"))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("slack.leads.group_unreachable error=%s", type(exc).__name__)
+        if self.lead_group_id:
+            members = await _members(client, self.lead_group_id)
+            if members is not None:
+                self.lead_group_members = members
+        for group in self.team_group_ids:
+            members = await _members(client, group)
+            if members is not None:
+                self.team_group_members[group] = members
 
     def authorize_result(self, token: str | None, scopes: str | None) -> AuthorizeResult:
         """What Bolt's own single-team authorization would build from the same auth.test."""
@@ -116,6 +118,19 @@ class SlackIds:
             bot_token=token,
             bot_scopes=scopes,
         )
+
+
+async def _members(client: AsyncWebClient, group: str) -> frozenset[str] | None:
+    """A user group's members, or None when Slack could not say (logged)."""
+    try:
+        found = await client.usergroups_users_list(usergroup=group)
+    except SlackApiError as exc:
+        log.warning("slack.leads.group_unreadable error=%s", exc.response.get("error"))
+        return None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack.leads.group_unreachable error=%s", type(exc).__name__)
+        return None
+    return frozenset(found.get("users") or ())
 
 
 def _id_of(value: Any) -> str | None:

@@ -95,7 +95,10 @@ async def slack_stack(
     settings = load_settings(**values)
     app = SupportApp(settings, database=Database(db.url))
     adapter = SlackAdapter.from_settings(
-        load_section(SlackSettings, **values), leads=settings.leads, intake=app.intake
+        load_section(SlackSettings, **values),
+        leads=settings.leads,
+        intake=app.intake,
+        playbooks=settings.playbooks,
     )
     app.attach(Platform.SLACK, adapter.outlet)
     await app.start()

@@ -225,3 +225,26 @@ async def test_old_tickets_read_by_todays_names_and_the_selects_offer_the_taxono
     assert "payments, crash, other" in answer["text"]
     billing, wish = await _tickets(db)
     assert (billing.category, wish.category) == ("billing", "crash")  # nothing changed on a no
+
+
+async def test_a_member_of_the_teams_user_group_works_its_tickets(
+    db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
+) -> None:
+    """U_DEV is named nowhere: being in the bugs team's Slack user group is enough, for
+    the bugs team's tickets only."""
+    fake_slack.usergroup_members["S_BUGS"] = ["U_DEV"]
+    fake_deepseek.responder = verdicts
+    async with slack_stack(db, fake_slack, fake_deepseek, playbooks=PLAYBOOKS) as stack:
+        await _mention(stack, "I was charged twice", 1)
+        await _mention(stack, TRACE, 2)
+        billing, bug = await _tickets(db)
+        await _press(stack, fake_slack, button_action("ticket:claim", str(billing.id)),
+                     user="U_DEV", trigger="c1")  # fmt: skip
+        await _press(stack, fake_slack, button_action("ticket:claim", str(bug.id)),
+                     user="U_DEV", trigger="c2")  # fmt: skip
+    billing, bug = await _tickets(db)
+    assert (bug.status, bug.assignee_id) == ("claimed", "U_DEV")
+    assert (billing.status, billing.assignee_id) == ("escalated", None)
+    assert [c.params["usergroup"] for c in fake_slack.calls_to("usergroups.users.list")] == [
+        "S_BUGS"
+    ]
