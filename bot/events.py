@@ -106,6 +106,7 @@ class CommandName(StrEnum):
     CSAT = "csat"
     TICKET = "ticket"
     FORGET_ME = "forget-me"
+    DASHBOARD = "dashboard"
     HELP = "help"
 
 

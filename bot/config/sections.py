@@ -24,6 +24,7 @@ from bot.config.validators import comma_list, url_of
 from bot.ops.redaction import Redactor
 
 __all__ = [
+    "DASHBOARD_PATH",
     "KnowledgeSettings",
     "LeadsSettings",
     "LlmSettings",
@@ -35,6 +36,9 @@ __all__ = [
     "StorageSettings",
     "setting",
 ]
+
+DASHBOARD_PATH = "/dashboard"
+"""Where the dashboard is mounted, standalone (`supportbot web`) and in `run --http` alike."""
 
 
 class LlmSettings(Section):
@@ -179,12 +183,35 @@ class PrivacySettings(Section):
 
 
 class ServingSettings(Section):
-    """Ports and logs."""
+    """Ports, logs, and where the dashboard's login links point."""
 
     http_port: int = setting("SUPPORTBOT_HTTP_PORT", 3000, ge=1, le=65535)
     metrics_port: int | None = setting("SUPPORTBOT_METRICS_PORT", None, ge=1, le=65535)
     log_format: str = setting("SUPPORTBOT_LOG_FORMAT", "json")
     log_level: str = setting("SUPPORTBOT_LOG_LEVEL", "INFO")
+    public_url: str | None = setting("SUPPORTBOT_PUBLIC_URL")
+    """How leads' browsers reach this server (`https://support.example.com`); login links
+    point at `{public_url}/dashboard/login/...`. Default `http://localhost:{http_port}`."""
+    dashboard_link_minutes: int = setting("SUPPORTBOT_DASHBOARD_LINK_MINUTES", 10, ge=1, le=60)
+    dashboard_session_hours: int = setting(
+        "SUPPORTBOT_DASHBOARD_SESSION_HOURS", 12, ge=1, le=24 * 30
+    )
+
+    @check("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = url_of("http:", "https:")(value.strip()).rstrip("/")
+        # The dashboard lives at /dashboard under it; a proxy's own path prefix would make
+        # the cookie's path and every redirect disagree with what the browser sees.
+        if "/" in value.partition("://")[2]:
+            raise ValueError("a scheme and host only, such as https://support.example.com")
+        return value
+
+    def dashboard_url(self) -> str:
+        """Where the dashboard is, as leads' browsers reach it (no trailing slash)."""
+        return f"{self.public_url or f'http://localhost:{self.http_port}'}{DASHBOARD_PATH}"
 
     @check("log_format")
     @classmethod

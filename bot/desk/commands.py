@@ -1,4 +1,4 @@
-"""Slash commands: `/support summary|escalations|costs|csat|ticket|forget-me|help`.
+"""Slash commands: `/support summary|escalations|costs|csat|ticket|forget-me|dashboard|help`.
 
 Answers go to the outbox under keys made from the event id; the service sends them.
 Lead-only commands from anyone else are refused and audited.
@@ -6,14 +6,18 @@ Lead-only commands from anyone else are refused and audited.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.base import DeskBase
+from bot.desk.dashboard_access import leads_workspace
 from bot.events import CommandInvoked, CommandName
 from bot.flow import copy
 from bot.reports.costs import BadWindow, cost_report, parse_since
 from bot.store.audit import who
+from bot.store.logins import LoginLinks
 from bot.store.models import Ticket
 from bot.tickets.cards import escalation_state
 from bot.tickets.erasure import erase_user
@@ -28,11 +32,19 @@ LEAD_ONLY = frozenset({CommandName.ESCALATIONS, CommandName.COSTS, CommandName.C
 class CommandDesk(DeskBase):
     """Answers `/support ...` commands."""
 
+    def __init__(self, *, links: LoginLinks | None = None, **parts: Any) -> None:
+        """`links` issues `/support dashboard`'s login links (None: no dashboard)."""
+        super().__init__(**parts)
+        self._links = links
+
     async def command(self, event: CommandInvoked) -> list[str]:
         """Run a command and return the outbox keys of its answer."""
         if event.name in LEAD_ONLY and not self.is_lead(event.actor):
             text = copy.leads_only_command(event.name)
             target = f"command:{event.name}"
+            return [await self._refuse(event, text, action="command.refused", target=target)]
+        if event.name is CommandName.DASHBOARD and not self._leads_here(event):
+            text, target = copy.DASHBOARD_REFUSED, f"command:{event.name}"
             return [await self._refuse(event, text, action="command.refused", target=target)]
         handler = {
             CommandName.HELP: self._help,
@@ -42,9 +54,11 @@ class CommandDesk(DeskBase):
             CommandName.CSAT: self._csat,
             CommandName.TICKET: self._ticket,
             CommandName.FORGET_ME: self._forget_me,
+            CommandName.DASHBOARD: self._dashboard,
         }[event.name]
-        # "public" shares the answer with the channel; everything else is for the caller only.
-        public = "public" in event.args
+        # "public" shares the answer with the channel; everything else is for the caller only
+        # (a login link always is).
+        public = "public" in event.args and event.name is not CommandName.DASHBOARD
         if public:
             event = event.model_copy(update={"args": tuple(a for a in event.args if a != "public")})
         text = await handler(event)
@@ -57,6 +71,8 @@ class CommandDesk(DeskBase):
         too), in the ticket's channel."""
         if event.name is CommandName.HELP:
             return True
+        if event.name is CommandName.DASHBOARD:  # a login link is never for the channel
+            return False
         if event.name is CommandName.TICKET:
             ticket = await self._visible_ticket(event)
             return (
@@ -211,3 +227,24 @@ class CommandDesk(DeskBase):
             workspace_id=event.place.workspace_id,
         )
         return copy.forgotten(erased)
+
+    def _leads_here(self, event: CommandInvoked) -> bool:
+        """True when the caller leads this workspace: a desk lead, or a team's lead here."""
+        playbook = self.playbook(event.place.workspace_id)
+        return leads_workspace(self._leads, playbook, event.actor)
+
+    async def _dashboard(self, event: CommandInvoked) -> str:
+        """A one-time login link for this platform and workspace, with the caller's roles
+        (so the dashboard's checks see the same lead as chat does)."""
+        if self._links is None:
+            return copy.DASHBOARD_UNAVAILABLE
+        url = await self._links.issue(
+            platform=event.place.platform.value,
+            user_id=event.actor.user_id,
+            workspaces=(event.place.workspace_id,),
+            roles=event.actor.roles,
+            display_name=event.actor.display_name,
+            now=self._clock(),
+            issued_by=who(event.actor),
+        )
+        return copy.dashboard_link(url, self._links.minutes)

@@ -231,7 +231,18 @@ def no_such_ticket(ticket_id: int, *, here: bool = False) -> str:
 
 def cannot_change(ticket_id: int, status: str, action: str) -> str:
     """A lead asked for a change the ticket's status does not allow."""
-    return f"Ticket #{ticket_id} is {status}; it can't be {action}ed now."
+    done = _DONE.get(action, f"changed ({action})")
+    return f"Ticket #{ticket_id} is {status}; it can't be {done} now."
+
+
+_DONE = {
+    "claim": "claimed",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "reclassify": "reclassified",
+    "ask-reasoner": "sent to the reasoner",
+    "save-answer": "saved as an answer",
+}
 
 
 # --- Card buttons ----------------------------------------------------------------------
@@ -274,6 +285,7 @@ COMMAND_HELP: dict[CommandName, tuple[str, str]] = {
         "forget-me",
         "erase the text of every message you wrote that the bot stored",
     ),
+    CommandName.DASHBOARD: ("dashboard", "(leads) a private link to sign in to the web dashboard"),
     CommandName.HELP: ("help", "this list"),
 }
 """Each command's usage and what it does: the help text, and each platform's menu."""
@@ -307,3 +319,15 @@ NOTHING_WAITING = "Nothing waiting. Nice."
 def forgotten(count: int) -> str:
     """The answer to `forget-me`."""
     return f"Done: erased the text of {count} stored message(s) you wrote."
+
+
+def dashboard_link(url: str, minutes: int) -> str:
+    """A lead's private login link for the web dashboard."""
+    return (
+        f"Your dashboard login link (just for you; it works once, for {minutes} minutes):\n"
+        f"{url}\nDon't share it: whoever opens it first is signed in as you."
+    )
+
+
+DASHBOARD_REFUSED = "Only support leads of this workspace can open the dashboard."
+DASHBOARD_UNAVAILABLE = "The web dashboard isn't set up on this bot."

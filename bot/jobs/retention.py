@@ -1,4 +1,7 @@
-"""Retention: every night, erase text older than the retention period; keep the rest."""
+"""Retention: every night, erase text older than the retention period; keep the rest.
+
+Ended dashboard logins (links and sessions) go too, a day after they ended.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,24 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.jobs.scheduler import Job, JobContext, run_job
+from bot.store.logins import purge_expired
 from bot.tickets.erasure import purge_older_than
 
 __all__ = ["RETENTION", "run_retention"]
 
 log = logging.getLogger(__name__)
 
+LOGINS_KEPT = timedelta(days=1)
+"""How long an expired or revoked dashboard link or session stays before it is deleted."""
+
 
 async def _purge(ctx: JobContext, now: datetime) -> int:
     erased = await purge_older_than(ctx.sessions, now - timedelta(days=ctx.retention_days), now)
-    log.info("retention.purged messages=%s", erased)
+    # Dashboard links and sessions are worth nothing once ended; a day's grace keeps them
+    # for whoever looks into a sign-in problem the same day.
+    async with ctx.sessions.begin() as session:
+        logins = await purge_expired(session, now - LOGINS_KEPT)
+    log.info("retention.purged messages=%s logins=%s", erased, logins)
     return erased
 
 

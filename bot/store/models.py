@@ -298,6 +298,46 @@ class JobRun(Base):
     lease_until: Mapped[datetime | None]
 
 
+class LoginLink(Base):
+    """A one-time dashboard login link for one lead. Only the sha256 of its token is
+    kept, so the table opens nothing; `used_at` is set once, by the one redeem that wins."""
+
+    __tablename__ = "login_links"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    workspaces: Mapped[list[str]] = mapped_column(JSON)
+    """The workspaces (Slack teams, Discord guilds) the lead leads, as checked on issue."""
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard session, opened by a login link; its cookie's secret is kept
+    as a sha256 only. `csrf_token` is what every form of the session must carry."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (UniqueConstraint("session_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    workspaces: Mapped[list[str]] = mapped_column(JSON)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 async def status_counts(
     session: AsyncSession, model: type[InboxItem | OutboxItem]
 ) -> dict[str, int]:

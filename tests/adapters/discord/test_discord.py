@@ -268,7 +268,16 @@ async def test_commands_are_synced_to_the_guild(
     assert guild_id == 2000
     support = next(c for c in commands if c["name"] == "support")
     names = {o["name"] for o in support["options"]}
-    assert names == {"summary", "escalations", "costs", "csat", "ticket", "forget-me", "help"}
+    assert names == {
+        "summary",
+        "escalations",
+        "costs",
+        "csat",
+        "ticket",
+        "forget-me",
+        "dashboard",
+        "help",
+    }
 
 
 async def test_a_refused_message_content_intent_is_one_clear_error(
