@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import SupportbotError
-from bot.store.models import LlmCall
+from bot.store.models import LlmCall, Ticket
 
-__all__ = ["BadWindow", "CostReport", "cost_report", "parse_since", "render_costs"]
+__all__ = [
+    "BadWindow",
+    "CostReport",
+    "cost_report",
+    "lead_calls",
+    "parse_since",
+    "render_costs",
+]
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -79,6 +87,28 @@ class CostReport:
     by_model: dict[str, Bucket] = field(default_factory=lambda: defaultdict(Bucket))
     by_purpose: dict[str, Bucket] = field(default_factory=lambda: defaultdict(Bucket))
     by_workspace: dict[str, Bucket] = field(default_factory=lambda: defaultdict(Bucket))
+    ticket_spend: Decimal = Decimal(0)
+    """What the calls made for a ticket cost (the rest: `supportbot triage` runs and such)."""
+    ticket_ids: set[int] = field(default_factory=set)
+    """The tickets those calls were made for."""
+
+    @property
+    def cost_per_ticket(self) -> Decimal | None:
+        """Spend on tickets per ticket that had a model call (None with none)."""
+        if not self.ticket_ids:
+            return None
+        return self.ticket_spend / len(self.ticket_ids)
+
+    def add(self, row: LlmCall) -> None:
+        """Count one ledger row into the total and each breakdown (UTC days)."""
+        self.total.add(row)
+        self.by_day[row.created_at.date().isoformat()].add(row)
+        self.by_model[row.model].add(row)
+        self.by_purpose[row.purpose].add(row)
+        self.by_workspace[row.workspace_id or "-"].add(row)
+        if row.ticket_id is not None:
+            self.ticket_spend += row.cost_usd or Decimal(0)
+            self.ticket_ids.add(row.ticket_id)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form of the whole report."""
@@ -97,22 +127,42 @@ class CostReport:
 
 
 async def cost_report(
-    sessions: async_sessionmaker[AsyncSession], since: datetime, workspace_id: str | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    since: datetime,
+    workspace_id: str | None = None,
+    *,
+    platform: str | None = None,
+    workspaces: Collection[str] | None = None,
 ) -> CostReport:
-    """Add up `llm_calls` from `since` on (UTC days), optionally for one workspace."""
+    """Add up `llm_calls` from `since` on (UTC days), optionally for one workspace, or
+    for a dashboard lead's `workspaces` on `platform` (see `lead_calls`)."""
     query = select(LlmCall).where(LlmCall.created_at >= since)
     if workspace_id is not None:
         query = query.where(LlmCall.workspace_id == workspace_id)
+    if platform is not None and workspaces is not None:
+        query = lead_calls(query, platform, workspaces)
     report = CostReport(since=since)
     async with sessions() as session:
         rows = await session.stream_scalars(query.execution_options(yield_per=1000))
         async for row in rows:
-            report.total.add(row)
-            report.by_day[row.created_at.date().isoformat()].add(row)
-            report.by_model[row.model].add(row)
-            report.by_purpose[row.purpose].add(row)
-            report.by_workspace[row.workspace_id or "-"].add(row)
+            report.add(row)
     return report
+
+
+def lead_calls(
+    query: Select[tuple[LlmCall]], platform: str, workspaces: Collection[str]
+) -> Select[tuple[LlmCall]]:
+    """`query` narrowed to the calls of these workspaces on `platform`.
+
+    The ledger names a call's workspace, not its platform: a call made for a ticket
+    counts when the ticket is on `platform`, one made for no ticket by its workspace id.
+    """
+    named = sorted(workspaces)
+    theirs = select(Ticket.id).where(Ticket.platform == platform, Ticket.workspace_id.in_(named))
+    return query.where(
+        LlmCall.workspace_id.in_(named),
+        or_(LlmCall.ticket_id.is_(None), LlmCall.ticket_id.in_(theirs)),
+    )
 
 
 def render_costs(report: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ shared significant words when there is none. Question text is shown, never logge
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,10 +80,13 @@ async def coverage_gaps(
     workspace_id: str | None = None,
     embedder: Embedder | None = None,
     limit: int = TOP_GAPS,
+    workspaces: Collection[str] | None = None,
 ) -> list[Gap]:
     """The largest groups of unanswered questions among the tickets created in
-    [since, until) (one workspace if named), largest first."""
-    scope = ticket_scope(since, until, platform=platform, workspace_id=workspace_id)
+    [since, until) (one workspace if named, or those of `workspaces`), largest first."""
+    scope = ticket_scope(
+        since, until, platform=platform, workspace_id=workspace_id, workspaces=workspaces
+    )
     async with sessions() as session:
         asked = await _unanswered(session, scope)
     if not asked:

@@ -3,6 +3,7 @@ window, across every workspace or for one."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,10 +52,12 @@ async def lead_report(
     until: datetime,
     workspace_id: str | None = None,
     embedder: Embedder | None = None,
+    platform: str | None = None,
+    workspaces: Collection[str] | None = None,
 ) -> LeadReport:
-    """The figures and gaps of the tickets created in [since, until)."""
-    outcomes = await measure_outcomes(sessions, since=since, until=until, workspace_id=workspace_id)
-    gaps = await coverage_gaps(
-        sessions, since=since, until=until, workspace_id=workspace_id, embedder=embedder
-    )
+    """The figures and gaps of the tickets created in [since, until) (of one workspace,
+    or of a dashboard lead's `workspaces` on `platform`)."""
+    scope = {"platform": platform, "workspace_id": workspace_id, "workspaces": workspaces}
+    outcomes = await measure_outcomes(sessions, since=since, until=until, **scope)
+    gaps = await coverage_gaps(sessions, since=since, until=until, embedder=embedder, **scope)
     return LeadReport(outcomes, gaps, workspace_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -131,6 +131,8 @@ class Outcomes:
     deflected: int = 0
     """Resolved with no person: never escalated, never claimed."""
     first_response: Spread = field(default_factory=Spread)
+    claim: Spread = field(default_factory=Spread)
+    """From escalation (or opening, for one claimed straight away) to a lead's claim."""
     resolution: Spread = field(default_factory=Spread)
     resolved_by_route: Counter[str] = field(default_factory=Counter)
     spend_by_route: dict[str, Decimal] = field(default_factory=dict)
@@ -168,6 +170,7 @@ class Outcomes:
             "deflected": self.deflected,
             "deflection_rate": self.deflection_rate,
             "first_response": self.first_response.as_dict(),
+            "claim": self.claim.as_dict(),
             "resolution": self.resolution.as_dict(),
             "cost_per_resolved_ticket": {
                 route: {
@@ -224,13 +227,17 @@ def ticket_scope(
     *,
     platform: str | None = None,
     workspace_id: str | None = None,
+    workspaces: Collection[str] | None = None,
 ) -> Select[tuple[int]]:
-    """The ids of the tickets created in [since, until), in one workspace if named."""
+    """The ids of the tickets created in [since, until), in one workspace if named (or
+    in `workspaces`, a lead's on the dashboard: none named, no tickets)."""
     query = select(Ticket.id).where(Ticket.created_at >= since, Ticket.created_at < until)
     if platform is not None:
         query = query.where(Ticket.platform == platform)
     if workspace_id is not None:
         query = query.where(Ticket.workspace_id == workspace_id)
+    if workspaces is not None:
+        query = query.where(Ticket.workspace_id.in_(sorted(workspaces)))
     return query
 
 
@@ -241,9 +248,13 @@ async def measure_outcomes(
     until: datetime,
     platform: str | None = None,
     workspace_id: str | None = None,
+    workspaces: Collection[str] | None = None,
 ) -> Outcomes:
-    """The figures for the tickets created in [since, until) (one workspace if named)."""
-    scope = ticket_scope(since, until, platform=platform, workspace_id=workspace_id)
+    """The figures for the tickets created in [since, until) (one workspace if named, or
+    those of `workspaces`)."""
+    scope = ticket_scope(
+        since, until, platform=platform, workspace_id=workspace_id, workspaces=workspaces
+    )
     outcomes = Outcomes(since=since, until=until)
     async with sessions() as session:
         tickets = (await session.scalars(select(Ticket).where(Ticket.id.in_(scope)))).all()
@@ -263,12 +274,15 @@ async def measure_outcomes(
 
 
 def _count_tickets(outcomes: Outcomes, tickets: Sequence[Ticket]) -> None:
-    """Resolved, deflected, ratings and time to resolution."""
+    """Resolved, deflected, ratings, time to claim and to resolution."""
     outcomes.tickets = len(tickets)
-    resolution = []
+    resolution, claim = [], []
     for ticket in tickets:
         if ticket.satisfaction is not None:
             outcomes.ratings[ticket.satisfaction] += 1
+        if ticket.claimed_at is not None:
+            waited = ticket.claimed_at - (ticket.escalated_at or ticket.created_at)
+            claim.append(max(waited.total_seconds(), 0))
         if ticket.resolved_at is None:
             continue
         outcomes.resolved += 1
@@ -277,6 +291,7 @@ def _count_tickets(outcomes: Outcomes, tickets: Sequence[Ticket]) -> None:
         outcomes.ratings["unrated"] += ticket.satisfaction is None
         resolution.append(max((ticket.resolved_at - ticket.created_at).total_seconds(), 0))
     outcomes.resolution = Spread.of(resolution)
+    outcomes.claim = Spread.of(claim)
 
 
 async def _first_responses(session: AsyncSession, scope: Select[tuple[int]]) -> dict[int, datetime]:

@@ -31,18 +31,23 @@ SHARED = ""
 """`workspace_id` of a source every workspace may use."""
 FTS_TABLE = "kb_chunks_fts"
 SEARCH_COLUMN = "search"
+TICKET_FTS_TABLES = ("messages_fts", "tickets_fts")
+"""Ticket search (migration 0011): FTS5 over messages.text and tickets.summary."""
+SEARCHED_TABLES = frozenset({"kb_chunks", "messages", "tickets"})
+"""Tables with a generated `search` tsvector on PostgreSQL (and its GIN index)."""
 
 
 def is_search_object(name: str | None, type_: str, parent: str | None = None) -> bool:
-    """True for the full-text objects built by hand in migration 0005 (the FTS5 table and
-    its shadow tables, the tsvector column and its index), which no model declares."""
+    """True for the full-text objects built by hand in migrations 0005 and 0011 (the FTS5
+    tables and their shadow tables, the tsvector columns and their indexes), which no
+    model declares."""
     if name is None:
         return False
     if type_ == "table":
-        return name.startswith(FTS_TABLE)
+        return name.startswith((FTS_TABLE, *TICKET_FTS_TABLES))
     if type_ == "column":
-        return parent == "kb_chunks" and name == SEARCH_COLUMN
-    return type_ == "index" and name == "ix_kb_chunks_search"
+        return parent in SEARCHED_TABLES and name == SEARCH_COLUMN
+    return type_ == "index" and name in {f"ix_{table}_search" for table in SEARCHED_TABLES}
 
 
 class KbSource(Base):
