@@ -19,6 +19,7 @@ from adapters.slack.settings import SlackSettings
 from bot import AdapterStartError
 from bot.app import SupportApp
 from bot.config import Settings
+from bot.config.sections import DASHBOARD_PATH
 from bot.events import Platform
 from bot.ops.metrics import health_handler, metrics_handler, start_metrics_server
 
@@ -80,7 +81,9 @@ async def serve(
     if not any(p.on for p in plans):
         say("No platform adapter can start. Set the tokens above, or try `supportbot chat`.")
         return 1
-    app = SupportApp(settings)
+    # Login links (`/support dashboard`) name this port when no public URL is set.
+    serving = settings.serving.model_copy(update={"http_port": port})
+    app = SupportApp(settings.model_copy(update={"serving": serving}))
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -94,6 +97,10 @@ async def serve(
             await _start_slack(app, slack, stops, http=http, port=port)
         if "discord" in on:
             await _start_discord(app, discord, stops)
+        if http:
+            if "slack" not in on:  # Slack is not on the port: the dashboard has it alone
+                await _start_dashboard(app, stops, port=port)
+            say(f"{'dashboard':<8} on   {_public_url(app, port)}{DASHBOARD_PATH}/")
         metrics_port = settings.serving.metrics_port
         if metrics_port is not None:
             runner = await start_metrics_server(
@@ -160,6 +167,11 @@ async def _start_slack(
     )
     adapter.add_route("/metrics", metrics_handler(app.metrics, app.database.sessions))
     adapter.add_route("/healthz", health_handler(app.healthy))  # 503 while the bot cannot work
+    if http:  # the leads' dashboard on the same port, next to /slack/events
+        from bot.dashboard.app import dashboard_app, to_dashboard
+
+        adapter.add_route(DASHBOARD_PATH, to_dashboard)
+        adapter.add_subapp(DASHBOARD_PATH, dashboard_app(app, public_url=_public_url(app, port)))
     app.attach(Platform.SLACK, adapter.outlet)
     stops.append(adapter.stop)
     try:
@@ -175,6 +187,28 @@ async def _start_slack(
     except OSError as exc:
         raise AdapterStartError(f"slack: cannot listen on port {port} ({exc})") from None
     bind_leads_channel(app, Platform.SLACK, lambda _channel: adapter.team_id)  # the token's team
+
+
+async def _start_dashboard(app: SupportApp, stops: Stops, *, port: int) -> None:
+    """`run --http` with Slack not over HTTP: the dashboard, /metrics and /healthz on
+    the port by themselves."""
+    from bot.dashboard.app import dashboard_site, start_site
+
+    extra = [
+        ("/metrics", metrics_handler(app.metrics, app.database.sessions)),
+        ("/healthz", health_handler(app.healthy)),
+    ]
+    site = dashboard_site(app, public_url=_public_url(app, port), extra=extra)
+    try:
+        runner, _bound = await start_site(site, "0.0.0.0", port)  # noqa: S104 - as Slack's
+    except OSError as exc:
+        raise AdapterStartError(f"dashboard: cannot listen on port {port} ({exc})") from None
+    stops.append(runner.cleanup)
+
+
+def _public_url(app: SupportApp, port: int) -> str:
+    """How browsers reach this server: SUPPORTBOT_PUBLIC_URL, else this port locally."""
+    return app.settings.serving.public_url or f"http://localhost:{port}"
 
 
 async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops) -> None:

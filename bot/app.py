@@ -51,6 +51,7 @@ from bot.pipeline.worker import InboxWorker
 from bot.reports.outcomes import outcome_reader
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
+from bot.store.logins import LoginLinks
 from bot.store.migrate import upgrade
 from bot.store.models import utcnow
 from bot.tickets.leads_channels import LeadsChannels
@@ -218,7 +219,9 @@ class SupportApp:
                 "message_posted": messages.on_posted,
                 "message_edited": messages.on_edited,
                 "message_deleted": messages.on_deleted,
-                "command_invoked": CommandDesk(**desk_parts).command,
+                "command_invoked": CommandDesk(
+                    links=LoginLinks.of(sessions, settings.serving), **desk_parts
+                ).command,
                 "action_invoked": route_presses(
                     lead=LeadActions(on_resolved=saved.write_draft, **desk_parts).action,
                     requester=RequesterActions(

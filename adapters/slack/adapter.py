@@ -110,6 +110,7 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._on_ack = on_ack
         self._extra_routes: list[tuple[str, Any]] = []
+        self._subapps: list[tuple[str, web.Application]] = []
         self._answers = AnswerSaving(
             client=self.client,
             outlet=self.outlet,
@@ -240,11 +241,18 @@ class SlackAdapter:
             app.router.add_get("/healthz", healthz)
         for path, handler in self._extra_routes:
             app.router.add_get(path, handler)
+        for prefix, subapp in self._subapps:
+            app.add_subapp(prefix, subapp)
         return app
 
     def add_route(self, path: str, handler: Any) -> None:
         """Serve another GET endpoint in HTTP mode (the runner adds /metrics)."""
         self._extra_routes.append((path, handler))
+
+    def add_subapp(self, prefix: str, subapp: web.Application) -> None:
+        """Serve a whole application under `prefix` in HTTP mode (the runner mounts the
+        leads' dashboard at /dashboard), next to /slack/events."""
+        self._subapps.append((prefix, subapp))
 
     async def _http_events(self, request: web.Request) -> web.Response:
         raw = await request.text()  # over MAX_BODY_BYTES: aiohttp answers 413

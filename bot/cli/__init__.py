@@ -384,3 +384,4 @@ async def _eval(
 from bot.cli import config as _config  # noqa: E402, F401  (registers `supportbot config`)
 from bot.cli import kb as _kb  # noqa: E402, F401  (registers `supportbot kb`)
 from bot.cli import report as _report  # noqa: E402, F401  (registers `supportbot report`)
+from bot.cli import web as _web  # noqa: E402, F401  (registers `supportbot web`)
