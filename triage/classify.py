@@ -189,7 +189,7 @@ class Classifier:
             # No key is a chosen mode, not a fault: keep it out of the warnings.
             level = logging.INFO if tally.calls == 0 else logging.WARNING
             logger.log(level, "triage.fallback reason=%s calls=%d", stop.reason, tally.calls)
-            rules = _offline(text, desk.taxonomy)
+            rules = classify_offline(text, desk.taxonomy)
             return _classification(
                 desk, rules, clock, tally, corrected=tally.calls > 1, reason=stop.reason
             )
@@ -204,7 +204,7 @@ class Classifier:
             workspace_id: whose taxonomy the rules use (None: the default playbook's).
         """
         desk, clock = self._desk(workspace_id), time.monotonic()
-        rules = _offline(text, desk.taxonomy)
+        rules = classify_offline(text, desk.taxonomy)
         return _classification(desk, rules, clock, _Tally(), corrected=False, reason=reason)
 
     def _desk(self, workspace_id: str | None) -> _Desk:
@@ -275,17 +275,6 @@ class Classifier:
 def _correction_text(correction: Prompt, error: str) -> str:
     # replace(), not format(): the template may hold literal JSON braces.
     return correction.text.replace("{error}", error)
-
-
-def _offline(text: str, taxonomy: Taxonomy) -> TriageResult:
-    """The rules' verdict with the workspace's taxonomy; a category it does not know
-    (which the rules should never give) becomes its fallback category, because a
-    verdict outside the taxonomy is never stored."""
-    result = classify_offline(text, taxonomy)
-    category = taxonomy.canonical(result.category) or taxonomy.fallback_category
-    if category == result.category:
-        return result
-    return result.model_copy(update={"category": category})
 
 
 def _classification(

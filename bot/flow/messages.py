@@ -246,7 +246,6 @@ class MessageFlow:
         person or for the reasoner drops the draft. `ticket`: as the message's arrival
         just stored it.
         """
-        ticket_id = ticket.id
         keys: list[str] = []
         ahead = None
         first_try = ticket.route is None
@@ -259,7 +258,7 @@ class MessageFlow:
                 classification = await self._classifier.classify(
                     event.text, context=call_context(ticket, "triage", event.author.user_id)
                 )
-                ticket = await self._store_triage(ticket_id, classification, event.text)
+                ticket = await self._store_triage(ticket, classification, event.text)
             except BaseException:
                 await discard(ahead)
                 raise
@@ -285,7 +284,7 @@ class MessageFlow:
                 found = self._classifier.offline(
                     event.text, "user over the message rate", workspace_id=ticket.workspace_id
                 )
-                ticket = await self._store_triage(ticket_id, found, event.text)
+                ticket = await self._store_triage(ticket, found, event.text)
             keys = await self._replies.handovers.escalate(ticket, event, quiet=True)
         key = rate_key(event.place.platform, event.author.user_id, self._clock())
         async with self._sessions.begin() as session:
@@ -301,14 +300,14 @@ class MessageFlow:
         return await self._replies.handovers.notify_leads(ticket, key, text)
 
     async def _store_triage(
-        self, ticket_id: int, classification: Classification, text: str
+        self, ticket: Ticket, classification: Classification, text: str
     ) -> Ticket:
         # The routing rules and teams are the ticket's workspace's own.
-        playbook = self._playbooks.for_workspace((await self._ticket(ticket_id)).workspace_id)
+        playbook = self._playbooks.for_workspace(ticket.workspace_id)
         decision = route_of(classification, text, self._confidence_threshold, playbook)
         return await store_verdict(
             self._sessions,
-            ticket_id,
+            ticket.id,
             classification,
             decision,
             self._sla,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bot.harness import triage_json, triage_requests
-from tests.cli_runner import clean_env, run_cli
+from tests.cli_runner import Outcome, clean_env, run_cli
 from tests.conftest import FAKE_KEY
 from tests.fakes.deepseek import FakeDeepSeek
 
@@ -64,6 +64,11 @@ async def _tickets(tmp_path: Path, config: Path, env: dict[str, str]) -> list[di
     return json.loads(listing.stdout)
 
 
+async def _chat(tmp_path: Path, config: Path, env: dict[str, str], stdin: str) -> Outcome:
+    """`supportbot --config CONFIG chat` with `stdin` typed in."""
+    return await run_cli("--config", str(config), "chat", cwd=tmp_path, env=env, stdin=stdin)
+
+
 def _system_prompt(body: dict[str, Any]) -> str:
     return body["messages"][0]["content"]
 
@@ -74,13 +79,11 @@ async def test_the_custom_taxonomy_reaches_the_model_and_its_verdict_is_kept(
     config = _config(tmp_path)
     fake_deepseek.reply(triage_json(category="matchmaking", urgency="medium"))
     fake_deepseek.reply("Try restarting the queue from the main menu.")
-    outcome = await run_cli(
-        "--config",
-        str(config),
-        "chat",
-        cwd=tmp_path,
-        env=_env(fake_deepseek),
-        stdin="I've been stuck in the ranked queue for 40 minutes\n/quit\n",
+    outcome = await _chat(
+        tmp_path,
+        config,
+        _env(fake_deepseek),
+        "I've been stuck in the ranked queue for 40 minutes\n/quit\n",
     )
     assert outcome.code == 0, outcome.stderr
     (ticket,) = await _tickets(tmp_path, config, _env(fake_deepseek))
@@ -102,13 +105,8 @@ async def test_the_generated_prompt_is_the_same_bytes_on_every_run(
     config = _config(tmp_path)
     for _ in range(2):  # two processes, each generating the prompt afresh
         fake_deepseek.reply(triage_json(category="crash", urgency="high", needs_human=True))
-        outcome = await run_cli(
-            "--config",
-            str(config),
-            "chat",
-            cwd=tmp_path,
-            env=_env(fake_deepseek),
-            stdin="The game crashes to desktop on launch\n/quit\n",
+        outcome = await _chat(
+            tmp_path, config, _env(fake_deepseek), "The game crashes to desktop on launch\n/quit\n"
         )
         assert outcome.code == 0, outcome.stderr
     first, second = (_system_prompt(b) for b in triage_requests(fake_deepseek))
@@ -121,13 +119,11 @@ async def test_a_verdict_outside_the_taxonomy_is_corrected_once(
     config = _config(tmp_path)
     fake_deepseek.reply(triage_json(category="feature_request", urgency="low"))
     fake_deepseek.reply(triage_json(category="purchases", urgency="medium", needs_human=True))
-    outcome = await run_cli(
-        "--config",
-        str(config),
-        "chat",
-        cwd=tmp_path,
-        env=_env(fake_deepseek),
-        stdin="I bought the Nebula skin but it's not in my locker\n/quit\n",
+    outcome = await _chat(
+        tmp_path,
+        config,
+        _env(fake_deepseek),
+        "I bought the Nebula skin but it's not in my locker\n/quit\n",
     )
     assert outcome.code == 0, outcome.stderr
     _, correction = triage_requests(fake_deepseek)
@@ -140,13 +136,8 @@ async def test_a_verdict_outside_the_taxonomy_is_corrected_once(
 
 async def test_offline_the_categories_keywords_decide(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    outcome = await run_cli(
-        "--config",
-        str(config),
-        "chat",
-        cwd=tmp_path,
-        env=_env(),
-        stdin="my game freezes on a black screen after the intro\n/quit\n",
+    outcome = await _chat(
+        tmp_path, config, _env(), "my game freezes on a black screen after the intro\n/quit\n"
     )
     assert outcome.code == 0, outcome.stderr
     assert "crash" in outcome.stdout  # on the card
