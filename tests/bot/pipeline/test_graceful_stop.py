@@ -72,6 +72,15 @@ async def _statuses(db: Database) -> dict[str, str]:
         return dict(rows.all())
 
 
+async def _all_taken(db: Database, events: list[Any]) -> None:
+    """Until no event of `events` is still waiting to be claimed (the database says)."""
+    while True:
+        statuses = await _statuses(db)
+        if all(statuses.get(e.event_id) != "pending" for e in events):
+            return
+        await asyncio.sleep(0.01)
+
+
 async def test_stop_mid_send_then_restart_delivers_every_reply_exactly_once(
     db: Database,
 ) -> None:
@@ -85,6 +94,9 @@ async def test_stop_mid_send_then_restart_delivers_every_reply_exactly_once(
     for event in events:
         assert await first.intake.submit(event)
     await asyncio.wait_for(first_outlet.sending.wait(), 20)
+    # Every question taken by this worker before the stop (on a busy machine the first
+    # send can start before the last is claimed; an unclaimed one rightly stays pending).
+    await asyncio.wait_for(_all_taken(db, events), 20)
     stopping = asyncio.create_task(first.stop())  # SIGTERM lands while sends are in flight
     await asyncio.sleep(0.2)
     assert await first.intake.submit(late)  # the inbox still takes it; this worker must not
