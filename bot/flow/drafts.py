@@ -21,7 +21,13 @@ from bot.flow.grounding import Found, Grounding
 from bot.flow.live import Feed
 from bot.flow.summaries import Summaries
 from bot.store.models import Ticket
-from bot.tickets.queries import call_context, facts_of, latest_summary, thread_lines
+from bot.tickets.queries import (
+    ThreadLine,
+    call_context,
+    facts_of,
+    latest_summary,
+    thread_lines,
+)
 
 __all__ = ["Draft", "Drafts", "discard"]
 
@@ -69,15 +75,26 @@ class Drafts:
         self._context_chars = context_chars
 
     async def draft(
-        self, ticket: Ticket, event: MessagePosted, *, deep: bool, feed: Feed | None = None
+        self,
+        ticket: Ticket,
+        event: MessagePosted,
+        *,
+        deep: bool,
+        feed: Feed | None = None,
+        just_opened: bool = False,
     ) -> Draft:
         """An answer to `event` from the thread, its summary and the docs; `deep` asks
         the reasoning model. Drafted while triage runs, the ticket has no verdict yet,
         so the search uses the question's own words. `feed`: gets the text as the model
-        writes it (shown once the verdict lets it be)."""
-        async with self._sessions() as session:
-            lines = await thread_lines(session, ticket, ticket.requester_id)
-            summary = await latest_summary(session, ticket.id)
+        writes it (shown once the verdict lets it be). `just_opened`: `event` opened the
+        ticket, so its thread is the question alone and it has no summary (nothing to read).
+        """
+        if just_opened:
+            lines, summary = [ThreadLine(author="user", text=event.text)], None
+        else:
+            async with self._sessions() as session:
+                lines = await thread_lines(session, ticket, ticket.requester_id)
+                summary = await latest_summary(session, ticket.id)
         stale = summary is None or ticket.messages_since_summary > 0
         if self._summaries and stale and sum(len(x.text) for x in lines) > self._context_chars:
             # A long thread: fold the older turns into the summary rather than drop them.

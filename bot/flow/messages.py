@@ -72,6 +72,8 @@ class _Arrival:
     keys: list[str]
     seen: bool = False
     """Shown as seen at intake: the sign is taken away once the replies are written."""
+    opened: bool = False
+    """The message opened its ticket: the thread is the question alone."""
 
 
 class MessageFlow:
@@ -118,7 +120,7 @@ class MessageFlow:
             return arrival.keys
         ticket, event = arrival.ticket, arrival.event
         bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
-        keys = await self._respond(ticket, event)
+        keys = await self._respond(ticket, event, opened=arrival.opened)
         if arrival.seen:
             keys.append(await self._unseen(ticket, event))
         await self._summaries.refresh_if_due(ticket.id, seen=ticket.messages_since_summary)
@@ -160,9 +162,9 @@ class MessageFlow:
                 return _Arrival(event, None, [])  # channel chatter is not ours, and not stored
             if ticket is None and not event.text.strip():
                 return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
-            ticket = await self._store(session, event, thread_id, ticket)
+            ticket, opened = await self._store(session, event, thread_id, ticket)
         # A question got its sign at intake (`seen_row`); take it away after.
-        return _Arrival(event, ticket, [], seen=shows_seen(event))
+        return _Arrival(event, ticket, [], seen=shows_seen(event), opened=opened)
 
     async def _not_here(
         self, session: AsyncSession, event: MessagePosted, listening: Listening
@@ -188,7 +190,8 @@ class MessageFlow:
 
     async def _store(
         self, session: AsyncSession, event: MessagePosted, thread_id: str, ticket: Ticket | None
-    ) -> Ticket:
+    ) -> tuple[Ticket, bool]:
+        """Store the message on its ticket, opening it if need be; True when it opened."""
         opened = False
         if ticket is None:
             ticket, opened = await get_or_open_ticket(
@@ -198,6 +201,7 @@ class MessageFlow:
                 event.author.user_id,
                 event.message_id,
                 self._clock(),
+                looked=True,  # `_arrive` found none there, in this transaction
             )
         await add_message(
             session,
@@ -216,7 +220,7 @@ class MessageFlow:
                 target=f"ticket:{ticket.id}",
                 at=self._clock(),
             )
-        return ticket
+        return ticket, opened
 
     async def _empty_mention(
         self, session: AsyncSession, event: MessagePosted, thread_id: str
@@ -226,25 +230,27 @@ class MessageFlow:
         await self._outbox.add(session, key, PostReply(place=place, text=copy.EMPTY_MENTION))
         return key
 
-    async def _respond(self, ticket: Ticket, event: MessagePosted) -> list[str]:
+    async def _respond(self, ticket: Ticket, event: MessagePosted, *, opened: bool) -> list[str]:
         root = ticket.root_message_id == event.message_id
         if (root or event.mentions_bot) and await self._limits.over_rate(
             event.place.platform.value, event.author.user_id
         ):
             return await self._slow_down(ticket.id, event, root=root)
         if root:
-            return await self._triage_and_reply(ticket, event)
+            return await self._triage_and_reply(ticket, event, opened=opened)
         if event.mentions_bot:
             return await self._replies.follow_up(ticket.id, event)
         return []
 
-    async def _triage_and_reply(self, ticket: Ticket, event: MessagePosted) -> list[str]:
+    async def _triage_and_reply(
+        self, ticket: Ticket, event: MessagePosted, *, opened: bool
+    ) -> list[str]:
         """Triage a new ticket once, then reply; a retry reuses the stored verdict.
 
         The chat answer is drafted while triage runs (both are a model round trip), so
         a ticket routed to an answer waits one round trip, not two; a verdict for a
         person or for the reasoner drops the draft. `ticket`: as the message's arrival
-        just stored it.
+        just stored it; `opened`: that arrival opened it.
         """
         keys: list[str] = []
         ahead = None
@@ -252,7 +258,9 @@ class MessageFlow:
         feed = self._replies.live.feed(event.place.platform)
         if first_try:
             if self._answer_while_triaging:
-                draft = self._replies.drafts.draft(ticket, event, deep=False, feed=feed)
+                draft = self._replies.drafts.draft(
+                    ticket, event, deep=False, feed=feed, just_opened=opened
+                )
                 ahead = asyncio.create_task(draft)
             try:
                 classification = await self._classifier.classify(

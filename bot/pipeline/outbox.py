@@ -21,8 +21,6 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, bindparam, event, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
@@ -30,6 +28,7 @@ from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
+from bot.store.db import upsert
 from bot.store.group_commit import GroupCommit
 from bot.store.models import OutboxItem, utcnow
 
@@ -89,10 +88,9 @@ class Outbox:
         """
         reply = reply.model_copy(update={"key": key})
         place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
-        insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         table = OutboxItem.__table__
         added = await session.scalar(
-            insert(table)
+            upsert(session, table)
             .values(
                 key=key,
                 platform=place.platform.value,
@@ -218,7 +216,9 @@ class Outbox:
             )
             return False
         await _to_the_end(self._mark_sent(row.id, message_id))
-        log.info("reply.sent key=%s kind=%s", row.key, row.kind)
+        # A seen sign (👀 on, 👀 off) is not news to an operator: DEBUG.
+        level = logging.DEBUG if row.kind == "seen" else logging.INFO
+        log.log(level, "reply.sent key=%s kind=%s", row.key, row.kind)
         return True
 
     async def _failed(self, row: OutboxItem, error: str) -> None:

@@ -5,9 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
-__all__ = ["Database"]
+__all__ = ["Database", "upsert"]
+
+
+def upsert(session: AsyncSession, target: Any) -> PostgresqlInsert | SqliteInsert:
+    """An `INSERT` into `target` (a model or a table) that can say `ON CONFLICT`, in
+    the session's own dialect: one statement where a read, then a write inside a
+    savepoint, would be three or four."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql_insert(target)
+    return sqlite_insert(target)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

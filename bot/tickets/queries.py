@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted, Place, TicketStatus
 from bot.llm.types import CallContext
+from bot.store.db import upsert
 from bot.store.models import Message, Summary, Ticket
 from bot.tickets.status import ESCALATION_STATES
 
@@ -143,35 +143,44 @@ async def get_or_open_ticket(
     requester_id: str,
     root_message_id: str,
     now: datetime,
+    *,
+    looked: bool = False,
 ) -> tuple[Ticket, bool]:
     """The thread's ticket, opened if needed. True when this call opened it.
+    `looked`: the caller found no ticket there just now, in this transaction.
 
-    The unique key on (platform, workspace, channel, thread) makes a racing second
-    opener fail; it then reads the winner's row, so one thread has one ticket.
+    One `INSERT ... ON CONFLICT DO NOTHING` on the unique key (platform, workspace,
+    channel, thread): a racing second opener inserts nothing and reads the winner's
+    row, so one thread has one ticket.
     """
-    ticket = await find_ticket(session, place, thread_id)
-    if ticket is not None:
-        return ticket, False
-    ticket = Ticket(
-        platform=place.platform.value,
-        workspace_id=place.workspace_id,
-        channel_id=place.channel_id,
-        thread_id=thread_id,
-        requester_id=requester_id,
-        root_message_id=root_message_id,
-        status=TicketStatus.OPEN,
-        created_at=now,
-        updated_at=now,
-        last_activity_at=now,
+    if not looked:
+        ticket = await find_ticket(session, place, thread_id)
+        if ticket is not None:
+            return ticket, False
+    opened = await session.scalar(
+        upsert(session, Ticket)
+        .values(
+            platform=place.platform.value,
+            workspace_id=place.workspace_id,
+            channel_id=place.channel_id,
+            thread_id=thread_id,
+            requester_id=requester_id,
+            root_message_id=root_message_id,
+            status=TicketStatus.OPEN,
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["platform", "workspace_id", "channel_id", "thread_id"]
+        )
+        .returning(Ticket)
     )
-    try:
-        async with session.begin_nested():
-            session.add(ticket)
-    except IntegrityError:
-        existing = await find_ticket(session, place, thread_id)
-        assert existing is not None
-        return existing, False
-    return ticket, True
+    if opened is not None:
+        return opened, True
+    existing = await find_ticket(session, place, thread_id)
+    assert existing is not None  # the row that won the race
+    return existing, False
 
 
 async def add_message(
@@ -185,14 +194,12 @@ async def add_message(
     posted_at: datetime,
     reasoning: str | None = None,
 ) -> bool:
-    """Store a thread message once; False when it was stored before."""
-    exists = await session.scalar(
-        select(Message.id).where(Message.ticket_id == ticket.id, Message.message_id == message_id)
-    )
-    if exists is not None:
-        return False
-    session.add(
-        Message(
+    """Store a thread message once; False when it was stored before (one statement:
+    `INSERT ... ON CONFLICT DO NOTHING` on the thread's message id)."""
+    table = Message.__table__
+    added = await session.scalar(
+        upsert(session, table)
+        .values(
             ticket_id=ticket.id,
             message_id=message_id,
             author_id=author_id,
@@ -201,11 +208,14 @@ async def add_message(
             posted_at=posted_at,
             reasoning=reasoning,
         )
+        .on_conflict_do_nothing(index_elements=["ticket_id", "message_id"])
+        .returning(table.c.id)
     )
+    if added is None:
+        return False
     if not is_bot:
         ticket.messages_since_summary += 1
         ticket.last_activity_at = posted_at
-    await session.flush()
     return True
 
 
