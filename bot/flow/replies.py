@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +42,15 @@ __all__ = ["ThreadReplies"]
 
 
 log = logging.getLogger(__name__)
+
+WHOLE_WITHIN_SECONDS = 0.2
+"""A draft done this soon after it is wanted is posted whole: one message, and none of
+the streaming calls (start, stop, then the edit that puts the answer in place)."""
+
+
+async def _done_within(draft: asyncio.Future[Draft], seconds: float) -> bool:
+    await asyncio.wait({draft}, timeout=seconds)
+    return draft.done()
 
 
 def answer_buttons(ticket_id: int) -> Buttons:
@@ -125,7 +134,7 @@ class ThreadReplies:
         """The answer under `key`, shown as it is written where the platform can; when
         no model answer can be written, the leads get the ticket."""
         feed = self.live.feed(event.place.platform)
-        draft = self.drafts.draft(ticket, event, deep=deep, feed=feed)
+        draft = asyncio.ensure_future(self.drafts.draft(ticket, event, deep=deep, feed=feed))
         return await self._shown(ticket, event, key, feed, draft, first=first)
 
     async def _shown(
@@ -134,16 +143,20 @@ class ThreadReplies:
         event: MessagePosted,
         key: str,
         feed: Feed | None,
-        draft: Awaitable[Draft],
+        draft: asyncio.Future[Draft],
         *,
         first: bool,
     ) -> list[str]:
-        """Await `draft`, showing what it writes into `feed` in a live message meanwhile."""
-        card = self.handovers.card(ticket)
-        live = await self.live.open(feed, place_of(ticket), event.author, card)
+        """Await `draft`, showing what it writes into `feed` in a live message meanwhile,
+        unless it is done within `WHOLE_WITHIN_SECONDS` (a fast model: posted whole)."""
+        live = None
         try:
+            if feed is not None and not await _done_within(draft, WHOLE_WITHIN_SECONDS):
+                card = self.handovers.card(ticket)
+                live = await self.live.open(feed, place_of(ticket), event.author, card)
             written = await draft
         except BaseException:
+            draft.cancel()  # a no-op once it is done; a wait cut short must not leave it
             await self.live.abandon(live, copy.STREAM_STOPPED)
             raise
         return await self._deliver(ticket, event, key, written, live, first=first)

@@ -51,7 +51,9 @@ async def test_a_cut_stream_is_completed_in_the_same_message(
     db: Database, fake_discord: FakeDiscord, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.reply(triage_json())
-    fake_deepseek.reply(ANSWER, stream=StreamShape(words_per_chunk=3, cut_after=2))
+    fake_deepseek.reply(
+        ANSWER, stream=StreamShape(words_per_chunk=3, cut_after=2, first_token_delay=0.3)
+    )
     fake_deepseek.reply(ANSWER)
     async with discord_stack(db, fake_discord, fake_deepseek, stream_answers=True) as stack:
         await _mention(stack, fake_discord)

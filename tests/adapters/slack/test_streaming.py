@@ -86,7 +86,8 @@ async def test_a_stream_cut_midway_is_completed_and_put_in_place(
     db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
 ) -> None:
     fake_deepseek.reply(triage_json())
-    fake_deepseek.reply(ANSWER, stream=StreamShape(words_per_chunk=2, cut_after=3))
+    cut = StreamShape(words_per_chunk=2, cut_after=3, first_token_delay=0.3, chunk_gap=0.1)
+    fake_deepseek.reply(ANSWER, stream=cut)
     fake_deepseek.reply(ANSWER)  # asked again, in one piece
     async with slack_stack(db, fake_slack, fake_deepseek, stream_answers=True) as stack:
         await stack.post_json(mention_envelope("How do I export?"))
@@ -101,6 +102,23 @@ async def test_a_stream_cut_midway_is_completed_and_put_in_place(
         ("ok", False),
     ]
     assert all("Settings" not in (r.error or "") for r in await _answer_rows(db))
+    assert await _bot_texts(db) == [ANSWER]
+
+
+async def test_an_answer_written_at_once_is_posted_whole_with_no_streaming_calls(
+    db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
+) -> None:
+    fake_deepseek.responder = responder()  # the whole answer within milliseconds
+    async with slack_stack(db, fake_slack, fake_deepseek, stream_answers=True) as stack:
+        await stack.post_json(mention_envelope("How do I export?"))
+        assert await stack.settle("Ev0001") == "done"
+    assert fake_slack.calls_to("chat.startStream") == []
+    assert fake_slack.calls_to("chat.update") == []
+    (posted,) = fake_slack.calls_to("chat.postMessage")  # the answer and its card, once
+    assert posted.params["thread_ts"] == THREAD
+    blocks = json.dumps(posted.params["blocks"])
+    assert "Ticket #1" in blocks
+    assert "ticket:solved" in blocks
     assert await _bot_texts(db) == [ANSWER]
 
 
