@@ -113,7 +113,8 @@ async def run_recorded(
         )  # fmt: skip
         await write_record(recorder, _failed_record(attempt, exc, prices))
         raise
-    logger.info(
+    # Routine, and its ledger row holds the same: DEBUG (failures are WARNINGs above).
+    logger.debug(
         "llm.call.ok purpose=%s model=%s attempt=%d cost_usd=%s latency_ms=%d",
         purpose, model, number, result.cost_usd, result.latency_ms,
     )  # fmt: skip
