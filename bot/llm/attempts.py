@@ -8,13 +8,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-
-import httpx
 
 from bot.llm.errors import LLMError, LLMStreamCut
 from bot.llm.pricing import PriceTable
@@ -123,12 +121,13 @@ async def run_recorded(
 
 
 @contextlib.contextmanager
-def tagged(response: httpx.Response) -> Iterator[None]:
-    """Errors raised while reading `response` carry its x-request-id to the ledger."""
+def tagged(headers: Mapping[str, str]) -> Iterator[None]:
+    """Errors raised while reading a reply carry its x-request-id (from its `headers`)
+    to the ledger."""
     try:
         yield
     except LLMError as exc:
-        exc.request_id = exc.request_id or response.headers.get("x-request-id")
+        exc.request_id = exc.request_id or headers.get("x-request-id")
         raise
 
 

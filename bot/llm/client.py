@@ -19,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Self
 
-import httpx
 from pydantic import SecretStr
 
 from bot.llm.attempts import Attempt, ms_since, run_recorded, tagged
@@ -31,7 +30,7 @@ from bot.llm.errors import (
     LLMTimeout,
     error_for_status,
 )
-from bot.llm.pools import SpreadPools
+from bot.llm.http import TRANSPORT_ERRORS, ModelHttp, Reply, StreamReply
 from bot.llm.pricing import PriceTable
 from bot.llm.retry import RetryPolicy
 from bot.llm.stream import OnText, StreamState, read_stream, stream_body
@@ -52,6 +51,7 @@ from bot.llm.wire import (
 __all__ = ["Balance", "BalanceInfo", "DeepSeekClient"]
 
 _MIN_ATTEMPT_SECONDS = 0.01
+_OK = 200
 _Once = Callable[..., Awaitable[ChatResult]]
 
 
@@ -71,8 +71,8 @@ class DeepSeekClient:
         retry_after_cap: float = 20.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
-        concurrency: int = 256,
-        http: httpx.AsyncClient | None = None,
+        concurrency: int = 512,
+        http: ModelHttp | None = None,
     ) -> None:
         self._key = api_key
         self._base_url = base_url.rstrip("/")
@@ -91,9 +91,7 @@ class DeepSeekClient:
         # flight; a call waits here for a slot, within its deadline.
         self._slots = asyncio.Semaphore(concurrency)
         self._owns_http = http is None
-        self._http: httpx.AsyncClient | SpreadPools = http or SpreadPools(
-            concurrency, timeout=timeout
-        )
+        self._http = http or ModelHttp(concurrency, timeout=timeout)
 
     def __repr__(self) -> str:
         configured = self._key is not None
@@ -217,7 +215,7 @@ class DeepSeekClient:
         self, attempt: Attempt, body: dict[str, Any], key: SecretStr, deadline_at: float
     ) -> ChatResult:
         response = await self._send("POST", "/chat/completions", key, deadline_at, body)
-        with tagged(response):
+        with tagged(response.headers):
             return self._result(parse_completion(self._json_body(response)), response, attempt)
 
     async def _stream_once(
@@ -233,7 +231,7 @@ class DeepSeekClient:
         url, headers = self._base_url + "/chat/completions", self._auth(key)
         try:
             async with self._window(deadline_at) as budget:
-                options = {"json": body, "headers": headers, "timeout": budget}
+                options = {"json": body, "headers": headers, "read_seconds": budget}
                 async with self._http.stream("POST", url, **options) as response:
                     return await self._read_streamed(response, state, on_text, attempt)
         except LLMError as exc:
@@ -242,16 +240,17 @@ class DeepSeekClient:
             raise
 
     async def _read_streamed(
-        self, response: httpx.Response, state: StreamState, on_text: OnText, attempt: Attempt
+        self, response: StreamReply, state: StreamState, on_text: OnText, attempt: Attempt
     ) -> ChatResult:
-        with tagged(response):
-            if response.status_code != httpx.codes.OK:
-                await response.aread()
-                self._json_body(response)  # raises the typed error
-            await read_stream(response.aiter_lines(), state, on_text)
+        with tagged(response.headers):
+            if response.status != _OK:
+                self._json_body(Reply(response.status, response.headers, await response.text()))
+            await read_stream(response.lines(), state, on_text)
             return self._result(state.completion(), response, attempt)
 
-    def _result(self, parsed: Completion, response: httpx.Response, attempt: Attempt) -> ChatResult:
+    def _result(
+        self, parsed: Completion, response: Reply | StreamReply, attempt: Attempt
+    ) -> ChatResult:
         return ChatResult(
             content=parsed.content,
             reasoning_content=parsed.reasoning_content,
@@ -280,10 +279,11 @@ class DeepSeekClient:
         key: SecretStr,
         deadline_at: float,
         body: dict[str, Any] | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
         async with self._window(deadline_at) as budget:
+            url, headers = self._base_url + path, self._auth(key)
             return await self._http.request(
-                method, self._base_url + path, json=body, headers=self._auth(key), timeout=budget
+                method, url, json=body, headers=headers, read_seconds=budget
             )
 
     @contextlib.asynccontextmanager
@@ -292,22 +292,22 @@ class DeepSeekClient:
         async with self._slots:
             budget = self._attempt_budget(deadline_at)
             try:
-                # httpx's timeout is per read; keep-alive lines would reset it, so the
+                # The HTTP timeout is per read; keep-alive lines would reset it, so the
                 # whole attempt also runs under one wall-clock budget.
                 async with asyncio.timeout(budget):
                     yield budget
-            except (TimeoutError, httpx.TimeoutException) as exc:
+            except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
                 raise LLMTimeout(f"DeepSeek gave no complete answer within {budget:.2f} s") from exc
-            except httpx.TransportError as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise LLMConnectionError(f"cannot reach DeepSeek: {type(exc).__name__}") from exc
 
     @staticmethod
     def _auth(key: SecretStr) -> dict[str, str]:
         return {"Authorization": f"Bearer {key.get_secret_value()}"}
 
-    def _json_body(self, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code == httpx.codes.OK:
+    def _json_body(self, response: Reply) -> dict[str, Any]:
+        if response.status == _OK:
             return decode_object(response.text)
         secret = self._key.get_secret_value() if self._key is not None else None
         message = error_message(response.text, secret)
-        raise error_for_status(response.status_code, message, retry_after_seconds(response.headers))
+        raise error_for_status(response.status, message, retry_after_seconds(response.headers))
