@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,12 @@ def source_location(location: str) -> str:
     return str(Path(location).expanduser().resolve())
 
 
+COVERS_FOR = timedelta(seconds=10)
+"""How long `covers` trusts what it read: every ticket asks it, and documents change
+rarely. This instance's own changes count at once; another process's (`supportbot kb
+add` beside the running bot) within this long."""
+
+
 class KnowledgeBase:
     """Everything the bot knows from the team's docs and saved answers."""
 
@@ -75,6 +81,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self._reader = reader
         self._clock = clock
+        self._covers: dict[str, tuple[bool, datetime]] = {}
+        """Per workspace: whether it has documents, and when that was read."""
         self.retriever = Retriever(
             sessions=sessions, full_text=full_text, embedder=embedder, dense_floor=dense_floor
         )
@@ -106,9 +114,11 @@ class KnowledgeBase:
                 session.add(source)
             source.base_url, source.max_pages = base_url, max_pages
             await session.flush()
-            return await sync_documents(
+            report = await sync_documents(
                 session, source, documents, embedder=self._embedder, now=self._clock()
             )
+        self._covers.clear()
+        return report
 
     async def refresh(self) -> list[SyncReport]:
         """Re-sync every docs source; one that cannot be read is reported and kept as is."""
@@ -151,6 +161,7 @@ class KnowledgeBase:
             )
             await session.delete(source)
             await bump_revision(session)
+        self._covers.clear()
         return int(count or 0)
 
     async def documents(self, kind: str | None = None) -> list[dict[str, Any]]:
@@ -180,7 +191,12 @@ class KnowledgeBase:
         ]
 
     async def covers(self, workspace_id: str | None) -> bool:
-        """True when this workspace (or every workspace) has documents to answer from."""
+        """True when this workspace (or every workspace) has documents to answer from
+        (as read within `COVERS_FOR`)."""
+        now = self._clock()
+        known = self._covers.get(workspace_id or SHARED)
+        if known is not None and timedelta(0) <= now - known[1] < COVERS_FOR:
+            return known[0]
         async with self._sessions() as session:
             found = await session.scalar(
                 select(
@@ -192,6 +208,7 @@ class KnowledgeBase:
                     )
                 )
             )
+        self._covers[workspace_id or SHARED] = (bool(found), now)
         return bool(found)
 
     async def search(
@@ -239,6 +256,7 @@ class KnowledgeBase:
                 link=(ticket_id, requester_id),
             )
             await bump_revision(session)
+        self._covers.clear()
         return document.location
 
     async def _source(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.knowledge.base import KnowledgeBase, UnknownSource, forget_saved_answers
+from bot.knowledge.base import COVERS_FOR, KnowledgeBase, UnknownSource, forget_saved_answers
+from bot.knowledge.embeddings import WordLlamaEmbedder
+from bot.knowledge.fulltext import full_text_for
 from bot.knowledge.sources import SourceError
 from bot.store.db import Database
 from bot.store.kb_tables import KbChunk, KbDocument
@@ -149,3 +152,27 @@ async def test_saved_answers_are_searchable_and_forgotten_with_their_requester(
     async with db.sessions.begin() as session:
         assert await forget_saved_answers(session, "U_ALICE") == 1
     assert await knowledge.search(["move data to europe region"], workspace_id="T_ACME") == []
+
+
+async def test_covers_sees_its_own_changes_at_once_and_another_processs_within_a_while(
+    db: Database, embedder: WordLlamaEmbedder, tmp_path: Path
+) -> None:
+    now = [datetime(2026, 12, 3, 12, 0, tzinfo=UTC)]
+
+    def base() -> KnowledgeBase:
+        return KnowledgeBase(
+            sessions=db.sessions,
+            full_text=full_text_for(db.is_postgres),
+            embedder=embedder,
+            clock=lambda: now[0],
+        )
+
+    bot, cli = base(), base()  # the running bot, and `supportbot kb` beside it
+    assert not await bot.covers("T_ACME")
+    await cli.add(str(write_docs(tmp_path / "acme", PAGES)), workspace_id="T_ACME")
+    assert await cli.covers("T_ACME")  # its own change, at once
+    assert not await bot.covers("T_ACME")  # read a moment ago: trusted a while
+    now[0] += COVERS_FOR
+    assert await bot.covers("T_ACME")
+    await bot.remove(str(tmp_path / "acme"), workspace_id="T_ACME")
+    assert not await bot.covers("T_ACME")
