@@ -52,7 +52,8 @@ class LlmSettings(Section):
     deadline_seconds: float = setting("SUPPORTBOT_LLM_DEADLINE_SECONDS", 120.0, gt=0)
     max_attempts: int = setting("SUPPORTBOT_LLM_MAX_ATTEMPTS", 3, ge=1, le=3)
     retry_after_cap_seconds: float = setting("SUPPORTBOT_LLM_RETRY_AFTER_CAP_SECONDS", 20.0, ge=0)
-    concurrency: int = setting("SUPPORTBOT_LLM_CONCURRENCY", 256, ge=1, le=1024)
+    # Two per worker: a new ticket asks triage and drafts its answer at once.
+    concurrency: int = setting("SUPPORTBOT_LLM_CONCURRENCY", 512, ge=1, le=1024)
     prices_file: Path | None = setting("SUPPORTBOT_PRICES_FILE")
     reasoner_confidence_threshold: float = setting(
         "SUPPORTBOT_REASONER_CONFIDENCE_THRESHOLD", 0.6, ge=0, le=1
