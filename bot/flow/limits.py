@@ -61,19 +61,25 @@ class Limits:
         """The LlmGate check: refuse model calls for a workspace over budget."""
         return BUDGET_REACHED if await self.over_budget(context.workspace_id) else None
 
-    async def over_rate(self, platform: str, user_id: str) -> bool:
-        """True when the user posted more than the per-minute limit in the last minute."""
+    async def over_rate(
+        self, platform: str, user_id: str, *, session: AsyncSession | None = None
+    ) -> bool:
+        """True when the user posted more than the per-minute limit in the last minute.
+        `session`: the caller's transaction (the message just stored counts), else one
+        of its own."""
+        if session is None:
+            async with self._sessions() as own:
+                return await self.over_rate(platform, user_id, session=own)
         since = self._clock() - timedelta(minutes=1)
-        async with self._sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(Message)
-                .join(Ticket)
-                .where(
-                    Ticket.platform == platform,
-                    Message.author_id == user_id,
-                    ~Message.is_bot,
-                    Message.posted_at >= since,
-                )
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .join(Ticket)
+            .where(
+                Ticket.platform == platform,
+                Message.author_id == user_id,
+                ~Message.is_bot,
+                Message.posted_at >= since,
             )
+        )
         return (count or 0) > self.user_messages_per_minute

@@ -57,6 +57,11 @@ __all__ = ["MessageFlow"]
 log = logging.getLogger(__name__)
 
 
+def _asks(ticket: Ticket, event: MessagePosted) -> bool:
+    """Whether the message asks for a reply: it opened its ticket, or it mentions us."""
+    return ticket.root_message_id == event.message_id or event.mentions_bot
+
+
 def _threads_may_pose(event: MessagePosted) -> bool:
     """Whether a top-level message may really be in a thread reported as a channel:
     only Discord's are (a Slack thread always comes with its `thread_ts`)."""
@@ -74,6 +79,8 @@ class _Arrival:
     """Shown as seen at intake: the sign is taken away once the replies are written."""
     opened: bool = False
     """The message opened its ticket: the thread is the question alone."""
+    over_rate: bool = False
+    """A message that asks for a reply, from someone over the per-user rate."""
 
 
 class MessageFlow:
@@ -120,7 +127,7 @@ class MessageFlow:
             return arrival.keys
         ticket, event = arrival.ticket, arrival.event
         bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
-        keys = await self._respond(ticket, event, opened=arrival.opened)
+        keys = await self._respond(arrival)
         if arrival.seen:
             keys.append(await self._unseen(ticket, event))
         await self._summaries.refresh_if_due(ticket.id, seen=ticket.messages_since_summary)
@@ -163,8 +170,14 @@ class MessageFlow:
             if ticket is None and not event.text.strip():
                 return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
             ticket, opened = await self._store(session, event, thread_id, ticket)
+            # Read in this transaction: one turn of the database connection, not two.
+            over_rate = _asks(ticket, event) and await self._limits.over_rate(
+                event.place.platform.value, event.author.user_id, session=session
+            )
         # A question got its sign at intake (`seen_row`); take it away after.
-        return _Arrival(event, ticket, [], seen=shows_seen(event), opened=opened)
+        return _Arrival(
+            event, ticket, [], seen=shows_seen(event), opened=opened, over_rate=over_rate
+        )
 
     async def _not_here(
         self, session: AsyncSession, event: MessagePosted, listening: Listening
@@ -230,14 +243,14 @@ class MessageFlow:
         await self._outbox.add(session, key, PostReply(place=place, text=copy.EMPTY_MENTION))
         return key
 
-    async def _respond(self, ticket: Ticket, event: MessagePosted, *, opened: bool) -> list[str]:
+    async def _respond(self, arrival: _Arrival) -> list[str]:
+        ticket, event = arrival.ticket, arrival.event
+        assert ticket is not None  # `on_posted` answers only messages on a ticket
         root = ticket.root_message_id == event.message_id
-        if (root or event.mentions_bot) and await self._limits.over_rate(
-            event.place.platform.value, event.author.user_id
-        ):
+        if arrival.over_rate:
             return await self._slow_down(ticket.id, event, root=root)
         if root:
-            return await self._triage_and_reply(ticket, event, opened=opened)
+            return await self._triage_and_reply(ticket, event, opened=arrival.opened)
         if event.mentions_bot:
             return await self._replies.follow_up(ticket.id, event)
         return []

@@ -7,6 +7,7 @@ transaction, so a failed read changes nothing and a reader never sees half a syn
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -83,6 +84,7 @@ class KnowledgeBase:
         self._clock = clock
         self._covers: dict[str, tuple[bool, datetime]] = {}
         """Per workspace: whether it has documents, and when that was read."""
+        self._covers_read = asyncio.Lock()
         self.retriever = Retriever(
             sessions=sessions, full_text=full_text, embedder=embedder, dense_floor=dense_floor
         )
@@ -193,23 +195,35 @@ class KnowledgeBase:
     async def covers(self, workspace_id: str | None) -> bool:
         """True when this workspace (or every workspace) has documents to answer from
         (as read within `COVERS_FOR`)."""
-        now = self._clock()
-        known = self._covers.get(workspace_id or SHARED)
-        if known is not None and timedelta(0) <= now - known[1] < COVERS_FOR:
-            return known[0]
-        async with self._sessions() as session:
-            found = await session.scalar(
-                select(
-                    exists().where(
-                        or_(
-                            KbDocument.workspace_id == SHARED,
-                            KbDocument.workspace_id == (workspace_id or SHARED),
+        known = self._known_covers(workspace_id)
+        if known is not None:
+            return known
+        async with self._covers_read:  # a burst's tickets wait for one read, not each do it
+            known = self._known_covers(workspace_id)
+            if known is not None:
+                return known
+            now = self._clock()
+            async with self._sessions() as session:
+                found = bool(
+                    await session.scalar(
+                        select(
+                            exists().where(
+                                or_(
+                                    KbDocument.workspace_id == SHARED,
+                                    KbDocument.workspace_id == (workspace_id or SHARED),
+                                )
+                            )
                         )
                     )
                 )
-            )
-        self._covers[workspace_id or SHARED] = (bool(found), now)
-        return bool(found)
+            self._covers[workspace_id or SHARED] = (found, now)
+            return found
+
+    def _known_covers(self, workspace_id: str | None) -> bool | None:
+        known = self._covers.get(workspace_id or SHARED)
+        if known is not None and timedelta(0) <= self._clock() - known[1] < COVERS_FOR:
+            return known[0]
+        return None
 
     async def search(
         self, queries: Sequence[str], *, workspace_id: str | None = None, limit: int = 5
