@@ -25,6 +25,7 @@ from bot.dashboard.actions import TicketActions, flash_middleware
 from bot.dashboard.auth import DashboardAuth
 from bot.dashboard.pages import DashboardPages
 from bot.dashboard.render import Pages
+from bot.store.sqlite_inline import offloaded
 
 if TYPE_CHECKING:
     from bot.app import SupportApp
@@ -57,6 +58,18 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+@web.middleware
+async def offload_queries(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A page's queries (reports over every ticket) run off the event loop's thread.
+    An action (a POST) runs the pipeline's own short statements in place, as the
+    pipeline does: its note to the lead is then taken off the outbox before the
+    relay's turn comes (`TicketActions._take_note`)."""
+    if request.method == "POST":
+        return await handler(request)
+    with offloaded():
+        return await handler(request)
+
+
 def dashboard_app(app: SupportApp, *, public_url: str) -> web.Application:
     """The dashboard for `app`'s database and desk, to mount at `DASHBOARD_PATH`.
 
@@ -71,7 +84,12 @@ def dashboard_app(app: SupportApp, *, public_url: str) -> web.Application:
     auth = DashboardAuth(app.database.sessions, serving, pages=pages)
     actions = TicketActions(app, pages)
     dashboard = web.Application(
-        middlewares=[security_headers, auth.middleware(), flash_middleware(actions)]
+        middlewares=[
+            security_headers,
+            offload_queries,
+            auth.middleware(),
+            flash_middleware(actions),
+        ]
     )
     dashboard.add_routes(auth.routes())
     dashboard.add_routes(DashboardPages.for_app(app, pages).routes())

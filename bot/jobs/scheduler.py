@@ -26,6 +26,7 @@ from bot.config.playbook import Playbooks
 from bot.knowledge.base import KnowledgeBase
 from bot.pipeline.outbox import Outbox
 from bot.store.models import JobRun, utcnow
+from bot.store.sqlite_inline import offloaded
 from bot.tickets.leads_channels import LeadsChannels
 from bot.tickets.sla import SlaPolicy
 
@@ -129,7 +130,8 @@ async def run_job(job: Job, ctx: JobContext, *, on_schedule: bool = True) -> int
     if not await claim_period(ctx.sessions, job.name, period, now):
         return 0
     try:
-        done = await job.work(ctx, now)
+        with offloaded():  # a job's statements may be long: off the event loop's thread
+            done = await job.work(ctx, now)
     except Exception:
         log.exception("job.failed job=%s period=%s", job.name, period)
         try:

@@ -24,6 +24,7 @@ from bot.knowledge.embeddings import Embedder, EmbeddingFailed
 from bot.knowledge.fulltext import FullText
 from bot.knowledge.vectors import Matrix, VectorIndex
 from bot.store.kb_tables import KbChunk, KbDocument
+from bot.store.sqlite_inline import offloaded
 
 __all__ = ["Hit", "Retriever", "fuse"]
 
@@ -99,14 +100,16 @@ class Retriever:
         queries = [q for q in (q.strip() for q in queries) if q]
         if not queries:
             return []
-        async with self._sessions() as session:
-            matrix = await self._vectors.current(session) if self._vectors else None
-            rankings, vectors = await self._rankings(session, queries, workspace_id, matrix)
-            scores = fuse(rankings, self._rrf_k)
-            if vectors is not None and matrix is not None and scores:
-                closeness = matrix.similarities(vectors, list(scores))
-                scores = {cid: s * _evidence(closeness.get(cid)) for cid, s in scores.items()}
-            return await self._hits(session, scores, limit)
+        # Full-text ranking may take tens of milliseconds: off the event loop's thread.
+        with offloaded():
+            async with self._sessions() as session:
+                matrix = await self._vectors.current(session) if self._vectors else None
+                rankings, vectors = await self._rankings(session, queries, workspace_id, matrix)
+                scores = fuse(rankings, self._rrf_k)
+                if vectors is not None and matrix is not None and scores:
+                    closeness = matrix.similarities(vectors, list(scores))
+                    scores = {cid: s * _evidence(closeness.get(cid)) for cid, s in scores.items()}
+                return await self._hits(session, scores, limit)
 
     async def _rankings(
         self,

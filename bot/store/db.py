@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.store.sqlite_inline import InlineConnection, connect_inline
 
 __all__ = ["Database", "upsert"]
 
@@ -30,13 +33,24 @@ def upsert(session: AsyncSession, target: Any) -> PostgresqlInsert | SqliteInser
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets other processes (the CLI beside a running bot) read while one writes;
-    # busy_timeout makes their writer wait for the lock instead of failing at once;
-    # SQLite leaves foreign keys off by default.
+    # SQLite leaves foreign keys off by default. (The wait for another process's write
+    # lock is `sqlite_inline`'s: in its thread, never on the event loop.)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a plain SQLite URL (no in-memory database, no URL options)."""
+    parsed = make_url(url)
+    if parsed.query or not parsed.database or parsed.database == ":memory:":
+        return None
+    return parsed.database
+
+
+async def _connect_inline(path: str) -> InlineConnection:
+    return await connect_inline(path)
 
 
 class Database:
@@ -54,6 +68,8 @@ class Database:
             # writers on separate connections wait for its lock in the busy handler's
             # sleeps (1 ms growing to 100 ms), which under a burst cost more than the work.
             kwargs.update(pool_size=1, max_overflow=0)
+            if (path := _sqlite_file(url)) is not None:
+                kwargs["async_creator"] = functools.partial(_connect_inline, path)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
