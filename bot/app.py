@@ -8,6 +8,7 @@ Adapters attach their outlets to the outbox and hand events to `intake.submit()`
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -65,6 +66,8 @@ __all__ = ["SupportApp", "deepseek_client"]
 log = logging.getLogger(__name__)
 
 CONSOLE_LEADS_CHANNEL = "leads"
+REPLIES_YIELD_SECONDS = 0.25
+"""The most the relay's next round waits for accepts being written (acks go first)."""
 
 
 def deepseek_client(settings: Settings, *, recorder: CallRecorder | None = None) -> DeepSeekClient:
@@ -141,7 +144,6 @@ class SupportApp:
             scrub=self.redactor.redact,
             metrics=self.metrics,
         )
-        self.relay = OutboxRelay(self.outbox)
         self.inbox = Inbox(
             sessions,
             lease_seconds=settings.pipeline.inbox_lease_seconds,
@@ -151,6 +153,10 @@ class SupportApp:
             metrics=self.metrics,
             scrub=self.redactor.redact,
             on_seen=self.outbox.added.set,
+        )
+        # Replies yield to a burst's accepts (at most a quarter second): acks first.
+        self.relay = OutboxRelay(
+            self.outbox, before_round=functools.partial(self.inbox.quiet, REPLIES_YIELD_SECONDS)
         )
         self.intake = Intake(self.inbox, redact=self.redactor.redact, playbooks=settings.playbooks)
         self.summaries = Summaries(

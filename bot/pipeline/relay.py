@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from bot.pipeline.outbox import Outbox
 from bot.store.models import OutboxItem
@@ -49,8 +50,12 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         ahead: int = 4,
         batch: int = 500,
+        before_round: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`before_round`: awaited before each round of claims (the app passes the
+        inbox's `quiet`, so a burst's acks go out before its replies)."""
         self._outbox = outbox
+        self._before_round = before_round
         self._poll = poll_seconds
         self._ahead = ahead
         self._batch = batch
@@ -70,6 +75,8 @@ class OutboxRelay:
         try:
             while True:
                 try:
+                    if self._before_round is not None:
+                        await self._before_round()
                     await self._fill()
                     await self._renew()
                 except Exception as exc:  # the database is down: try again next round

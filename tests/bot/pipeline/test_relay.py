@@ -5,6 +5,7 @@ a lane of its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from bot.events import (
     dump,
 )
 from bot.jobs.digest import run_digest
-from bot.pipeline.relay import lane_of
+from bot.pipeline.relay import OutboxRelay, lane_of
 from bot.store.db import Database
 from bot.store.models import OutboxItem
 from tests.bot.harness import RecordingOutlet, mention, responder, running_app, settle
@@ -117,3 +118,30 @@ def test_each_thread_is_a_lane_and_order_is_kept_within_it() -> None:
     card = _row(UpdateCard(ref=CardRef(place=one, message_id="1700000000.000150"), card=CARD))
     assert lane_of(first) == lane_of(second) == lane_of(card)  # one thread: in order
     assert len({lane_of(first), lane_of(other), lane_of(top_level)}) == 3
+
+
+async def test_the_relay_holds_its_round_until_the_intake_lets_it(
+    db: Database, fake_deepseek: FakeDeepSeek
+) -> None:
+    # The app passes the inbox's `quiet`: a burst's acks go out before its replies.
+    outlet = RecordingOutlet()
+    accepts_written = asyncio.Event()
+    async with running_app(db, fake_deepseek, outlet, start=False) as app:
+        async with app.database.sessions.begin() as session:
+            await app.outbox.add(session, "test:help:0", PostReply(place=HELP, text="h0"))
+        relay = OutboxRelay(app.outbox, poll_seconds=0.05, before_round=accepts_written.wait)
+        running = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.3)
+            held = outlet.texts()
+            accepts_written.set()
+            for _ in range(100):
+                if outlet.texts():
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+    assert held == []
+    assert outlet.texts() == ["h0"]
