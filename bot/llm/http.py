@@ -10,9 +10,11 @@ arrive), so the client above never touches the HTTP library's own types.
 from __future__ import annotations
 
 import contextlib
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -59,14 +61,28 @@ class ModelHttp:
         self._limit = concurrency
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             # TLS verified against the system's CA store (SSL_CERT_FILE overrides it).
             connector = aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300)
-            # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as httpx did.
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
+
+    def proxy_for(self, url: str) -> str | None:
+        """HTTPS_PROXY / HTTP_PROXY for `url`'s host unless NO_PROXY spares it, read
+        once per host (aiohttp's `trust_env` reads the environment, and ~/.netrc, in a
+        thread on every request)."""
+        parsed = urlsplit(url)
+        where = (parsed.scheme, parsed.hostname or "")
+        if where not in self._proxies:
+            found = urllib.request.getproxies_environment()
+            proxy = found.get(parsed.scheme)
+            if proxy and urllib.request.proxy_bypass_environment(where[1], found):
+                proxy = None
+            self._proxies[where] = proxy
+        return self._proxies[where]
 
     @staticmethod
     def _timeouts(seconds: float) -> aiohttp.ClientTimeout:
@@ -85,7 +101,12 @@ class ModelHttp:
         """Send one request and read its whole reply; `read_seconds` bounds the connect
         and each read."""
         async with self._open().request(
-            method, url, json=json, headers=headers, timeout=self._timeouts(read_seconds)
+            method,
+            url,
+            json=json,
+            headers=headers,
+            timeout=self._timeouts(read_seconds),
+            proxy=self.proxy_for(url),
         ) as response:
             body = await response.read()
             return Reply(response.status, response.headers, body.decode("utf-8", errors="replace"))
@@ -102,7 +123,12 @@ class ModelHttp:
     ) -> AsyncIterator[StreamReply]:
         """Send one request; the reply's body is read by the caller, line by line."""
         async with self._open().request(
-            method, url, json=json, headers=headers, timeout=self._timeouts(read_seconds)
+            method,
+            url,
+            json=json,
+            headers=headers,
+            timeout=self._timeouts(read_seconds),
+            proxy=self.proxy_for(url),
         ) as response:
             yield StreamReply(response)
 

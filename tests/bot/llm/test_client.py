@@ -29,6 +29,7 @@ from bot.llm.errors import (
     RateLimited,
     ServerOverloaded,
 )
+from bot.llm.http import ModelHttp
 from bot.llm.pricing import PriceTable
 from bot.llm.types import AttemptRecord, CallContext
 from bot.store.db import Database
@@ -410,3 +411,13 @@ async def test_as_many_calls_as_the_concurrency_allows_all_run_at_once(
 
     assert [r.content for r in results] == ["fine"] * calls
     assert fake_deepseek.most_in_flight == calls
+
+
+async def test_a_proxy_in_the_environment_is_used_unless_no_proxy_spares_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    http = ModelHttp(4, timeout=5.0)
+    assert http.proxy_for("https://api.deepseek.com/v1") == "http://proxy.internal:3128"
+    assert http.proxy_for("http://127.0.0.1:8080/chat/completions") is None
