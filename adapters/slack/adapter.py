@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -217,6 +218,7 @@ class SlackAdapter:
         Raises:
             AdapterStartError: Slack refused the bot token or could not be reached.
         """
+        self._keep_connections()
         async with self._auth_lock:
             if self._auth is not None:
                 return
@@ -224,6 +226,12 @@ class SlackAdapter:
             self.ids.learn(found)
             self._auth = self.ids.authorize_result(self.client.token, scopes)
         log.info("slack.authorized team=%s bot_user=%s", self.ids.team_id, self.ids.bot_user_id)
+
+    def _keep_connections(self) -> None:
+        """One aiohttp session for every Web API call (opened inside the loop): without
+        it slack-sdk opens a session, and a connection, per call."""
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession()
 
     def _authorized(self) -> AuthorizeResult:
         """Bolt's `authorize`: the identity learned at start, or a 500 (Slack retries)."""
@@ -278,7 +286,7 @@ class SlackAdapter:
         """
         await self.authorize()
         # No access log: a line per Slack request, through the redacting filter, was a
-        # tenth of the ack path's CPU; the inbox logs every event it accepts.
+        # tenth of the ack path's CPU; the inbox keeps a row of every event it accepts.
         self._runner = web.AppRunner(self.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -302,7 +310,7 @@ class SlackAdapter:
         log.info("slack.socket_mode.connected")
 
     async def stop(self) -> None:
-        """Close the socket or the HTTP server."""
+        """Close the socket or the HTTP server, and the Web API's connections."""
         if self._socket is not None:
             with contextlib.suppress(Exception):
                 await self._socket.close_async()
@@ -310,6 +318,9 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
 
 def _secret(value: SecretStr | None) -> str | None:
