@@ -91,10 +91,11 @@ async def serve(
             loop.add_signal_handler(sig, stopping.set)
     await app.start(with_jobs=True)
     stops: list[Callable[[], Awaitable[None]]] = []
+    closes: Stops = []  # connections the relay sends through: closed after the app stops
     try:
         on = {p.name for p in plans if p.on}
         if "slack" in on:
-            await _start_slack(app, slack, stops, http=http, port=port)
+            await _start_slack(app, slack, stops, closes, http=http, port=port)
         if "discord" in on:
             await _start_discord(app, discord, stops)
         if http:
@@ -123,6 +124,7 @@ async def serve(
     finally:
         await _stop_all(stops)
         await app.stop()
+        await _stop_all(closes)
     return 0
 
 
@@ -151,7 +153,7 @@ def bind_leads_channel(
 
 
 async def _start_slack(
-    app: SupportApp, slack: SlackSettings, stops: Stops, *, http: bool, port: int
+    app: SupportApp, slack: SlackSettings, stops: Stops, closes: Stops, *, http: bool, port: int
 ) -> None:
     from slack_sdk.errors import SlackApiError
 
@@ -174,6 +176,7 @@ async def _start_slack(
         adapter.add_subapp(DASHBOARD_PATH, dashboard_app(app, public_url=_public_url(app, port)))
     app.attach(Platform.SLACK, adapter.outlet)
     stops.append(adapter.stop)
+    closes.append(adapter.close)
     try:
         if http:
             await adapter.start_http(port=port)

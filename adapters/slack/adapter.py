@@ -310,7 +310,8 @@ class SlackAdapter:
         log.info("slack.socket_mode.connected")
 
     async def stop(self) -> None:
-        """Close the socket or the HTTP server, and the Web API's connections."""
+        """Close the socket or the HTTP server: nothing more comes in. Replies can still
+        be sent until `close()`."""
         if self._socket is not None:
             with contextlib.suppress(Exception):
                 await self._socket.close_async()
@@ -318,6 +319,9 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def close(self) -> None:
+        """Close the Web API's connections: after the app's relay sent what it held."""
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None

@@ -123,6 +123,7 @@ async def slack_stack(
             await runner.cleanup()
         await adapter.stop()
         await app.stop()
+        await adapter.close()
 
 
 def mention_envelope(

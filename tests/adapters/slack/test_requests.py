@@ -196,6 +196,7 @@ async def test_start_http_authorizes_first_and_a_failure_is_a_start_error(
             await adapter.start_http("127.0.0.1", 0)
     finally:
         await adapter.stop()
+        await adapter.close()
     assert adapter.team_id is None
     ok = _adapter(fake_slack)
     try:
@@ -216,6 +217,7 @@ async def test_start_socket_mode_authorizes_first_and_a_failure_is_a_start_error
             await adapter.start_socket_mode()
     finally:
         await adapter.stop()
+        await adapter.close()
     assert fake_slack.calls_to("apps.connections.open") == []  # never connected
 
 
@@ -226,6 +228,7 @@ async def test_an_unreachable_slack_at_start_is_a_start_error(fake_slack: FakeSl
             await adapter.start_http("127.0.0.1", 0)
     finally:
         await adapter.stop()
+        await adapter.close()
 
 
 async def test_an_event_arriving_while_identity_is_unknown_gets_a_5xx_and_its_retry_is_stored(

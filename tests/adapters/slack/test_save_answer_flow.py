@@ -106,6 +106,7 @@ async def stack(fake: FakeSlack, drafts: Drafts | None) -> AsyncIterator[Stack]:
             yield Stack(fake, intake, http, f"http://127.0.0.1:{port}/slack/events")
     finally:
         await adapter.stop()
+        await adapter.close()
 
 
 def _inputs(view: dict[str, Any]) -> dict[str, str]:

@@ -51,6 +51,7 @@ async def socket_app(
     finally:
         await adapter.stop()
         await app.stop()
+        await adapter.close()
 
 
 async def test_a_mention_over_socket_mode_is_acked_and_answered_once(

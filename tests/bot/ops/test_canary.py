@@ -70,6 +70,7 @@ async def test_canary_never_appears_in_logs_metrics_errors_or_the_database(
                 metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
         finally:
             await adapter.stop()
+            await adapter.close()
             await app.stop()
     assert "supportbot_llm_calls_total" in metrics
     assert 'status="http_401"' in metrics
