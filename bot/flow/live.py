@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from bot.events import Actor, Place, Platform, TicketCard
 from bot.flow.answers import ABSTAIN
@@ -35,6 +36,8 @@ class Feed:
     def __init__(self, *, limit: int) -> None:
         self.text = ""
         """Everything the model wrote so far (for this attempt)."""
+        self.started_at: float | None = None
+        """When the model's first text arrived (`time.monotonic()`); None before."""
         self._limit = limit
         self._live: LiveMessage | None = None
         self._shown = 0
@@ -42,6 +45,8 @@ class Feed:
 
     async def write(self, piece: str) -> None:
         """The model's next piece (`on_text` of a streamed call)."""
+        if self.started_at is None:
+            self.started_at = time.monotonic()
         self.text += piece
         await self._show()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -44,13 +45,28 @@ __all__ = ["ThreadReplies"]
 log = logging.getLogger(__name__)
 
 WHOLE_WITHIN_SECONDS = 0.2
-"""A draft done this soon after it is wanted is posted whole: one message, and none of
-the streaming calls (start, stop, then the edit that puts the answer in place)."""
+"""A draft done this soon after it is wanted, or this soon after the model's first
+words, is posted whole: one message, and none of the streaming calls (start, stop,
+then the edit that puts the answer in place). A model still writing after that is
+shown as it writes; one with no words yet is shown from its first (issue 13's goal:
+the first words within half a second of the model's first token)."""
+STREAM_AFTER_SECONDS = 0.05
+"""How long after the model's first words a draft still counts as written at once
+(a whole answer arriving in one read is done a moment later, once its cost is stored)."""
 
 
-async def _done_within(draft: asyncio.Future[Draft], seconds: float) -> bool:
-    await asyncio.wait({draft}, timeout=seconds)
-    return draft.done()
+async def _written_at_once(draft: asyncio.Future[Draft], feed: Feed) -> bool:
+    """True when `draft` is done before it is worth showing as it is written."""
+    give_up = time.monotonic() + WHOLE_WITHIN_SECONDS
+    while not draft.done():
+        until = give_up
+        if feed.started_at is not None:
+            until = min(until, feed.started_at + STREAM_AFTER_SECONDS)
+        left = until - time.monotonic()
+        if left <= 0:
+            return False
+        await asyncio.wait({draft}, timeout=min(left, 0.01))  # the first words may come
+    return True
 
 
 def answer_buttons(ticket_id: int) -> Buttons:
@@ -148,10 +164,10 @@ class ThreadReplies:
         first: bool,
     ) -> list[str]:
         """Await `draft`, showing what it writes into `feed` in a live message meanwhile,
-        unless it is done within `WHOLE_WITHIN_SECONDS` (a fast model: posted whole)."""
+        unless it is written at once (`WHOLE_WITHIN_SECONDS`: then posted whole)."""
         live = None
         try:
-            if feed is not None and not await _done_within(draft, WHOLE_WITHIN_SECONDS):
+            if feed is not None and not await _written_at_once(draft, feed):
                 card = self.handovers.card(ticket)
                 live = await self.live.open(feed, place_of(ticket), event.author, card)
             written = await draft
