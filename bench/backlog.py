@@ -155,7 +155,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the logs and database")
     parser.add_argument("--bot-src", type=Path, default=Path(__file__).resolve().parents[1])
     args = parser.parse_args(argv)
-    args.bot_setting = {}
+    args.bot_setting, args.instances = {}, 1
     return args
 
 

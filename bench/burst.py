@@ -169,15 +169,15 @@ async def warm_up(url: str) -> None:
     await asyncio.sleep(0.5)
 
 
-async def send_burst(url: str, mentions: list[Mention]) -> Acks:
-    """POST every mention at once, each on its own connection; each one's time to its
-    response."""
+async def send_burst(urls: list[str], mentions: list[Mention]) -> Acks:
+    """POST every mention at once, each on its own connection, in turn to each of
+    `urls`; each one's time to its response."""
     acks = Acks()
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
-        async def one(mention: Mention) -> None:
+        async def one(mention: Mention, url: str) -> None:
             started = time.perf_counter()
             try:
                 async with http.post(url, data=mention.body, headers=mention.headers) as response:
@@ -189,7 +189,7 @@ async def send_burst(url: str, mentions: list[Mention]) -> Acks:
             acks.statuses[status] += 1
 
         acks.started = time.monotonic()
-        await asyncio.gather(*(one(m) for m in mentions))
+        await asyncio.gather(*(one(m, urls[n % len(urls)]) for n, m in enumerate(mentions)))
     return acks
 
 
@@ -386,6 +386,14 @@ class Process:
     proc: asyncio.subprocess.Process
     log: Path
     url: str
+    others: list[Process] = field(default_factory=list)
+    """Further instances on the same database (`--instances`); the burst is spread
+    over all of them, as a load balancer in front of them would."""
+
+    @property
+    def instances(self) -> list[Process]:
+        """This process and the others."""
+        return [self, *self.others]
 
 
 @contextlib.asynccontextmanager
@@ -549,14 +557,15 @@ async def measure(
     async with BurstSlack(threads) as slack, BurstDeepSeek(args.llm_latency) as model:
         async with start(slack, model) as target:
             print(f"  {LABELS[name]}: healthy; sending {len(mentions)} mentions", flush=True)
-            await warm_up(target.url)
-            cpu_before = cpu_seconds(target.proc.pid)
-            acks = await send_burst(target.url, mentions)
+            for instance in target.instances:
+                await warm_up(instance.url)
+            cpu_before = sum(cpu_seconds(i.proc.pid) for i in target.instances)
+            acks = await send_burst([i.url for i in target.instances], mentions)
             left = args.timeout - (time.monotonic() - acks.started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(threads.all_answered.wait(), max(left, 0.0))
             done = threads.all_answered.is_set()
-            cpu = cpu_seconds(target.proc.pid) - cpu_before
+            cpu = sum(cpu_seconds(i.proc.pid) for i in target.instances) - cpu_before
             answered_within = None
             if done:
                 last = max(t.answered_at or 0.0 for t in threads.by_key.values())
@@ -743,6 +752,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="an extra setting for supportbot, e.g. SUPPORTBOT_WORKER_CONCURRENCY=64 (repeatable)",
     )
+    parser.add_argument(
+        "--instances", type=int, default=1, help="supportbot processes on one database"
+    )
     parser.add_argument("--smoke", action="store_true", help="20 mentions, 20 channels, L=0.2")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--keep", action="store_true", help="keep the logs' temp folder")
@@ -808,10 +820,16 @@ def bot_starter(
     async def start(slack: BurstSlack, model: BurstDeepSeek) -> AsyncIterator[Process]:
         env = {**bot_env(args.bot_src, slack, model, db_url), **args.bot_setting}
         print(f"  supportbot code: {await where_bot_code_is(env, workdir)}", flush=True)
-        cmd = [sys.executable, "-m", "adapters", "run", "--http", "--port", str(port)]
-        log = folder / "supportbot.log"
-        async with running(cmd, env=env, cwd=workdir, port=port, log=log) as process:
-            yield process
+        async with contextlib.AsyncExitStack() as stack:
+            started = []
+            for n in range(args.instances):
+                at = port if n == 0 else free_port()
+                cmd = [sys.executable, "-m", "adapters", "run", "--http", "--port", str(at)]
+                log = folder / ("supportbot.log" if n == 0 else f"supportbot-{n + 1}.log")
+                running_one = running(cmd, env=env, cwd=workdir, port=at, log=log)
+                started.append(await stack.enter_async_context(running_one))
+            started[0].others = started[1:]
+            yield started[0]
 
     return start
 
@@ -839,7 +857,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = " ".join(f"{k}={v}" for k, v in args.bot_setting.items())
     print(
         f"burst: {args.mentions} mentions over {args.channels} channels, model latency "
-        f"L = {args.llm_latency:g} s, {store}, slack HTTP mode; supportbot settings: "
+        f"L = {args.llm_latency:g} s, {store}, slack HTTP mode, {args.instances} supportbot "
+        f"instance(s); supportbot settings: "
         f"{extra or 'defaults'}",
         flush=True,
     )

@@ -142,7 +142,7 @@ async def one_target(name: str, args: argparse.Namespace, folder: Path) -> Timin
             log = folder / f"{name}.log"
             async with running(cmd, env=env, cwd=workdir, port=port, log=log) as process:
                 await warm_up(process.url)
-                acks = await send_burst(process.url, mentions)
+                acks = await send_burst([process.url], mentions)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(threads.all_answered.wait(), args.timeout)
                 await asyncio.sleep(0.5)  # the 👀 taken away, the last updates
