@@ -97,7 +97,7 @@ async def serve(
         if "slack" in on:
             await _start_slack(app, slack, stops, closes, http=http, port=port)
         if "discord" in on:
-            await _start_discord(app, discord, stops)
+            await _start_discord(app, discord, closes)
         if http:
             if "slack" not in on:  # Slack is not on the port: the dashboard has it alone
                 await _start_dashboard(app, stops, port=port)
@@ -214,7 +214,10 @@ def _public_url(app: SupportApp, port: int) -> str:
     return app.settings.serving.public_url or f"http://localhost:{port}"
 
 
-async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops) -> None:
+async def _start_discord(app: SupportApp, discord: DiscordSettings, closes: Stops) -> None:
+    """Connect Discord; its stop goes in `closes`: discord.py closes the gateway and
+    the REST session together, so only once the app's relay has sent what it held
+    (what arrives meanwhile waits in the inbox for the next start)."""
     from adapters.discord.adapter import DiscordAdapter
 
     adapter = DiscordAdapter.from_settings(
@@ -229,5 +232,5 @@ async def _start_discord(app: SupportApp, discord: DiscordSettings, stops: Stops
         await adapter.start()
     except AdapterStartError as exc:
         raise AdapterStartError(f"discord: {exc}") from None
-    stops.append(adapter.stop)
+    closes.append(adapter.stop)
     bind_leads_channel(app, Platform.DISCORD, adapter.workspace_of_channel)  # its own guild
