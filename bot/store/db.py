@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.store.sqlite_inline import InlineConnection, connect_inline
+from bot.store.sqlite_inline import connect_inline
 
 __all__ = ["Database", "upsert"]
 
@@ -49,10 +49,6 @@ def _sqlite_file(url: str) -> str | None:
     return parsed.database
 
 
-async def _connect_inline(path: str) -> InlineConnection:
-    return await connect_inline(path)
-
-
 class Database:
     """An async engine plus its session factory; one per process, made in the wiring."""
 
@@ -69,7 +65,7 @@ class Database:
             # sleeps (1 ms growing to 100 ms), which under a burst cost more than the work.
             kwargs.update(pool_size=1, max_overflow=0)
             if (path := _sqlite_file(url)) is not None:
-                kwargs["async_creator"] = functools.partial(_connect_inline, path)
+                kwargs["async_creator"] = functools.partial(connect_inline, path)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -65,21 +66,20 @@ class InlineConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        if _OFFLOADED.get():
-            return await super()._execute(fn, *args, **kwargs)
-        try:
-            return fn(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            if not _locked(exc):
-                raise
-        # Another process holds the lock: wait for it in the thread, not on the loop.
-        connection = self._connection
-        return await super()._execute(_waiting, connection, lambda: fn(*args, **kwargs))
+        if not _OFFLOADED.get():
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc):
+                    raise
+            # Another process holds the lock: wait for it in the thread, not on the loop.
+        call = functools.partial(fn, *args, **kwargs)
+        return await super()._execute(_waiting, self._connection, call)
 
 
-def connect_inline(path: str) -> InlineConnection:
-    """An `InlineConnection` to the SQLite file at `path`, for `create_async_engine`'s
-    `async_creator` (awaited by SQLAlchemy, which starts its thread)."""
+async def connect_inline(path: str) -> InlineConnection:
+    """An open `InlineConnection` to the SQLite file at `path` (for
+    `create_async_engine`'s `async_creator`)."""
 
     def connector() -> sqlite3.Connection:
         # The thread opens it; calls then come from both threads, never at once.
@@ -89,4 +89,4 @@ def connect_inline(path: str) -> InlineConnection:
 
     connection = InlineConnection(connector, iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy does for its own aiosqlite threads
-    return connection
+    return await connection

@@ -5,6 +5,7 @@ and what runs inside `offloaded()` goes to that thread from the start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -48,8 +49,9 @@ async def test_statements_run_on_the_loops_thread_unless_offloaded(sqlite_db: Da
         assert await _thread_of_a_statement(sqlite_db) != loop_thread
 
 
+@pytest.mark.parametrize("in_thread", [False, True], ids=["inline", "offloaded"])
 async def test_another_processs_write_lock_is_waited_for_without_stopping_the_loop(
-    sqlite_db: Database,
+    sqlite_db: Database, in_thread: bool
 ) -> None:
     other = sqlite3.connect(_file(sqlite_db), isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # another process, mid-write
@@ -66,8 +68,9 @@ async def test_another_processs_write_lock_is_waited_for_without_stopping_the_lo
     started = time.monotonic()
     released.start()
     try:
-        async with sqlite_db.sessions.begin() as session:
-            session.add(AuditEntry(actor="U1", action="test.write", target="ticket:1"))
+        with offloaded() if in_thread else contextlib.nullcontext():
+            async with sqlite_db.sessions.begin() as session:
+                session.add(AuditEntry(actor="U1", action="test.write", target="ticket:1"))
     finally:
         ticking.cancel()
         released.join()
