@@ -100,9 +100,9 @@ class ModelHttp:
     ) -> Reply:
         """Send one request and read its whole reply; `read_seconds` bounds the connect
         and each read."""
-        async with self._request(method, url, headers, read_seconds, json) as response:
-            body = await response.read()
-            return Reply(response.status, response.headers, body.decode("utf-8", errors="replace"))
+        streamed = self.stream(method, url, headers=headers, read_seconds=read_seconds, json=json)
+        async with streamed as reply:
+            return Reply(reply.status, reply.headers, await reply.text())
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -115,21 +115,15 @@ class ModelHttp:
         json: Any = None,
     ) -> AsyncIterator[StreamReply]:
         """Send one request; the reply's body is read by the caller, line by line."""
-        async with self._request(method, url, headers, read_seconds, json) as response:
-            yield StreamReply(response)
-
-    def _request(
-        self, method: str, url: str, headers: Mapping[str, str], read_seconds: float, json: Any
-    ) -> Any:
-        # aiohttp's request context manager, with this pool's timeouts and proxy.
-        return self._open().request(
+        async with self._open().request(
             method,
             url,
             json=json,
             headers=headers,
             timeout=self._timeouts(read_seconds),
             proxy=self.proxy_for(url),
-        )
+        ) as response:
+            yield StreamReply(response)
 
     async def aclose(self) -> None:
         """Close the session's connections."""
