@@ -11,15 +11,31 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.llm.types import CallContext
+from bot.store.db import Prepared
 from bot.store.models import LlmCall, Message, Ticket, utcnow
 
 __all__ = ["BUDGET_REACHED", "Limits"]
 
 BUDGET_REACHED = "daily budget reached"
+
+# Read for every question (`Prepared` says why it is built once).
+_RECENT_MESSAGES = Prepared(
+    lambda _: (
+        select(func.count())
+        .select_from(Message)
+        .join(Ticket)
+        .where(
+            Ticket.platform == bindparam("platform"),
+            Message.author_id == bindparam("user_id"),
+            ~Message.is_bot,
+            Message.posted_at >= bindparam("since"),
+        )
+    )
+)
 
 
 class Limits:
@@ -72,14 +88,6 @@ class Limits:
                 return await self.over_rate(platform, user_id, session=own)
         since = self._clock() - timedelta(minutes=1)
         count = await session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .join(Ticket)
-            .where(
-                Ticket.platform == platform,
-                Message.author_id == user_id,
-                ~Message.is_bot,
-                Message.posted_at >= since,
-            )
+            _RECENT_MESSAGES.on(session), {"platform": platform, "user_id": user_id, "since": since}
         )
         return (count or 0) > self.user_messages_per_minute

@@ -22,13 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Event, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.seen import seen_row
-from bot.store.db import upsert
+from bot.store.db import Prepared
 from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, OutboxItem, utcnow
 
@@ -76,6 +76,27 @@ class ClaimedEvent:
 
 
 _SEEN = "_seen"  # a row's seen sign rides along to the insert, not into the inbox
+
+# Run for every event (`Prepared` says why they are built once). Accepts go on the
+# table, not the ORM class (whose bulk path costs ~0.3 ms a row), with the rows as
+# parameters (sent in batches), not a VALUES clause of N rows compiled anew each time.
+_ACCEPT = Prepared(
+    lambda upsert: (
+        upsert(InboxItem.__table__)
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(InboxItem.__table__.c.platform, InboxItem.__table__.c.event_id)
+    )
+)
+_SIGNS = Prepared(
+    lambda upsert: upsert(OutboxItem.__table__).on_conflict_do_nothing(index_elements=["key"])
+)
+_COMPLETE = Prepared(
+    lambda _: (
+        update(InboxItem.__table__)
+        .where(InboxItem.__table__.c.id == bindparam("row_id"))
+        .values(status="done", done_at=bindparam("at"), lease_until=None)
+    )
+)
 
 
 class Inbox:
@@ -164,25 +185,12 @@ class Inbox:
     async def _insert(self, rows: list[dict[str, Any]]) -> list[bool]:
         """Insert `rows` in one transaction; per row, True if it was new."""
         async with self._sessions.begin() as session:
-            # On the table, not the ORM class (whose bulk path costs ~0.3 ms a row), with
-            # the rows as parameters (one cached statement, sent in batches), not a
-            # VALUES clause of N rows that would be compiled anew for each batch size.
-            table = InboxItem.__table__
-            statement = (
-                upsert(session, table)
-                .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-                .returning(table.c.platform, table.c.event_id)
-            )
             signs = [row.pop(_SEEN) for row in rows if _SEEN in row]
-            result = await session.execute(statement, rows)
+            result = await session.execute(_ACCEPT.on(session), rows)
             added = {(platform, event_id) for platform, event_id in result}
             signs = [sign for sign in signs if sign is not None]
             if signs:  # a repeat delivery's sign is already there: its key says so
-                outbox = OutboxItem.__table__
-                await session.execute(
-                    upsert(session, outbox).on_conflict_do_nothing(index_elements=["key"]),
-                    signs,
-                )
+                await session.execute(_SIGNS.on(session), signs)
         if signs and self._on_seen is not None:
             self._on_seen()
         results = []
@@ -207,7 +215,6 @@ class Inbox:
         worker took in between is simply skipped.
         """
         now = self._clock()
-        claimed: list[ClaimedEvent] = []
         async with self._sessions.begin() as session:
             rows = (
                 await session.scalars(
@@ -218,20 +225,21 @@ class Inbox:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                taken = await session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id == row.id, self._claimable(now))
-                    .values(
-                        status="processing",
-                        lease_until=now + self.lease,
-                        attempts=InboxItem.attempts + 1,
-                    )
-                    .execution_options(synchronize_session=False)
+            if not rows:
+                return []
+            taken = await session.scalars(
+                update(InboxItem)
+                .where(InboxItem.id.in_([row.id for row in rows]), self._claimable(now))
+                .values(
+                    status="processing",
+                    lease_until=now + self.lease,
+                    attempts=InboxItem.attempts + 1,
                 )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(self._decode(row))
-        return claimed
+                .returning(InboxItem.id)
+                .execution_options(synchronize_session=False)
+            )
+            ours = set(taken)
+        return [self._decode(row) for row in rows if row.id in ours]
 
     def _decode(self, row: InboxItem) -> ClaimedEvent:
         return ClaimedEvent(
@@ -251,7 +259,8 @@ class Inbox:
 
     async def complete(self, row_id: int) -> None:
         """Mark a row done."""
-        await self._set(row_id, status="done", done_at=self._clock(), lease_until=None)
+        async with self._sessions.begin() as session:
+            await session.execute(_COMPLETE.on(session), {"row_id": row_id, "at": self._clock()})
 
     async def fail(self, row_id: int, attempts: int, error: BaseException | str) -> str:
         """Record a failed attempt: retry later with backoff, or give up. Returns the status.

@@ -28,7 +28,7 @@ from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
-from bot.store.db import upsert
+from bot.store.db import Prepared
 from bot.store.group_commit import GroupCommit
 from bot.store.models import OutboxItem, utcnow
 
@@ -36,6 +36,13 @@ __all__ = ["Outbox"]
 
 log = logging.getLogger(__name__)
 _REPLY = TypeAdapter(Reply)
+_ADD = Prepared(  # every reply; `Prepared` says why it is built once
+    lambda upsert: (
+        upsert(OutboxItem.__table__)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxItem.__table__.c.id)
+    )
+)
 T = TypeVar("T")
 
 
@@ -88,22 +95,19 @@ class Outbox:
         """
         reply = reply.model_copy(update={"key": key})
         place = reply.ref.place if isinstance(reply, UpdateCard) else reply.place
-        table = OutboxItem.__table__
         added = await session.scalar(
-            upsert(session, table)
-            .values(
-                key=key,
-                platform=place.platform.value,
-                ticket_id=ticket_id,
-                kind=reply.kind,
-                payload=dump(reply),
-                is_card=is_card,
-                status="pending",
-                attempts=0,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(table.c.id)
+            _ADD.on(session),
+            {
+                "key": key,
+                "platform": place.platform.value,
+                "ticket_id": ticket_id,
+                "kind": reply.kind,
+                "payload": dump(reply),
+                "is_card": is_card,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": utcnow(),
+            },
         )
         if added is None:
             return False

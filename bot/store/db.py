@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
@@ -16,19 +17,44 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
 
 from bot.store.sqlite_inline import connect_inline
 
-__all__ = ["Database", "upsert"]
+__all__ = ["Database", "Prepared", "Upsert"]
+
+S = TypeVar("S", bound=Executable)
+
+Upsert = Callable[[Any], PostgresqlInsert | SqliteInsert]
+"""An `INSERT` into a model or a table that can say `ON CONFLICT` (one statement where
+a read, then a write inside a savepoint, would be three or four), in one dialect."""
+
+_UPSERTS: dict[str, Upsert] = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
-def upsert(session: AsyncSession, target: Any) -> PostgresqlInsert | SqliteInsert:
-    """An `INSERT` into `target` (a model or a table) that can say `ON CONFLICT`, in
-    the session's own dialect: one statement where a read, then a write inside a
-    savepoint, would be three or four."""
-    if session.bind.dialect.name == "postgresql":
-        return postgresql_insert(target)
-    return sqlite_insert(target)
+class Prepared(Generic[S]):
+    """A statement built once for each SQL dialect, then run with its parameters
+    (`bindparam`s, or an INSERT's column values) on every call.
+
+    SQLAlchemy caches a statement's compiled SQL, but building the statement object and
+    working out its cache key again on every call cost more than SQLite takes to run it
+    (an arrival's five statements: 2.4 ms of CPU built each time, 1.0 ms prepared). The
+    statements a ticket runs every time are prepared; the rest are built where they are
+    used, which reads better.
+
+    `build` gets the dialect's upsert (`Upsert`); a statement that needs none ignores it.
+    """
+
+    def __init__(self, build: Callable[[Upsert], S]) -> None:
+        self._build = build
+        self._built: dict[str, S] = {}
+
+    def on(self, session: AsyncSession) -> S:
+        """The statement for `session`'s database."""
+        dialect = session.bind.dialect.name
+        if (statement := self._built.get(dialect)) is None:
+            statement = self._built[dialect] = self._build(_UPSERTS.get(dialect, sqlite_insert))
+        return statement
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

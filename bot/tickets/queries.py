@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import MessagePosted, Place, TicketStatus
 from bot.llm.types import CallContext
-from bot.store.db import upsert
+from bot.store.db import Prepared
 from bot.store.models import Message, Summary, Ticket
 from bot.tickets.status import ESCALATION_STATES
 
@@ -113,16 +113,62 @@ def same_workspace(ticket: Ticket, place: Place) -> bool:
     return ticket.platform == place.platform.value and ticket.workspace_id == place.workspace_id
 
 
+# Run for every message (`Prepared` says why they are built once).
+_FIND_TICKET = Prepared(
+    lambda _: select(Ticket).where(
+        Ticket.platform == bindparam("platform"),
+        Ticket.workspace_id == bindparam("workspace_id"),
+        Ticket.channel_id == bindparam("channel_id"),
+        Ticket.thread_id == bindparam("thread_id"),
+    )
+)
+_OPEN_TICKET = Prepared(
+    lambda upsert: (
+        upsert(Ticket)
+        .values(
+            {
+                name: bindparam(name)
+                for name in (
+                    "platform",
+                    "workspace_id",
+                    "channel_id",
+                    "thread_id",
+                    "requester_id",
+                    "root_message_id",
+                    "status",
+                    "created_at",
+                    "updated_at",
+                    "last_activity_at",
+                )
+            }
+        )
+        .on_conflict_do_nothing(
+            index_elements=["platform", "workspace_id", "channel_id", "thread_id"]
+        )
+        .returning(Ticket)
+    )
+)
+_ADD_MESSAGE = Prepared(
+    lambda upsert: (
+        upsert(Message.__table__)
+        .on_conflict_do_nothing(index_elements=["ticket_id", "message_id"])
+        .returning(Message.__table__.c.id)
+    )
+)
+
+
+def _thread_key(place: Place, thread_id: str) -> dict[str, str]:
+    return {
+        "platform": place.platform.value,
+        "workspace_id": place.workspace_id,
+        "channel_id": place.channel_id,
+        "thread_id": thread_id,
+    }
+
+
 async def find_ticket(session: AsyncSession, place: Place, thread_id: str) -> Ticket | None:
     """The ticket living in `thread_id` of `place`'s channel, if any."""
-    return await session.scalar(
-        select(Ticket).where(
-            Ticket.platform == place.platform.value,
-            Ticket.workspace_id == place.workspace_id,
-            Ticket.channel_id == place.channel_id,
-            Ticket.thread_id == thread_id,
-        )
-    )
+    return await session.scalar(_FIND_TICKET.on(session), _thread_key(place, thread_id))
 
 
 async def find_thread_ticket(session: AsyncSession, place: Place) -> Ticket | None:
@@ -158,23 +204,16 @@ async def get_or_open_ticket(
         if ticket is not None:
             return ticket, False
     opened = await session.scalar(
-        upsert(session, Ticket)
-        .values(
-            platform=place.platform.value,
-            workspace_id=place.workspace_id,
-            channel_id=place.channel_id,
-            thread_id=thread_id,
-            requester_id=requester_id,
-            root_message_id=root_message_id,
-            status=TicketStatus.OPEN,
-            created_at=now,
-            updated_at=now,
-            last_activity_at=now,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["platform", "workspace_id", "channel_id", "thread_id"]
-        )
-        .returning(Ticket)
+        _OPEN_TICKET.on(session),
+        {
+            **_thread_key(place, thread_id),
+            "requester_id": requester_id,
+            "root_message_id": root_message_id,
+            "status": TicketStatus.OPEN,
+            "created_at": now,
+            "updated_at": now,
+            "last_activity_at": now,
+        },
     )
     if opened is not None:
         return opened, True
@@ -196,20 +235,17 @@ async def add_message(
 ) -> bool:
     """Store a thread message once; False when it was stored before (one statement:
     `INSERT ... ON CONFLICT DO NOTHING` on the thread's message id)."""
-    table = Message.__table__
     added = await session.scalar(
-        upsert(session, table)
-        .values(
-            ticket_id=ticket.id,
-            message_id=message_id,
-            author_id=author_id,
-            text=text,
-            is_bot=is_bot,
-            posted_at=posted_at,
-            reasoning=reasoning,
-        )
-        .on_conflict_do_nothing(index_elements=["ticket_id", "message_id"])
-        .returning(table.c.id)
+        _ADD_MESSAGE.on(session),
+        {
+            "ticket_id": ticket.id,
+            "message_id": message_id,
+            "author_id": author_id,
+            "text": text,
+            "is_bot": is_bot,
+            "posted_at": posted_at,
+            "reasoning": reasoning,
+        },
     )
     if added is None:
         return False

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config.playbook import DEFAULT_PLAYBOOK, Playbook
 from bot.store.audit import audit
+from bot.store.db import Prepared
 from bot.store.models import Ticket, TriageRun
 from bot.tickets.sla import SlaPolicy
 from bot.tickets.teams import escalate_to_team
@@ -26,6 +27,7 @@ from triage.schema import normalise_search_queries
 __all__ = ["store_verdict", "stored_search_queries"]
 
 log = logging.getLogger(__name__)
+_RECORD_RUN = Prepared(lambda _: insert(TriageRun.__table__))  # every ticket's verdict
 
 
 async def store_verdict(
@@ -54,16 +56,17 @@ async def store_verdict(
         ticket = await session.get_one(Ticket, ticket_id, with_for_update=True)
         if ticket.route is not None:  # a previous attempt got this far already
             return ticket
-        session.add(
-            TriageRun(
-                ticket_id=ticket.id,
-                source=classification.source,
-                model=classification.model,
-                prompt_version=classification.prompt_version,
-                result=result.model_dump(mode="json"),
-                attempts=classification.llm_calls,
-                created_at=now,
-            )
+        await session.execute(
+            _RECORD_RUN.on(session),
+            {
+                "ticket_id": ticket.id,
+                "source": classification.source,
+                "model": classification.model,
+                "prompt_version": classification.prompt_version,
+                "result": result.model_dump(mode="json"),
+                "attempts": classification.llm_calls,
+                "created_at": now,
+            },
         )
         _label(ticket, classification, decision)
         if decision.route is Route.HUMAN:
