@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.events import Event, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.seen import seen_row
-from bot.store.db import Prepared
+from bot.store.db import Prepared, durable
 from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, OutboxItem, utcnow
 
@@ -183,8 +183,9 @@ class Inbox:
         return True
 
     async def _insert(self, rows: list[dict[str, Any]]) -> list[bool]:
-        """Insert `rows` in one transaction; per row, True if it was new."""
-        async with self._sessions.begin() as session:
+        """Insert `rows` in one transaction, on disk when it returns; per row, True if
+        it was new."""
+        async with durable(self._sessions) as session:
             signs = [row.pop(_SEEN) for row in rows if _SEEN in row]
             result = await session.execute(_ACCEPT.on(session), rows)
             added = {(platform, event_id) for platform, event_id in result}

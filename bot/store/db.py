@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event, make_url, text
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -21,7 +22,7 @@ from sqlalchemy.sql import Executable
 
 from bot.store.sqlite_inline import connect_inline
 
-__all__ = ["Database", "Prepared", "Upsert"]
+__all__ = ["Database", "Prepared", "Upsert", "durable"]
 
 S = TypeVar("S", bound=Executable)
 
@@ -60,11 +61,44 @@ class Prepared(Generic[S]):
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets other processes (the CLI beside a running bot) read while one writes;
     # SQLite leaves foreign keys off by default. (The wait for another process's write
-    # lock is `sqlite_inline`'s: in its thread, never on the event loop.)
+    # lock is `sqlite_inline`'s: in its thread, never on the event loop.) In WAL mode
+    # NORMAL never corrupts the file and survives the process dying; only a power cut
+    # or an OS crash can undo the newest commits, so the ones that promise something
+    # outside (the inbox's accepts: the platform hears "got it") are `durable`.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+_SYNC_FULL = text("PRAGMA synchronous=FULL")
+_SYNC_NORMAL = text("PRAGMA synchronous=NORMAL")
+
+
+@contextlib.asynccontextmanager
+async def durable(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction whose commit is on disk when it returns, power cut included.
+
+    PostgreSQL's commits all are (`synchronous_commit` on). On SQLite this one commit
+    syncs the write-ahead log, which holds every earlier commit too: a power cut may
+    undo the newest work after an accept, never the accept, and an undone event's
+    work is redone from its inbox row. (A write-ahead log syncs once per fsync of its
+    file, so a group commit of accepts costs one.)
+    """
+    async with sessions() as session:
+        sqlite = session.bind.dialect.name == "sqlite"
+        if sqlite:  # before the write's BEGIN, where SQLite reads it
+            await session.execute(_SYNC_FULL)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            if sqlite:  # the connection goes back to the pool as it came
+                await session.execute(_SYNC_NORMAL)
 
 
 def _sqlite_file(url: str) -> str | None:
