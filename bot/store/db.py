@@ -62,9 +62,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets other processes (the CLI beside a running bot) read while one writes;
     # SQLite leaves foreign keys off by default. (The wait for another process's write
     # lock is `sqlite_inline`'s: in its thread, never on the event loop.) In WAL mode
-    # NORMAL never corrupts the file and survives the process dying; only a power cut
-    # or an OS crash can undo the newest commits, so the ones that promise something
-    # outside (the inbox's accepts: the platform hears "got it") are `durable`.
+    # NORMAL never corrupts the file and survives the process dying; the commits that
+    # promise something outside (the inbox's accepts) are `durable`.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -74,22 +73,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 _SYNC_FULL = text("PRAGMA synchronous=FULL")
 _SYNC_NORMAL = text("PRAGMA synchronous=NORMAL")
+_COMMIT_SYNCED = text("SET LOCAL synchronous_commit TO on")
 
 
 @contextlib.asynccontextmanager
 async def durable(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A transaction whose commit is on disk when it returns, power cut included.
 
-    PostgreSQL's commits all are (`synchronous_commit` on). On SQLite this one commit
-    syncs the write-ahead log, which holds every earlier commit too: a power cut may
-    undo the newest work after an accept, never the accept, and an undone event's
-    work is redone from its inbox row. (A write-ahead log syncs once per fsync of its
-    file, so a group commit of accepts costs one.)
+    Other commits are not waited for (SQLite's `synchronous=NORMAL`, PostgreSQL's
+    `synchronous_commit=off`): a crashed process loses none of them, a power cut or an
+    OS crash may undo the newest. This commit syncs the write-ahead log, which holds
+    every earlier commit too, so a power cut may undo the work after an accept, never
+    the accept, and an undone event's work is redone from its inbox row.
     """
     async with sessions() as session:
-        sqlite = session.bind.dialect.name == "sqlite"
-        if sqlite:  # before the write's BEGIN, where SQLite reads it
+        dialect = session.bind.dialect.name
+        if dialect == "sqlite":  # before the write's BEGIN, where SQLite reads it
             await session.execute(_SYNC_FULL)
+        elif dialect == "postgresql":  # for this transaction only
+            await session.execute(_COMMIT_SYNCED)
         try:
             yield session
             await session.commit()
@@ -97,7 +99,7 @@ async def durable(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
             await session.rollback()
             raise
         finally:
-            if sqlite:  # the connection goes back to the pool as it came
+            if dialect == "sqlite":  # the connection goes back to the pool as it came
                 await session.execute(_SYNC_NORMAL)
 
 
@@ -119,6 +121,9 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_postgres:
             kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
+            # Commits return before the WAL is flushed, except `durable` ones (the accepts):
+            # PostgreSQL's asynchronous commit, which loses nothing to a crashed process.
+            kwargs["connect_args"] = {"server_settings": {"synchronous_commit": "off"}}
         elif self.is_sqlite:
             # One connection, taken in turn: SQLite has one writer at a time anyway, and
             # writers on separate connections wait for its lock in the busy handler's
