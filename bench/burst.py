@@ -442,6 +442,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds() -> float:
+    """CPU time so far of the machine's PostgreSQL server processes (0 when none)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
 def tail_of(log: Path, lines: int = 30) -> str:
     """The last lines of a log."""
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -523,6 +536,10 @@ class Result:
     log_summary: str = ""
     db_summary: str = ""
     cpu_seconds: float | None = None  # the target's CPU time from the first send to the last answer
+    # The same window's CPU of this process (the sender and the fakes) and of the
+    # PostgreSQL server: with the target's, what the machine's two cores were doing.
+    bench_cpu_seconds: float = 0.0
+    server_cpu_seconds: float = 0.0
 
     def ack_ms(self, percent: float) -> float:
         """A nearest-rank percentile of the ack times, in ms."""
@@ -560,12 +577,15 @@ async def measure(
             for instance in target.instances:
                 await warm_up(instance.url)
             cpu_before = sum(cpu_seconds(i.proc.pid) for i in target.instances)
+            bench_before, server_before = time.process_time(), server_cpu_seconds()
             acks = await send_burst([i.url for i in target.instances], mentions)
             left = args.timeout - (time.monotonic() - acks.started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(threads.all_answered.wait(), max(left, 0.0))
             done = threads.all_answered.is_set()
             cpu = sum(cpu_seconds(i.proc.pid) for i in target.instances) - cpu_before
+            bench_cpu = time.process_time() - bench_before
+            server_cpu = server_cpu_seconds() - server_before
             answered_within = None
             if done:
                 last = max(t.answered_at or 0.0 for t in threads.by_key.values())
@@ -581,6 +601,7 @@ async def measure(
                 answered_within,
             )
             result.cpu_seconds = cpu if cpu >= 0 else None
+            result.bench_cpu_seconds, result.server_cpu_seconds = bench_cpu, server_cpu
         result.log_summary = summarize_log(target.log)
     return result
 
@@ -682,6 +703,12 @@ def table(results: list[Result], latency: float) -> list[str]:
                 "  CPU of the target process from the first send to the last answer: "
                 f"{r.cpu_seconds:.1f} s" + (share if answers[-1] >= 1 else "")
             )
+            others = (
+                f"  the same window's CPU: this bench (sender, fakes) {r.bench_cpu_seconds:.1f} s"
+            )
+            if r.server_cpu_seconds:
+                others += f", the PostgreSQL server {r.server_cpu_seconds:.1f} s"
+            lines.append(others)
         if r.log_summary:
             lines.append(f"  log: {r.log_summary}")
         if r.db_summary:
