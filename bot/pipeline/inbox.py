@@ -128,6 +128,7 @@ class Inbox:
         self.arrived = asyncio.Event()
         """Set when a new row is accepted, so an idle worker wakes at once."""
         self._group: GroupCommit[dict[str, Any], bool] = GroupCommit(self._insert)
+        self._completed: GroupCommit[int, None] = GroupCommit(self._write_completed)
         self._accepting = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -259,9 +260,17 @@ class Inbox:
             )
 
     async def complete(self, row_id: int) -> None:
-        """Mark a row done."""
+        """Mark a row done (with the others finishing meanwhile, in one transaction)."""
+        await self._completed.submit(row_id)
+
+    async def _write_completed(self, row_ids: list[int]) -> list[None]:
+        # In id order: two batches (or a lease renewal) lock shared rows in one order.
+        now = self._clock()
         async with self._sessions.begin() as session:
-            await session.execute(_COMPLETE.on(session), {"row_id": row_id, "at": self._clock()})
+            await session.execute(
+                _COMPLETE.on(session), [{"row_id": row_id, "at": now} for row_id in sorted(row_ids)]
+            )
+        return [None] * len(row_ids)
 
     async def fail(self, row_id: int, attempts: int, error: BaseException | str) -> str:
         """Record a failed attempt: retry later with backoff, or give up. Returns the status.
