@@ -152,7 +152,10 @@ class MessageFlow:
         where the workspace needs no mention) and store the message."""
         thread_id = event.place.thread_id or event.message_id
         async with self._sessions.begin() as session:
-            ticket = await find_ticket(session, event.place, thread_id)
+            # A top-level message starts its own thread, which has a ticket only if an
+            # earlier delivery of it opened one: opening it finds that (`likely_new`).
+            starts_thread = event.place.thread_id is None and not _threads_may_pose(event)
+            ticket = None if starts_thread else await find_ticket(session, event.place, thread_id)
             if ticket is None and event.place.thread_id is None and _threads_may_pose(event):
                 # An adapter that could not tell a thread from a channel (Discord, with the
                 # thread not cached) sends the thread's id as the channel.
@@ -214,7 +217,7 @@ class MessageFlow:
                 event.author.user_id,
                 event.message_id,
                 self._clock(),
-                looked=True,  # `_arrive` found none there, in this transaction
+                likely_new=True,  # `_arrive` found none there, or the message starts it
             )
         await add_message(
             session,

@@ -190,16 +190,18 @@ async def get_or_open_ticket(
     root_message_id: str,
     now: datetime,
     *,
-    looked: bool = False,
+    likely_new: bool = False,
 ) -> tuple[Ticket, bool]:
     """The thread's ticket, opened if needed. True when this call opened it.
-    `looked`: the caller found no ticket there just now, in this transaction.
+    `likely_new`: the caller expects none there (it just looked, or the message starts
+    its thread), so the insert comes first and a read only if it finds one.
 
     One `INSERT ... ON CONFLICT DO NOTHING` on the unique key (platform, workspace,
     channel, thread): a racing second opener inserts nothing and reads the winner's
-    row, so one thread has one ticket.
+    row, so one thread has one ticket. It opens with its root message counted (the
+    caller stores it next, in the same transaction: `add_message`).
     """
-    if not looked:
+    if not likely_new:
         ticket = await find_ticket(session, place, thread_id)
         if ticket is not None:
             return ticket, False
@@ -213,6 +215,7 @@ async def get_or_open_ticket(
             "created_at": now,
             "updated_at": now,
             "last_activity_at": now,
+            "messages_since_summary": 1,  # its root message; no UPDATE for it after
         },
     )
     if opened is not None:
@@ -249,7 +252,7 @@ async def add_message(
     )
     if added is None:
         return False
-    if not is_bot:
+    if not is_bot and message_id != ticket.root_message_id:  # the root counted at opening
         ticket.messages_since_summary += 1
         ticket.last_activity_at = posted_at
     return True
