@@ -6,8 +6,9 @@
   -> refresh the summary when due (the outbox relay sends the replies meanwhile)
 
 A mention is shown as seen (👀) as it is accepted (`bot.pipeline.seen`), so the asker
-sees it within a second whatever the model's latency; the sign is taken away here once
-its replies are written (the relay sends a thread's replies in order).
+sees it within a second whatever the model's latency; the inbox takes the sign away as
+it marks the event done, after the replies written here (the relay sends a thread's
+replies in order).
 
 Edits and deletes of stored messages are mirrored here too.
 """
@@ -34,7 +35,6 @@ from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
 from bot.pipeline.keys import answer_key, budget_key, rate_key
 from bot.pipeline.outbox import Outbox
-from bot.pipeline.seen import seen_sign, shows_seen
 from bot.store.audit import audit, who
 from bot.store.models import Ticket, utcnow
 from bot.tickets.erasure import apply_edit
@@ -75,8 +75,6 @@ class _Arrival:
     event: MessagePosted
     ticket: Ticket | None
     keys: list[str]
-    seen: bool = False
-    """Shown as seen at intake: the sign is taken away once the replies are written."""
     opened: bool = False
     """The message opened its ticket: the thread is the question alone."""
     over_rate: bool = False
@@ -127,9 +125,7 @@ class MessageFlow:
             return arrival.keys
         ticket, event = arrival.ticket, arrival.event
         bind_log_context(ticket_id=ticket.id)  # the worker resets it after this event
-        keys = await self._respond(arrival)
-        if arrival.seen:
-            keys.append(await self._unseen(ticket, event))
+        keys = await self._respond(arrival)  # the inbox takes the seen sign away after
         await self._summaries.refresh_if_due(ticket.id, seen=ticket.messages_since_summary)
         return keys
 
@@ -177,32 +173,18 @@ class MessageFlow:
             over_rate = _asks(ticket, event) and await self._limits.over_rate(
                 event.place.platform.value, event.author.user_id, session=session
             )
-        # A question got its sign at intake (`seen_row`); take it away after.
-        return _Arrival(
-            event, ticket, [], seen=shows_seen(event), opened=opened, over_rate=over_rate
-        )
+        return _Arrival(event, ticket, [], opened=opened, over_rate=over_rate)
 
     async def _not_here(
         self, session: AsyncSession, event: MessagePosted, listening: Listening
     ) -> list[str]:
-        """A mention where the bot takes no tickets: one note (and its seen sign taken
-        away); anything else there is not ours."""
+        """A mention where the bot takes no tickets: one note; anything else there is
+        not ours."""
         if not event.mentions_bot:
             return []
         note = not_here_reply(event, listening)
         await self._outbox.add(session, note.key, note)
-        if not shows_seen(event):
-            return [note.key]
-        done = seen_sign(event, done=True)
-        await self._outbox.add(session, done.key, done)
-        return [note.key, done.key]
-
-    async def _unseen(self, ticket: Ticket, event: MessagePosted) -> str:
-        """The seen sign taken away, after the replies (in the same thread's order)."""
-        done = seen_sign(event, done=True)
-        async with self._sessions.begin() as session:
-            await self._outbox.add(session, done.key, done, ticket_id=ticket.id)
-        return done.key
+        return [note.key]
 
     async def _store(
         self, session: AsyncSession, event: MessagePosted, thread_id: str, ticket: Ticket | None

@@ -3,8 +3,9 @@ transaction, so the asker sees it whatever the worker and the model are doing. A
 question is a mention with text, or a message that opens a ticket without one (the
 intake marks those: a help channel's top-level message, a new forum post).
 
-The flow takes it away once the ticket's replies are written (`MessageFlow`); the key
-is the one the flow would write, so a sign is never written twice.
+The inbox takes it away in the transaction that marks the event done, after every
+reply the event wrote (so after them in the thread's order too); a sign and its
+taking away each have one key, so neither is ever written twice.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ def seen_sign(event: MessagePosted, *, done: bool = False) -> Seen:
     )
 
 
-def seen_row(event: Event, now: datetime) -> dict[str, Any] | None:
-    """The outbox row of the seen sign for `event` (when `shows_seen`), or None."""
+def seen_row(event: Event, now: datetime, *, done: bool = False) -> dict[str, Any] | None:
+    """The outbox row of the seen sign for `event` (when `shows_seen`), or of its taking
+    away (`done`); None for an event that gets none."""
     if not isinstance(event, MessagePosted) or not shows_seen(event):
         return None
-    sign = seen_sign(event)
+    sign = seen_sign(event, done=done)
     return {
         "key": sign.key,
         "platform": sign.place.platform.value,

@@ -199,7 +199,7 @@ class InboxWorker:
         row go (no more lease renewals), so it is handled again once its lease lapses."""
         try:
             if error is None:
-                await self._inbox.complete(item.row_id)
+                await self._inbox.complete(item)
                 status = "done"
             else:
                 status = await self._inbox.fail(item.row_id, item.attempts, error)

@@ -74,7 +74,7 @@ async def test_an_accept_reaches_the_disk_and_the_work_after_it_need_not(db: Dat
 
     assert await inbox.accept(mention("Question", message_id="1700000000.000001"))
     (claimed,) = await inbox.claim(1)
-    await inbox.complete(claimed.row_id)
+    await inbox.complete(claimed)
 
     assert levels == [synced, not_waited, not_waited]  # accept, claim, done
     async with db.engine.connect() as connection:  # a pooled connection, as it was
@@ -91,7 +91,7 @@ async def test_events_finishing_together_are_marked_done_in_a_few_transactions(
     commits: list[object] = []
     event.listen(db.engine.sync_engine, "commit", commits.append)
 
-    await asyncio.gather(*(inbox.complete(item.row_id) for item in claimed))
+    await asyncio.gather(*(inbox.complete(item) for item in claimed))
 
     async with db.sessions() as session:
         done = await session.scalar(
