@@ -28,7 +28,7 @@ from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
 from bot.pipeline.inbox import describe_error
 from bot.pipeline.ports import Outlet
-from bot.store.db import Prepared
+from bot.store.db import Prepared, durable
 from bot.store.group_commit import GroupCommit
 from bot.store.models import OutboxItem, utcnow
 
@@ -277,9 +277,11 @@ class Outbox:
         await self._sent.submit({"row_id": row_id, "message_id": message_id})
 
     async def _write_sent(self, sent: list[dict[str, Any]]) -> list[None]:
-        """Mark replies sent (each with its platform message id), in one transaction."""
+        """Mark replies sent (each with its platform message id), in one transaction,
+        on disk when it returns: what the platform shows is never sent again, even
+        after a power cut (`durable`)."""
         table = OutboxItem.__table__
-        async with self._sessions.begin() as session:
+        async with durable(self._sessions) as session:
             await session.execute(
                 update(table)
                 .where(table.c.id == bindparam("row_id"))

@@ -8,11 +8,15 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
+from bot.events import Place, Platform, PostReply
 from bot.pipeline.inbox import Inbox
+from bot.pipeline.outbox import Outbox
 from bot.store.db import Database
 from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem
-from tests.bot.harness import mention
+from tests.bot.harness import RecordingOutlet, mention
+
+PLACE = Place(platform=Platform.SLACK, workspace_id="T1", channel_id="C1", thread_id="1700.1")
 
 
 async def test_a_burst_of_events_is_committed_in_a_few_transactions(db: Database) -> None:
@@ -75,8 +79,18 @@ async def test_an_accept_reaches_the_disk_and_the_work_after_it_need_not(db: Dat
     assert await inbox.accept(mention("Question", message_id="1700000000.000001"))
     (claimed,) = await inbox.claim(1)
     await inbox.complete(claimed)
+    # A reply the platform shows is on disk as sent: never posted again after a crash.
+    outbox, outlet = Outbox(db.sessions), RecordingOutlet()
+    outbox.attach(Platform.SLACK, outlet)
+    async with db.sessions.begin() as session:
+        await outbox.add(session, "answer:1", PostReply(place=PLACE, text="Use Export."))
+    (row,) = await outbox.due(1)
+    assert await outbox.claim([row.id]) == {row.id}
+    assert await outbox.send(row)
 
-    assert levels == [synced, not_waited, not_waited]  # accept, claim, done
+    assert outlet.texts() == ["Use Export."]
+    assert levels == [synced, not_waited, not_waited, not_waited, not_waited, synced]
+    # accept, claim, done; the reply written, claimed, marked sent
     async with db.engine.connect() as connection:  # a pooled connection, as it was
         assert (await connection.exec_driver_sql(setting)).scalar() == not_waited
 
