@@ -5,9 +5,8 @@ so an event the platform was told we have is never lost. A second delivery of th
 same (platform, event_id) is dropped by the unique key. Workers claim rows with a
 lease; a crashed worker's rows are taken again when the lease runs out.
 
-Stored errors (`last_error`) are the error's class plus its message passed through
-the scrubber the wiring gives (the app's redactor) and cut short, so a platform or
-handler error that quotes an address or a token does not keep it in the database.
+Stored errors (`last_error`) are `bot.pipeline.errors.describe_error`'s, through the
+scrubber the wiring gives (the app's redactor).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,43 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.events import Event, dump
 from bot.ops.metrics import Metrics
+from bot.pipeline.errors import describe_error
 from bot.pipeline.seen import seen_row
 from bot.store.db import Prepared, durable
 from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, OutboxItem, utcnow
 
-__all__ = ["ERROR_CHARS", "ClaimedEvent", "Inbox", "describe_error"]
+__all__ = ["ClaimedEvent", "Inbox"]
 
 log = logging.getLogger(__name__)
 _EVENT = TypeAdapter(Event)
-ERROR_CHARS = 1000
-"""The longest stored error text."""
-_HIDDEN = "[REPLY]"
-_MIN_HIDDEN_CHARS = 8  # shorter texts ("ok", "Done") would blank ordinary words
-
-
-def _same(text: str) -> str:
-    return text
-
-
-def describe_error(
-    error: BaseException | str,
-    scrub: Callable[[str], str] = _same,
-    *,
-    hide: Iterable[str] = (),
-    limit: int = ERROR_CHARS,
-) -> str:
-    """`Class: message` for storing: texts in `hide` cut out, scrubbed, at most `limit` long."""
-    if isinstance(error, BaseException):
-        message = str(error)
-        for text in sorted({t for t in hide if len(t) >= _MIN_HIDDEN_CHARS}, key=len, reverse=True):
-            message = message.replace(text, _HIDDEN)
-        error = f"{type(error).__name__}: {message}" if message else type(error).__name__
-    head = error[: limit * 4]
-    if len(head) < len(error) and " " in head:
-        head = head.rsplit(" ", 1)[0]  # no half value at the cut for the scrubber to miss
-    clean = scrub(head)
-    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -111,7 +83,7 @@ class Inbox:
         retry_base_seconds: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
-        scrub: Callable[[str], str] = _same,
+        scrub: Callable[[str], str] = str,
         on_seen: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions

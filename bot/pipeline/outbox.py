@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import DeliveryFailed
 from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
-from bot.pipeline.inbox import describe_error
+from bot.pipeline.errors import describe_error
 from bot.pipeline.ports import Outlet
 from bot.store.db import Prepared, durable
 from bot.store.group_commit import GroupCommit

@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.events import Event
 from bot.ops.logs import bind_log_context, reset_log_context
-from bot.pipeline.inbox import ClaimedEvent, Inbox, describe_error
+from bot.pipeline.errors import describe_error
+from bot.pipeline.inbox import ClaimedEvent, Inbox
 
 __all__ = ["InboxWorker"]
 
