@@ -139,6 +139,7 @@ _OPEN_TICKET = Prepared(
                     "created_at",
                     "updated_at",
                     "last_activity_at",
+                    "messages_since_summary",
                 )
             }
         )
