@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.events import Place
 from bot.knowledge.base import forget_saved_answers
 from bot.store.audit import audit
+from bot.store.db import durable
 from bot.store.models import InboxItem, LlmCall, Message, Ticket
 from bot.tickets.purge import purge_older_than
 from bot.tickets.scrub import NO_SYNC, erase_copies, erase_derived, scrub_events
@@ -55,7 +56,7 @@ async def apply_edit(
             or_(Ticket.channel_id == place.channel_id, Ticket.thread_id == place.channel_id),
         )
     )
-    async with sessions.begin() as session:
+    async with durable(sessions) as session:  # a promise to a person: on disk
         rows = (await session.execute(query)).all()
         if new_text is not None:
             live = [r.id for r in rows if r.deleted_at is None]
@@ -134,7 +135,7 @@ async def erase_user(
         where.append(Ticket.platform == platform)
     if workspace_id is not None:
         where.append(Ticket.workspace_id == workspace_id)
-    async with sessions.begin() as session:
+    async with durable(sessions) as session:  # a promise to a person: on disk
         rows = (
             await session.execute(
                 select(

@@ -10,6 +10,7 @@ from sqlalchemy import Text, and_, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.audit import audit
+from bot.store.db import durable
 from bot.store.models import (
     AuditEntry,
     InboxItem,
@@ -48,7 +49,7 @@ async def purge_older_than(
     Returns:
         How many messages had their text erased.
     """
-    async with sessions.begin() as session:
+    async with durable(sessions) as session:  # a promise to a person: on disk
         rows = (
             await session.execute(
                 select(Message.ticket_id, Message.text, Message.posted_at).where(

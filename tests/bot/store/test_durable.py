@@ -1,15 +1,20 @@
 """`durable`: its commit waits for the disk, a failure inside it writes nothing, and
-either way the pooled connection goes back not waiting, as every other commit does."""
+either way the pooled connection goes back not waiting, as every other commit does;
+an erasure is one of them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
+from bot.events import Place, Platform
 from bot.store.db import Database, durable
-from bot.store.models import AuditEntry
+from bot.store.models import AuditEntry, Message
+from bot.tickets.erasure import apply_edit
+from bot.tickets.queries import add_message, get_or_open_ticket
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -45,3 +50,31 @@ async def test_a_failure_inside_writes_nothing_and_leaves_the_connection_as_it_w
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 1
     assert targets == ["ticket:2"]
     assert await _pooled_setting(db) == not_waited
+
+
+async def test_erasing_a_message_is_on_disk_when_it_returns(db: Database) -> None:
+    """A deleted message's text is gone for good: a power cut must not bring it back."""
+    synced = 2 if db.is_sqlite else "on"
+    place = Place(platform=Platform.SLACK, workspace_id="T1", channel_id="C1")
+    async with db.sessions.begin() as session:
+        ticket, _ = await get_or_open_ticket(session, place, "1700.1", "U1", "1700.1", NOW)
+        await add_message(
+            session,
+            ticket,
+            message_id="1700.1",
+            author_id="U1",
+            text="my card is 4111 1111 1111 1111",
+            is_bot=False,
+            posted_at=NOW,
+        )
+    levels: list[object] = []
+
+    @event.listens_for(db.engine.sync_engine, "commit")
+    def _level(connection: Any) -> None:  # before the DBAPI commit
+        levels.append(connection.exec_driver_sql(_setting(db)).scalar())
+
+    await apply_edit(db.sessions, place, "1700.1", None, NOW)
+
+    async with db.sessions() as session:
+        assert await session.scalar(select(Message.text)) is None
+    assert levels == [synced]
