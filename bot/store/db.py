@@ -63,7 +63,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite leaves foreign keys off by default. (The wait for another process's write
     # lock is `sqlite_inline`'s: in its thread, never on the event loop.) In WAL mode
     # NORMAL never corrupts the file and survives the process dying; the commits that
-    # promise something outside (accepts, sent marks) are `durable`.
+    # promise something outside (accepts, sent marks, erasures) are `durable`.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
