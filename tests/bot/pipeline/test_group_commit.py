@@ -4,7 +4,6 @@ durable, and a duplicate in the same burst is still a duplicate."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from sqlalchemy import event, func, select
 
@@ -15,6 +14,7 @@ from bot.store.db import Database
 from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem
 from tests.bot.harness import RecordingOutlet, mention
+from tests.bot.store.commit_sync import CommitSync
 
 PLACE = Place(platform=Platform.SLACK, workspace_id="T1", channel_id="C1", thread_id="1700.1")
 
@@ -67,14 +67,8 @@ async def test_an_accept_reaches_the_disk_and_the_work_after_it_need_not(db: Dat
     """The platform hears "got it" only after the accept is synced; the worker's own
     writes are not waited for (a power cut may undo them, and the inbox row redoes
     them). SQLite: `synchronous` at each commit; PostgreSQL: `synchronous_commit`."""
-    setting = "PRAGMA synchronous" if db.is_sqlite else "SHOW synchronous_commit"
-    synced, not_waited = (2, 1) if db.is_sqlite else ("on", "off")
     inbox = Inbox(db.sessions)
-    levels: list[object] = []
-
-    @event.listens_for(db.engine.sync_engine, "commit")
-    def _level(connection: Any) -> None:  # before the DBAPI commit
-        levels.append(connection.exec_driver_sql(setting).scalar())
+    sync = CommitSync(db)
 
     assert await inbox.accept(mention("Question", message_id="1700000000.000001"))
     (claimed,) = await inbox.claim(1)
@@ -89,10 +83,10 @@ async def test_an_accept_reaches_the_disk_and_the_work_after_it_need_not(db: Dat
     assert await outbox.send(row)
 
     assert outlet.texts() == ["Use Export."]
-    assert levels == [synced, not_waited, not_waited, not_waited, not_waited, synced]
+    synced, not_waited = sync.synced, sync.not_waited
+    assert sync.levels == [synced, not_waited, not_waited, not_waited, not_waited, synced]
     # accept, claim, done; the reply written, claimed, marked sent
-    async with db.engine.connect() as connection:  # a pooled connection, as it was
-        assert (await connection.exec_driver_sql(setting)).scalar() == not_waited
+    assert await sync.pooled() == not_waited  # a pooled connection, as it was
 
 
 async def test_events_finishing_together_are_marked_done_in_a_few_transactions(

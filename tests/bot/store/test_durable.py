@@ -5,33 +5,24 @@ an erasure is one of them."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from bot.events import Place, Platform
 from bot.store.db import Database, durable
 from bot.store.models import AuditEntry, Message
 from bot.tickets.erasure import apply_edit
 from bot.tickets.queries import add_message, get_or_open_ticket
+from tests.bot.store.commit_sync import CommitSync
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-
-
-def _setting(db: Database) -> str:
-    return "PRAGMA synchronous" if db.is_sqlite else "SHOW synchronous_commit"
-
-
-async def _pooled_setting(db: Database) -> object:
-    async with db.engine.connect() as connection:
-        return (await connection.exec_driver_sql(_setting(db))).scalar()
 
 
 async def test_a_failure_inside_writes_nothing_and_leaves_the_connection_as_it_was(
     db: Database,
 ) -> None:
-    not_waited = 1 if db.is_sqlite else "off"
+    sync = CommitSync(db)
 
     async def write(target: str, *, then_fail: bool = False) -> None:
         async with durable(db.sessions) as session:
@@ -42,19 +33,18 @@ async def test_a_failure_inside_writes_nothing_and_leaves_the_connection_as_it_w
 
     with pytest.raises(RuntimeError, match="the platform went away"):
         await write("ticket:1", then_fail=True)
-    assert await _pooled_setting(db) == not_waited
+    assert await sync.pooled() == sync.not_waited
     await write("ticket:2")
 
     async with db.sessions() as session:
         targets = (await session.scalars(select(AuditEntry.target))).all()
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 1
     assert targets == ["ticket:2"]
-    assert await _pooled_setting(db) == not_waited
+    assert await sync.pooled() == sync.not_waited
 
 
 async def test_erasing_a_message_is_on_disk_when_it_returns(db: Database) -> None:
     """A deleted message's text is gone for good: a power cut must not bring it back."""
-    synced = 2 if db.is_sqlite else "on"
     place = Place(platform=Platform.SLACK, workspace_id="T1", channel_id="C1")
     async with db.sessions.begin() as session:
         ticket, _ = await get_or_open_ticket(session, place, "1700.1", "U1", "1700.1", NOW)
@@ -67,14 +57,10 @@ async def test_erasing_a_message_is_on_disk_when_it_returns(db: Database) -> Non
             is_bot=False,
             posted_at=NOW,
         )
-    levels: list[object] = []
-
-    @event.listens_for(db.engine.sync_engine, "commit")
-    def _level(connection: Any) -> None:  # before the DBAPI commit
-        levels.append(connection.exec_driver_sql(_setting(db)).scalar())
+    sync = CommitSync(db)
 
     await apply_edit(db.sessions, place, "1700.1", None, NOW)
 
     async with db.sessions() as session:
         assert await session.scalar(select(Message.text)) is None
-    assert levels == [synced]
+    assert sync.levels == [sync.synced]
