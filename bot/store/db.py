@@ -58,6 +58,9 @@ class Prepared(Generic[S]):
         return statement
 
 
+_NOT_WAITING = "PRAGMA synchronous=NORMAL"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets other processes (the CLI beside a running bot) read while one writes;
     # SQLite leaves foreign keys off by default. (The wait for another process's write
@@ -67,12 +70,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(_NOT_WAITING)
     cursor.close()
 
 
 _SYNC_FULL = text("PRAGMA synchronous=FULL")
-_SYNC_NORMAL = text("PRAGMA synchronous=NORMAL")
+_SYNC_NORMAL = text(_NOT_WAITING)
 _COMMIT_SYNCED = text("SET LOCAL synchronous_commit TO on")
 
 
