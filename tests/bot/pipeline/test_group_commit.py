@@ -87,23 +87,3 @@ async def test_an_accept_reaches_the_disk_and_the_work_after_it_need_not(db: Dat
     assert sync.levels == [synced, not_waited, not_waited, not_waited, not_waited, synced]
     # accept, claim, done; the reply written, claimed, marked sent
     assert await sync.pooled() == not_waited  # a pooled connection, as it was
-
-
-async def test_events_finishing_together_are_marked_done_in_a_few_transactions(
-    db: Database,
-) -> None:
-    inbox = Inbox(db.sessions)
-    for n in range(40):
-        assert await inbox.accept(mention(f"Question {n}", message_id=f"1700000000.{n:06d}"))
-    claimed = await inbox.claim(40)
-    commits: list[object] = []
-    event.listen(db.engine.sync_engine, "commit", commits.append)
-
-    await asyncio.gather(*(inbox.complete(item) for item in claimed))
-
-    async with db.sessions() as session:
-        done = await session.scalar(
-            select(func.count()).select_from(InboxItem).where(InboxItem.status == "done")
-        )
-    assert done == 40
-    assert len(commits) < 10  # one per event would be 40
