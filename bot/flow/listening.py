@@ -1,7 +1,7 @@
 """Where the bot listens: the note to a mention in a channel it takes no tickets in.
 
 Which messages open tickets is decided by the workspace's `Listening` (allow, deny,
-help and forum channels) at the intake and in `MessageFlow._arrive`; this module holds
+help and forum channels) at the intake and in `Arrivals.arrive`; this module holds
 the one reply that decision may call for, built as a pure function.
 """
 

@@ -10,7 +10,8 @@ sees it within a second whatever the model's latency; the inbox takes the sign a
 it marks the event done, after the replies written here (the relay sends a thread's
 replies in order).
 
-Edits and deletes of stored messages are mirrored here too.
+The arrival (ticket found or opened, message stored) is `bot.flow.arrival`'s. Edits
+and deletes of stored messages are mirrored here too.
 """
 
 from __future__ import annotations
@@ -18,35 +19,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config.playbook import Listening, Playbooks
-from bot.events import MessageDeleted, MessageEdited, MessagePosted, Platform, PostReply
+from bot.config.playbook import Playbooks
+from bot.events import MessageDeleted, MessageEdited, MessagePosted, PostReply
 from bot.flow import copy
+from bot.flow.arrival import Arrival, Arrivals
 from bot.flow.drafts import discard
 from bot.flow.limits import BUDGET_REACHED, Limits
-from bot.flow.listening import not_here_reply
 from bot.flow.replies import ThreadReplies
 from bot.flow.summaries import Summaries
 from bot.ops.logs import bind_log_context
 from bot.ops.metrics import Metrics
-from bot.pipeline.keys import answer_key, budget_key, rate_key
+from bot.pipeline.keys import budget_key, rate_key
 from bot.pipeline.outbox import Outbox
-from bot.store.audit import audit, who
 from bot.store.models import Ticket, utcnow
 from bot.tickets.erasure import apply_edit
-from bot.tickets.queries import (
-    add_message,
-    call_context,
-    find_thread_ticket,
-    find_ticket,
-    get_or_open_ticket,
-    place_of,
-    thread_place,
-)
+from bot.tickets.queries import call_context, thread_place
 from bot.tickets.sla import SlaPolicy
 from bot.tickets.verdicts import store_verdict
 from triage.classify import Classification, Classifier
@@ -55,30 +46,6 @@ from triage.route import Route, route_of
 __all__ = ["MessageFlow"]
 
 log = logging.getLogger(__name__)
-
-
-def _asks(ticket: Ticket, event: MessagePosted) -> bool:
-    """Whether the message asks for a reply: it opened its ticket, or it mentions us."""
-    return ticket.root_message_id == event.message_id or event.mentions_bot
-
-
-def _threads_may_pose(event: MessagePosted) -> bool:
-    """Whether a top-level message may really be in a thread reported as a channel:
-    only Discord's are (a Slack thread always comes with its `thread_ts`)."""
-    return event.place.platform is Platform.DISCORD
-
-
-@dataclass(frozen=True)
-class _Arrival:
-    """A message placed on its ticket (or not: chatter, an empty mention)."""
-
-    event: MessagePosted
-    ticket: Ticket | None
-    keys: list[str]
-    opened: bool = False
-    """The message opened its ticket: the thread is the question alone."""
-    over_rate: bool = False
-    """A message that asks for a reply, from someone over the per-user rate."""
 
 
 class MessageFlow:
@@ -113,6 +80,13 @@ class MessageFlow:
         self._answer_while_triaging = answer_while_triaging
         self._metrics = metrics
         self._clock = clock
+        self._arrivals = Arrivals(
+            sessions=sessions,
+            outbox=outbox,
+            playbooks=self._playbooks,
+            limits=limits,
+            clock=clock,
+        )
 
     async def on_posted(self, event: MessagePosted) -> list[str]:
         """Handle a posted message: its replies go to the outbox, then the summary.
@@ -120,7 +94,7 @@ class MessageFlow:
         Bots arrive here only when their platform's adapter lets them through (Slack's
         SLACK_ALLOWED_BOT_IDS); the adapters drop every other bot, our own included.
         """
-        arrival = await self._arrive(event)
+        arrival = await self._arrivals.arrive(event)
         if arrival.ticket is None:
             return arrival.keys
         ticket, event = arrival.ticket, arrival.event
@@ -143,92 +117,7 @@ class MessageFlow:
 
     # --- Steps ------------------------------------------------------------------
 
-    async def _arrive(self, event: MessagePosted) -> _Arrival:
-        """Find the message's ticket (opening one for a mention, or for a new question
-        where the workspace needs no mention) and store the message."""
-        thread_id = event.place.thread_id or event.message_id
-        async with self._sessions.begin() as session:
-            # A top-level message starts its own thread, which has a ticket only if an
-            # earlier delivery of it opened one: opening it finds that (`likely_new`).
-            starts_thread = event.place.thread_id is None and not _threads_may_pose(event)
-            ticket = None if starts_thread else await find_ticket(session, event.place, thread_id)
-            if ticket is None and event.place.thread_id is None and _threads_may_pose(event):
-                # An adapter that could not tell a thread from a channel (Discord, with the
-                # thread not cached) sends the thread's id as the channel.
-                ticket = await find_thread_ticket(session, event.place)
-                if ticket is not None:
-                    event = event.model_copy(update={"place": place_of(ticket)})
-                    thread_id = ticket.thread_id
-            # A ticket already open keeps working wherever it is; new ones only where the
-            # workspace listens (a help channel's new message needs no mention there).
-            listening = self._playbooks.for_workspace(event.place.workspace_id).listening
-            if ticket is None and not listening.allows(event.place.channel_id):
-                return _Arrival(event, None, await self._not_here(session, event, listening))
-            if ticket is None and not (event.mentions_bot or event.opens_without_mention):
-                return _Arrival(event, None, [])  # channel chatter is not ours, and not stored
-            if ticket is None and not event.text.strip():
-                return _Arrival(event, None, [await self._empty_mention(session, event, thread_id)])
-            ticket, opened = await self._store(session, event, thread_id, ticket)
-            # Read in this transaction: one turn of the database connection, not two.
-            over_rate = _asks(ticket, event) and await self._limits.over_rate(
-                event.place.platform.value, event.author.user_id, session=session
-            )
-        return _Arrival(event, ticket, [], opened=opened, over_rate=over_rate)
-
-    async def _not_here(
-        self, session: AsyncSession, event: MessagePosted, listening: Listening
-    ) -> list[str]:
-        """A mention where the bot takes no tickets: one note; anything else there is
-        not ours."""
-        if not event.mentions_bot:
-            return []
-        note = not_here_reply(event, listening)
-        await self._outbox.add(session, note.key, note)
-        return [note.key]
-
-    async def _store(
-        self, session: AsyncSession, event: MessagePosted, thread_id: str, ticket: Ticket | None
-    ) -> tuple[Ticket, bool]:
-        """Store the message on its ticket, opening it if need be; True when it opened."""
-        opened = False
-        if ticket is None:
-            ticket, opened = await get_or_open_ticket(
-                session,
-                event.place,
-                thread_id,
-                event.author.user_id,
-                event.message_id,
-                self._clock(),
-                likely_new=True,  # `_arrive` found none there, or the message starts it
-            )
-        await add_message(
-            session,
-            ticket,
-            message_id=event.message_id,
-            author_id=event.author.user_id,
-            text=event.text,  # cleaned and redacted by the intake
-            is_bot=False,
-            posted_at=event.posted_at,
-        )
-        if opened:
-            audit(
-                session,
-                actor=who(event.author),
-                action="ticket.opened",
-                target=f"ticket:{ticket.id}",
-                at=self._clock(),
-            )
-        return ticket, opened
-
-    async def _empty_mention(
-        self, session: AsyncSession, event: MessagePosted, thread_id: str
-    ) -> str:
-        key = answer_key(event)
-        place = event.place.model_copy(update={"thread_id": thread_id})
-        await self._outbox.add(session, key, PostReply(place=place, text=copy.EMPTY_MENTION))
-        return key
-
-    async def _respond(self, arrival: _Arrival) -> list[str]:
+    async def _respond(self, arrival: Arrival) -> list[str]:
         ticket, event = arrival.ticket, arrival.event
         assert ticket is not None  # `on_posted` answers only messages on a ticket
         root = ticket.root_message_id == event.message_id
