@@ -34,6 +34,7 @@ from bot.flow.answers import Writer
 from bot.flow.summaries import Summaries
 from bot.pipeline.keys import card_update_key, command_reply_key, rating_key
 from bot.pipeline.outbox import Outbox
+from bot.pipeline.posted import posted_cards
 from bot.store.audit import audit, who
 from bot.store.models import AuditEntry, Ticket, utcnow
 from bot.tickets.cards import card_for
@@ -149,7 +150,7 @@ class DeskBase:
         """The pressed ticket as it is now, and every card posted for it."""
         async with self._sessions() as session:
             ticket = await session.get_one(Ticket, event.ticket_id)
-        return ticket, await self._outbox.card_refs(ticket.id)
+            return ticket, await posted_cards(session, ticket.id)
 
     async def _update_cards(
         self, session: AsyncSession, event: ActionInvoked, ticket: Ticket, refs: list[CardRef]

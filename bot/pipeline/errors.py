@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["ERROR_CHARS", "describe_error"]
+from bot.events import Reply
+
+__all__ = ["ERROR_CHARS", "describe_error", "reply_texts"]
 
 ERROR_CHARS = 1000
 """The longest stored error text."""
@@ -35,3 +37,15 @@ def describe_error(
         head = head.rsplit(" ", 1)[0]  # no half value at the cut for the scrubber to miss
     clean = scrub(head)
     return clean if len(clean) <= limit else clean[: limit - 3] + "..."
+
+
+def reply_texts(reply: Reply) -> list[str]:
+    """What a reply says, whole and line by line: the `hide` of its send errors, so an
+    error that quotes the reply (a platform echoing the request) never keeps it."""
+    texts = [getattr(reply, "text", None) or ""]
+    card = getattr(reply, "card", None)
+    if card is not None:
+        texts.append(card.summary)
+    for section in getattr(reply, "sections", ()):
+        texts += [section.title, *section.lines]
+    return [part for text in texts for part in (text, *text.splitlines()) if part.strip()]

@@ -24,9 +24,9 @@ from sqlalchemy import and_, bindparam, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
-from bot.events import CardRef, Platform, PostReply, Reply, UpdateCard, dump
+from bot.events import Platform, Reply, UpdateCard, dump
 from bot.ops.metrics import Metrics
-from bot.pipeline.errors import describe_error
+from bot.pipeline.errors import describe_error, reply_texts
 from bot.pipeline.ports import Outlet
 from bot.store.db import Prepared, durable
 from bot.store.group_commit import GroupCommit
@@ -123,37 +123,6 @@ class Outbox:
                 await session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None
             )
 
-    async def card_refs(self, ticket_id: int) -> list[CardRef]:
-        """Every card posted for a ticket (its thread card, the leads' card)."""
-        async with self._sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxItem)
-                    .where(
-                        OutboxItem.ticket_id == ticket_id,
-                        OutboxItem.is_card.is_(True),
-                        OutboxItem.status == "sent",
-                    )
-                    .order_by(OutboxItem.id)
-                )
-            ).all()
-        refs = []
-        for row in rows:
-            reply = _REPLY.validate_python(row.payload)
-            if isinstance(reply, PostReply) and row.sent_message_id:
-                refs.append(
-                    CardRef(
-                        place=reply.place,
-                        message_id=row.sent_message_id,
-                        text=reply.text,
-                        sources=reply.sources,
-                        buttons=reply.buttons,
-                    )
-                )
-            elif reply.kind == "notify" and row.sent_message_id:
-                refs.append(CardRef(place=reply.place, message_id=row.sent_message_id))
-        return refs
-
     async def due(self, limit: int) -> list[OutboxItem]:
         """Unsent replies whose time has come, oldest first: pending ones (past their
         retry time) and ones whose sender's lease ran out (it crashed)."""
@@ -216,7 +185,7 @@ class Outbox:
             raise
         except Exception as exc:
             await _to_the_end(
-                self._failed(row, describe_error(exc, self._scrub, hide=_texts_of(reply)))
+                self._failed(row, describe_error(exc, self._scrub, hide=reply_texts(reply)))
             )
             return False
         await _to_the_end(self._mark_sent(row.id, message_id))
@@ -295,17 +264,6 @@ class Outbox:
                 sent,
             )
         return [None] * len(sent)
-
-
-def _texts_of(reply: Reply) -> list[str]:
-    """What a reply says, whole and line by line: never kept in an error message."""
-    texts = [getattr(reply, "text", None) or ""]
-    card = getattr(reply, "card", None)
-    if card is not None:
-        texts.append(card.summary)
-    for section in getattr(reply, "sections", ()):
-        texts += [section.title, *section.lines]
-    return [part for text in texts for part in (text, *text.splitlines()) if part.strip()]
 
 
 async def _to_the_end(
