@@ -128,6 +128,7 @@ class Writer:
         user: str,
         context: CallContext,
         on_text: Callable[[str], Awaitable[None]] | None = None,
+        on_end: Callable[[], None] | None = None,
     ) -> Reply | None:
         if self._llm is None:
             return None
@@ -138,7 +139,7 @@ class Writer:
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": user}]
         context = replace(context, prompt_version=prompt.version)
         try:
-            result = await self._complete(messages, model, context, on_text)
+            result = await self._complete(messages, model, context, on_text, on_end)
         except LLMError as exc:
             log.warning("llm.write.failed purpose=%s kind=%s", context.purpose, exc.kind)
             return None
@@ -159,10 +160,11 @@ class Writer:
         model: str,
         context: CallContext,
         on_text: Callable[[str], Awaitable[None]] | None,
+        on_end: Callable[[], None] | None,
     ) -> ChatResult:
-        """One completion; streamed to `on_text` when the model can. A stream that
-        breaks off is completed by asking again in one piece (the finished answer
-        replaces whatever part was shown)."""
+        """One completion; streamed to `on_text` when the model can (`on_end` once it
+        has written it all). A stream that breaks off is completed by asking again in
+        one piece (the finished answer replaces whatever part was shown)."""
         assert self._llm is not None
         llm = self._llm
         if on_text is None or not isinstance(llm, StreamingChatModel):
@@ -171,7 +173,12 @@ class Writer:
             )
         try:
             return await llm.chat_stream(
-                messages, model=model, max_tokens=self._max_tokens, context=context, on_text=on_text
+                messages,
+                model=model,
+                max_tokens=self._max_tokens,
+                context=context,
+                on_text=on_text,
+                on_end=on_end,
             )
         except LLMStreamCut as exc:
             log.warning("llm.stream.cut purpose=%s cause=%s", context.purpose, exc.cause_kind)
@@ -189,6 +196,7 @@ class Writer:
         context: CallContext,
         sources: list[NumberedSource] | None = None,
         on_text: Callable[[str], Awaitable[None]] | None = None,
+        on_end: Callable[[], None] | None = None,
     ) -> Reply:
         """The thread reply; `deep` uses the reasoning model.
 
@@ -197,7 +205,8 @@ class Writer:
         `max_answer_chars` long, so one answer is never dozens of messages; an answer
         cut short (by the model's token limit or this bound) says so at its end. A
         fallback (`from_model=False`) means no model answer could be written.
-        `on_text`: shown the answer as it is written (streaming), when the model can.
+        `on_text`: shown the answer as it is written (streaming), when the model can;
+        `on_end`: told once the model has written all of it.
         """
         model = self._reasoner_model if deep else self._chat_model
         purpose = "reasoner" if deep else "answer"
@@ -207,6 +216,7 @@ class Writer:
             _payload(facts, lines, summary, self._max_chars, sources or None),
             replace(context, purpose=purpose),
             on_text,
+            on_end,
         )
         if reply is not None:
             return _bounded(reply, self._max_answer_chars)

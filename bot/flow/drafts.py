@@ -115,5 +115,6 @@ class Drafts:
             context=context,
             sources=found.sources if found else None,
             on_text=feed.write if feed is not None else None,
+            on_end=feed.end if feed is not None else None,
         )
         return Draft(reply, found)

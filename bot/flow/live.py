@@ -38,6 +38,8 @@ class Feed:
         """Everything the model wrote so far (for this attempt)."""
         self.started_at: float | None = None
         """When the model's first text arrived (`time.monotonic()`); None before."""
+        self.ended = False
+        """The model has written the whole answer (it may not be stored yet)."""
         self._limit = limit
         self._live: LiveMessage | None = None
         self._shown = 0
@@ -49,6 +51,10 @@ class Feed:
             self.started_at = time.monotonic()
         self.text += piece
         await self._show()
+
+    def end(self) -> None:
+        """The model finished writing (`on_end` of a streamed call)."""
+        self.ended = True
 
     async def attach(self, live: LiveMessage) -> None:
         """Start showing in `live`: what was written so far at once, then as it comes."""

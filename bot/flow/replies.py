@@ -52,13 +52,16 @@ shown as it writes; one with no words yet is shown from its first (issue 13's go
 the first words within half a second of the model's first token)."""
 STREAM_AFTER_SECONDS = 0.05
 """How long after the model's first words a draft still counts as written at once
-(a whole answer arriving in one read is done a moment later, once its cost is stored)."""
+(a whole answer arriving in one read ends its stream a moment later)."""
 
 
 async def _written_at_once(draft: asyncio.Future[Draft], feed: Feed) -> bool:
-    """True when `draft` is done before it is worth showing as it is written."""
+    """True when `draft` is done, or its model has written all of it, before it is
+    worth showing as it is written. (What is left after the model's last words, storing
+    the call's cost, may take a busy bot a while: streaming a finished answer then would
+    only add the streaming calls, and their edit, when the bot can least afford them.)"""
     give_up = time.monotonic() + WHOLE_WITHIN_SECONDS
-    while not draft.done():
+    while not (draft.done() or feed.ended):
         until = give_up
         if feed.started_at is not None:
             until = min(until, feed.started_at + STREAM_AFTER_SECONDS)

@@ -33,7 +33,7 @@ from bot.llm.errors import (
 from bot.llm.http import TRANSPORT_ERRORS, ModelHttp, Reply, StreamReply
 from bot.llm.pricing import PriceTable
 from bot.llm.retry import RetryPolicy
-from bot.llm.stream import OnText, StreamState, read_stream, stream_body
+from bot.llm.stream import OnEnd, OnText, StreamState, read_stream, stream_body
 from bot.llm.types import CallContext, CallRecorder, ChatResult
 from bot.llm.wire import (
     Balance,
@@ -154,6 +154,7 @@ class DeepSeekClient:
         model: str,
         context: CallContext,
         on_text: OnText,
+        on_end: OnEnd | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> ChatResult:
@@ -166,6 +167,8 @@ class DeepSeekClient:
         Args:
             on_text: awaited with each non-empty content delta, in order (reasoning is
                 collected, never passed on).
+            on_end: called once the stream ended whole, before the attempt is priced
+                and recorded (storing it may take a while on a busy database).
 
         Raises:
             LLMNotConfigured: no API key; nothing was sent.
@@ -178,7 +181,7 @@ class DeepSeekClient:
             chat_body(messages, model=model, max_tokens=max_tokens, temperature=temperature)
         )
         deadline_at = time.monotonic() + self._deadline
-        step = functools.partial(self._stream_once, on_text=on_text)
+        step = functools.partial(self._stream_once, on_text=on_text, on_end=on_end)
         return await self._retried(context, model, step, body, key, deadline_at)
 
     async def list_models(self) -> list[str]:
@@ -226,6 +229,7 @@ class DeepSeekClient:
         deadline_at: float,
         *,
         on_text: OnText,
+        on_end: OnEnd | None,
     ) -> ChatResult:
         state = StreamState()
         url, headers = self._base_url + "/chat/completions", self._auth(key)
@@ -233,11 +237,14 @@ class DeepSeekClient:
             async with self._window(deadline_at) as budget:
                 options = {"json": body, "headers": headers, "read_seconds": budget}
                 async with self._http.stream("POST", url, **options) as response:
-                    return await self._read_streamed(response, state, on_text, attempt)
+                    result = await self._read_streamed(response, state, on_text, attempt)
         except LLMError as exc:
             if state.passed_on and not isinstance(exc, LLMStreamCut):
                 raise state.cut(exc.kind) from exc
             raise
+        if on_end is not None:
+            on_end()
+        return result
 
     async def _read_streamed(
         self, response: StreamReply, state: StreamState, on_text: OnText, attempt: Attempt

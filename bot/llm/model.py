@@ -48,11 +48,13 @@ class StreamingChatModel(ChatModel, Protocol):
         model: str,
         context: CallContext,
         on_text: Callable[[str], Awaitable[None]],
+        on_end: Callable[[], None] | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> ChatResult:
-        """One streamed completion: `on_text` gets each new piece; the result is the
-        whole, priced and recorded like `chat`.
+        """One streamed completion: `on_text` gets each new piece, `on_end` is called
+        once the model has written the whole answer (before it is priced and recorded);
+        the result is the whole, priced and recorded like `chat`.
 
         Raises:
             bot.llm.errors.LLMStreamCut: the stream broke off after some text was passed on.

@@ -19,12 +19,13 @@ from bot.llm.errors import LLMConnectionError, LLMStreamCut, UnexpectedResponse
 from bot.llm.types import Usage
 from bot.llm.wire import Completion, parse_usage
 
-__all__ = ["DONE", "OnText", "StreamState", "parse_event", "read_stream", "stream_body"]
+__all__ = ["DONE", "OnEnd", "OnText", "StreamState", "parse_event", "read_stream", "stream_body"]
 
 DONE: Final = "[DONE]"
 """What `parse_event` returns for the line that ends the stream."""
 
 OnText = Callable[[str], Awaitable[None]]
+OnEnd = Callable[[], None]
 
 
 def stream_body(body: dict[str, Any]) -> dict[str, Any]:

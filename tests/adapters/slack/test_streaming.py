@@ -4,10 +4,12 @@ bolt and slack-sdk against the fake Slack and a streaming fake DeepSeek."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sqlalchemy import select
 
+from bot.llm.types import AttemptRecord
 from bot.store.db import Database
 from bot.store.models import LlmCall, Message
 from tests.adapters.slack.harness import mention_envelope, slack_stack
@@ -119,6 +121,32 @@ async def test_an_answer_written_at_once_is_posted_whole_with_no_streaming_calls
     blocks = json.dumps(posted.params["blocks"])
     assert "Ticket #1" in blocks
     assert "ticket:solved" in blocks
+    assert await _bot_texts(db) == [ANSWER]
+
+
+async def test_an_answer_written_at_once_is_posted_whole_while_its_cost_is_slow_to_store(
+    db: Database, fake_slack: FakeSlack, fake_deepseek: FakeDeepSeek
+) -> None:
+    # A busy bot stores the cost of a call late (here 0.5 s); the model had finished
+    # writing by then, so the answer is still one message, not a stream and an edit.
+    fake_deepseek.responder = responder()
+    async with slack_stack(db, fake_slack, fake_deepseek, stream_answers=True) as stack:
+        ledger = stack.app.recorder
+        record = ledger.record
+
+        async def slow_record(attempt: AttemptRecord) -> None:
+            await asyncio.sleep(0.5)
+            await record(attempt)
+
+        ledger.record = slow_record  # type: ignore[method-assign]
+        await stack.post_json(mention_envelope("How do I export?"))
+        assert await stack.settle("Ev0001") == "done"
+    assert fake_slack.calls_to("chat.startStream") == []
+    assert fake_slack.calls_to("chat.update") == []
+    (posted,) = fake_slack.calls_to("chat.postMessage")
+    assert "Ticket #1" in json.dumps(posted.params["blocks"])
+    (row,) = await _answer_rows(db)
+    assert row.status == "ok"  # its cost is stored all the same
     assert await _bot_texts(db) == [ANSWER]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.llm.client import DeepSeekClient
 from bot.llm.errors import InsufficientBalance, InvalidRequest, LLMStreamCut, LLMTimeout
 from bot.llm.pricing import PriceTable
-from bot.llm.types import CallContext, ChatResult
+from bot.llm.types import AttemptRecord, CallContext, ChatResult
 from bot.store.db import Database
 from bot.store.ledger import SqlCallRecorder
 from bot.store.models import LlmCall
@@ -125,6 +125,42 @@ async def test_a_streamed_answer_costs_and_records_what_a_plain_one_does(
     assert tokens(streamed_row) == tokens(plain_row)
     assert streamed_row.cost_usd == plain_row.cost_usd
     assert streamed_row.request_id == streamed.request_id
+
+
+async def test_the_end_is_told_once_the_whole_answer_is_in_before_it_is_recorded(
+    fake_deepseek: FakeDeepSeek, make_client: MakeClient
+) -> None:
+    fake_deepseek.fail(500)  # an attempt that fails before any text: retried
+    fake_deepseek.reply(ANSWER)
+    pieces, seen = Pieces(), []
+
+    class Ledger:
+        async def record(self, attempt: AttemptRecord) -> None:
+            seen.append(f"recorded {attempt.status}")
+
+    def on_end() -> None:
+        seen.append(f"ended with {pieces.text!r}")
+
+    await make_client(recorder=Ledger()).chat_stream(
+        MESSAGES, model="deepseek-chat", context=CONTEXT, on_text=pieces, on_end=on_end
+    )
+    assert seen == ["recorded http_500", f"ended with {ANSWER!r}", "recorded ok"]
+
+
+async def test_a_cut_stream_tells_no_end(
+    fake_deepseek: FakeDeepSeek, make_client: MakeClient
+) -> None:
+    fake_deepseek.reply(ANSWER, stream=StreamShape(cut_after=3))
+    ended: list[bool] = []
+    with pytest.raises(LLMStreamCut):
+        await make_client().chat_stream(
+            MESSAGES,
+            model="deepseek-chat",
+            context=CONTEXT,
+            on_text=Pieces(),
+            on_end=lambda: ended.append(True),
+        )
+    assert ended == []
 
 
 @pytest.mark.parametrize("usage_chunk", [False, True], ids=["on-finish-chunk", "separate-chunk"])
