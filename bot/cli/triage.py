@@ -17,15 +17,17 @@ if TYPE_CHECKING:
 
 __all__ = ["eval_cmd", "triage"]
 
-
-@cli.command()
-@click.argument("text", required=False)
-@click.option(
+_WORKSPACE = click.option(
     "--workspace",
     "workspace_id",
     default=None,
     help="Use this Slack team's or Discord guild's playbook (default: the default one).",
 )
+
+
+@cli.command()
+@click.argument("text", required=False)
+@_WORKSPACE
 @click.pass_context
 def triage(ctx: click.Context, text: str | None, workspace_id: str | None) -> None:
     """Classify TEXT (or standard input) and print one JSON object."""
@@ -42,12 +44,7 @@ def triage(ctx: click.Context, text: str | None, workspace_id: str | None) -> No
 @cli.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.option(
-    "--workspace",
-    "workspace_id",
-    default=None,
-    help="Use this Slack team's or Discord guild's playbook (default: the default one).",
-)
+@_WORKSPACE
 @click.pass_context
 def eval_cmd(ctx: click.Context, file: str, as_json: bool, workspace_id: str | None) -> None:
     """Measure triage on labelled JSON lines: text, category, urgency, needs_human.
