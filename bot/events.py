@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 __all__ = [
     "REQUESTER_ACTIONS",
@@ -45,6 +45,7 @@ __all__ = [
     "UpdateCard",
     "Urgency",
     "dump",
+    "load_reply",
 ]
 
 
@@ -411,3 +412,11 @@ Reply = Annotated[
 def dump(model: BaseModel) -> dict[str, Any]:
     """JSON-safe dict of an event or reply (for the inbox and the outbox)."""
     return model.model_dump(mode="json")
+
+
+_REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
+
+
+def load_reply(payload: Any) -> Reply:
+    """The reply an outbox row's payload holds (what `dump` wrote)."""
+    return _REPLY.validate_python(payload)

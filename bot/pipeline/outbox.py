@@ -19,12 +19,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
 from sqlalchemy import and_, bindparam, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import DeliveryFailed
-from bot.events import Platform, Reply, UpdateCard, dump
+from bot.events import Platform, Reply, UpdateCard, dump, load_reply
 from bot.ops.metrics import Metrics
 from bot.pipeline.errors import describe_error, reply_texts
 from bot.pipeline.ports import Outlet
@@ -35,7 +34,6 @@ from bot.store.models import OutboxItem, utcnow
 __all__ = ["Outbox"]
 
 log = logging.getLogger(__name__)
-_REPLY = TypeAdapter(Reply)
 _ADD = Prepared(  # every reply; `Prepared` says why it is built once
     lambda upsert: (
         upsert(OutboxItem.__table__)
@@ -172,7 +170,7 @@ class Outbox:
     async def send(self, row: OutboxItem) -> bool:
         """Deliver a claimed reply; True when it was sent. A failure is stored: the reply
         is tried again after a backoff, or, past `max_attempts`, marked failed."""
-        reply = _REPLY.validate_python(row.payload)
+        reply = load_reply(row.payload)
         outlet = self._outlets.get(Platform(row.platform))
         try:
             if outlet is None:

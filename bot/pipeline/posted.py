@@ -6,16 +6,13 @@ channel's); their platform message ids are in the outbox rows that posted them.
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events import CardRef, PostReply, Reply
+from bot.events import CardRef, PostReply, load_reply
 from bot.store.models import OutboxItem
 
 __all__ = ["posted_cards"]
-
-_REPLY = TypeAdapter(Reply)
 
 
 async def posted_cards(session: AsyncSession, ticket_id: int) -> list[CardRef]:
@@ -33,7 +30,7 @@ async def posted_cards(session: AsyncSession, ticket_id: int) -> list[CardRef]:
     ).all()
     refs = []
     for row in rows:
-        reply = _REPLY.validate_python(row.payload)
+        reply = load_reply(row.payload)
         if isinstance(reply, PostReply) and row.sent_message_id:
             refs.append(
                 CardRef(
