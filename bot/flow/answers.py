@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from bot.config.playbook import Playbooks
 from bot.flow import copy
@@ -22,7 +22,7 @@ from bot.llm.types import CallContext, ChatResult, LlmGate
 from bot.tickets.queries import ThreadLine, TicketFacts
 from triage.prompts import PromptBook
 
-__all__ = ["ABSTAIN", "Reply", "Writer", "abstained", "offline_summary"]
+__all__ = ["ABSTAIN", "Reply", "Shown", "Writer", "abstained", "offline_summary"]
 
 ABSTAIN = "NOT_IN_DOCS"
 """What the grounded-answer prompt tells the model to reply when its sources don't answer."""
@@ -87,6 +87,18 @@ def _payload(
     )
 
 
+class Shown(Protocol):
+    """Where an answer is shown as the model writes it (`bot.flow.live.Feed`)."""
+
+    async def write(self, piece: str) -> None:
+        """The model's next piece of text."""
+        ...
+
+    def end(self) -> None:
+        """The model has written the whole answer."""
+        ...
+
+
 class Writer:
     """Writes replies with the answer, reasoner-brief and summary prompts."""
 
@@ -127,8 +139,7 @@ class Writer:
         model: str,
         user: str,
         context: CallContext,
-        on_text: Callable[[str], Awaitable[None]] | None = None,
-        on_end: Callable[[], None] | None = None,
+        shown: Shown | None = None,
     ) -> Reply | None:
         if self._llm is None:
             return None
@@ -139,7 +150,7 @@ class Writer:
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": user}]
         context = replace(context, prompt_version=prompt.version)
         try:
-            result = await self._complete(messages, model, context, on_text, on_end)
+            result = await self._complete(messages, model, context, shown)
         except LLMError as exc:
             log.warning("llm.write.failed purpose=%s kind=%s", context.purpose, exc.kind)
             return None
@@ -159,15 +170,14 @@ class Writer:
         messages: list[dict[str, str]],
         model: str,
         context: CallContext,
-        on_text: Callable[[str], Awaitable[None]] | None,
-        on_end: Callable[[], None] | None,
+        shown: Shown | None,
     ) -> ChatResult:
-        """One completion; streamed to `on_text` when the model can (`on_end` once it
-        has written it all). A stream that breaks off is completed by asking again in
-        one piece (the finished answer replaces whatever part was shown)."""
+        """One completion; streamed to `shown` when the model can. A stream that breaks
+        off is completed by asking again in one piece (the finished answer replaces
+        whatever part was shown)."""
         assert self._llm is not None
         llm = self._llm
-        if on_text is None or not isinstance(llm, StreamingChatModel):
+        if shown is None or not isinstance(llm, StreamingChatModel):
             return await llm.chat(
                 messages, model=model, max_tokens=self._max_tokens, context=context
             )
@@ -177,8 +187,8 @@ class Writer:
                 model=model,
                 max_tokens=self._max_tokens,
                 context=context,
-                on_text=on_text,
-                on_end=on_end,
+                on_text=shown.write,
+                on_end=shown.end,
             )
         except LLMStreamCut as exc:
             log.warning("llm.stream.cut purpose=%s cause=%s", context.purpose, exc.cause_kind)
@@ -195,8 +205,7 @@ class Writer:
         deep: bool,
         context: CallContext,
         sources: list[NumberedSource] | None = None,
-        on_text: Callable[[str], Awaitable[None]] | None = None,
-        on_end: Callable[[], None] | None = None,
+        shown: Shown | None = None,
     ) -> Reply:
         """The thread reply; `deep` uses the reasoning model.
 
@@ -205,8 +214,7 @@ class Writer:
         `max_answer_chars` long, so one answer is never dozens of messages; an answer
         cut short (by the model's token limit or this bound) says so at its end. A
         fallback (`from_model=False`) means no model answer could be written.
-        `on_text`: shown the answer as it is written (streaming), when the model can;
-        `on_end`: told once the model has written all of it.
+        `shown`: gets the answer as it is written (streaming), when the model can.
         """
         model = self._reasoner_model if deep else self._chat_model
         purpose = "reasoner" if deep else "answer"
@@ -215,8 +223,7 @@ class Writer:
             model,
             _payload(facts, lines, summary, self._max_chars, sources or None),
             replace(context, purpose=purpose),
-            on_text,
-            on_end,
+            shown,
         )
         if reply is not None:
             return _bounded(reply, self._max_answer_chars)

@@ -114,7 +114,6 @@ class Drafts:
             deep=deep,
             context=context,
             sources=found.sources if found else None,
-            on_text=feed.write if feed is not None else None,
-            on_end=feed.end if feed is not None else None,
+            shown=feed,
         )
         return Draft(reply, found)
