@@ -26,6 +26,7 @@ from bot.events import Event
 from bot.ops.logs import bind_log_context, reset_log_context
 from bot.pipeline.errors import describe_error
 from bot.pipeline.inbox import ClaimedEvent, Inbox
+from bot.pipeline.waiting import wait_set
 
 __all__ = ["InboxWorker"]
 
@@ -160,15 +161,13 @@ class InboxWorker:
             "inbox.claim_failed failures=%d retry_in_s=%.2f error=%s",
             self._claim_failures, delay, describe_error(exc, self._inbox.scrub, limit=300),
         )  # fmt: skip
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        await wait_set(self._wake, delay)
 
     async def _idle(self) -> None:
         self._inbox.arrived.clear()
         if self._stopping:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._inbox.arrived.wait(), self._poll)
+        await wait_set(self._inbox.arrived, self._poll)
 
     async def _process(self, item: ClaimedEvent) -> None:
         started = time.monotonic()

@@ -52,6 +52,30 @@ async def _working(worker: InboxWorker) -> AsyncIterator[asyncio.Task[None]]:
             await task
 
 
+async def test_a_worker_cancelled_as_an_event_arrives_stops(db: Database) -> None:
+    # The cancel and the wake-up land in the same turn of the loop: an event arrives
+    # just as the app is shut down. Python 3.11's wait_for then returns the wake-up and
+    # drops the cancel, and the worker would run on for ever.
+    inbox = Inbox(db.sessions, lease_seconds=5)
+
+    async def handler(event: Event) -> None:
+        return None
+
+    worker = InboxWorker(inbox, handler, poll_seconds=30.0)
+    task = asyncio.create_task(worker.run())
+    try:
+        assert await until(lambda: worker.running)
+        await asyncio.sleep(0.05)  # idle, waiting for work
+        inbox.arrived.set()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert task in done, "the worker ran on after it was cancelled"
+        assert task.cancelled()
+    finally:
+        worker.stop()  # ends a worker that ran on, so the test fails rather than hangs
+        await asyncio.wait({task}, timeout=5)
+
+
 async def test_claims_that_fail_are_retried_and_the_worker_keeps_going(db: Database) -> None:
     flaky = FlakySessions(db.sessions)
     flaky.fail_next = 2  # the first two claims meet a locked database
